@@ -1,0 +1,78 @@
+"""Entry point of the ``pathscaat`` command.
+
+Each sub-command lives in its own module of this package exposing
+``register(subparsers)``, which adds a parser whose ``func`` default takes the parsed
+namespace and returns an exit code. Exit codes: 0 success, 1 user error or failure
+(one clear message, no traceback), 2 bad command-line usage, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from pathscaat import __version__
+from pathscaat.progress import JobCancelled, PathscaatError
+
+COMMAND_MODULES = (
+    "info",
+    "tiles",
+    "demo",
+    "train",
+    "evaluate",
+    "infer",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pathscaat",
+        description="PathSCAAT: whole-slide images, SCAAT training and sparse saliency.",
+    )
+    parser.add_argument("--version", action="version", version=f"pathscaat {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"pathscaat.cli.{name}_cmd")
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name != f"pathscaat.cli.{name}_cmd":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except JobCancelled as exc:
+        print(f"pathscaat: cancelled: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("pathscaat: interrupted; partial results were kept where possible.", file=sys.stderr)
+        return 130
+    except PathscaatError as exc:
+        print(f"pathscaat: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"pathscaat: error: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The overlay set a slide inference writes: a manifest plus pyramidal TIFF rasters.
+
+``OUT/overlays.json`` (schema 1) lists every raster with its scale relative to the
+slide's level 0, so any viewer can place it::
+
+    {"schema": 1, "slide": "/abs/slide.svs", "slide_dims": [w, h],
+     "checkpoint": "/abs/model.json", "classes": ["a", "b"],
+     "tiles_csv": "tiles.csv",
+     "overlays": [{"name": "saliency", "kind": "saliency", "class_name": null,
+                   "file": "saliency.tif", "l0_per_px": 4.0,
+                   "value_min": 0.0, "value_max": 1.0}, ...]}
+
+A raster stores uint8 codes; code ``c`` means ``value_min + c/255*(value_max-value_min)``.
+``kind`` is ``saliency``, ``probability`` (one per class) or ``tissue``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pathscaat.progress import PathscaatError
+
+MANIFEST_NAME = "overlays.json"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class OverlayInfo:
+    """One raster of an overlay set; ``l0_per_px`` is level-0 pixels per raster pixel."""
+
+    name: str
+    kind: str
+    file: str
+    l0_per_px: float
+    class_name: str | None = None
+    value_min: float = 0.0
+    value_max: float = 1.0
+
+
+@dataclass
+class OverlaySet:
+    """The manifest of one inference output folder (``root``)."""
+
+    root: Path
+    slide: str
+    slide_dims: tuple[int, int]
+    classes: list[str]
+    overlays: list[OverlayInfo] = field(default_factory=list)
+    checkpoint: str | None = None
+    tiles_csv: str | None = None
+
+    def path_of(self, info: OverlayInfo) -> Path:
+        return self.root / info.file
+
+    def get(self, name: str) -> OverlayInfo:
+        for info in self.overlays:
+            if info.name == name:
+                return info
+        raise KeyError(name)
+
+    def save(self) -> Path:
+        """Write the manifest atomically (temp file + rename)."""
+        data: dict[str, Any] = {
+            "schema": SCHEMA_VERSION,
+            "slide": self.slide,
+            "slide_dims": list(self.slide_dims),
+            "checkpoint": self.checkpoint,
+            "classes": self.classes,
+            "tiles_csv": self.tiles_csv,
+            "overlays": [asdict(o) for o in self.overlays],
+        }
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.root / MANIFEST_NAME
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        tmp.replace(target)
+        return target
+
+    @classmethod
+    def load(cls, folder: str | Path) -> OverlaySet:
+        root = Path(folder)
+        path = root / MANIFEST_NAME if root.is_dir() else root
+        root = path.parent
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise PathscaatError(
+                f"{path}: no overlay manifest here. Choose the output folder of "
+                "'pathscaat infer' (it holds overlays.json)."
+            ) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise PathscaatError(
+                f"{path}: the overlay manifest is damaged ({exc}). Run the inference again."
+            ) from exc
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+            raise PathscaatError(
+                f"{path}: unknown overlay manifest schema {data.get('schema')!r}; "
+                "this PathSCAAT reads schema 1. Update PathSCAAT or rerun the inference."
+            )
+        try:
+            overlays = [OverlayInfo(**o) for o in data["overlays"]]
+            return cls(
+                root=root,
+                slide=str(data["slide"]),
+                slide_dims=(int(data["slide_dims"][0]), int(data["slide_dims"][1])),
+                classes=[str(c) for c in data["classes"]],
+                overlays=overlays,
+                checkpoint=data.get("checkpoint"),
+                tiles_csv=data.get("tiles_csv"),
+            )
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            raise PathscaatError(
+                f"{path}: the overlay manifest lacks a field ({exc}). Run the inference again."
+            ) from exc
