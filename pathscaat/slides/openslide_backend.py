@@ -1,0 +1,119 @@
+"""OpenSlide backend: every format OpenSlide 4 reads (SVS, NDPI, MRXS, SCN, BIF, DICOM...).
+
+Thread safety: OpenSlide handles may be shared between threads (the C library locks
+internally), so reads run in parallel; ``ReadGuard`` only keeps ``close()`` from freeing
+the handle under a read. After any OpenSlideError the handle is unusable (OpenSlide puts it
+in an error state), so the error is kept and every later read raises the same
+``CorruptSlideError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import openslide
+
+from pathscaat.slides.base import Mpp, RGBArray, Slide
+from pathscaat.slides.errors import CorruptSlideError
+from pathscaat.slides.guard import ReadGuard
+from pathscaat.slides.mpp import objective_power, resolve_mpp
+from pathscaat.slides.pixels import composite_on_white
+
+NAME = "openslide"
+
+
+def detect(path: Path) -> str | None:
+    """OpenSlide's vendor name when it recognises the file, else None (never raises)."""
+    try:
+        return openslide.OpenSlide.detect_format(str(path))
+    except (openslide.OpenSlideError, OSError, ValueError):
+        return None
+
+
+def _corrupt(path: Path, exc: Exception) -> CorruptSlideError:
+    return CorruptSlideError(
+        path,
+        f"OpenSlide recognises the format but cannot read it ({exc})",
+        "The file is probably truncated or damaged: copy it again from the scanner or archive.",
+    )
+
+
+class OpenSlideSlide(Slide):
+    """A slide read through openslide-python."""
+
+    backend_name = NAME
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        try:
+            self._osr = openslide.OpenSlide(str(self.path))
+            self._props = MappingProxyType(dict(self._osr.properties))
+            self._dims = tuple((int(w), int(h)) for w, h in self._osr.level_dimensions)
+            self._downs = tuple(float(d) for d in self._osr.level_downsamples)
+        except openslide.OpenSlideError as exc:
+            raise _corrupt(self.path, exc) from exc
+        self._guard = ReadGuard(self.path)
+        self._native_mpp = resolve_mpp(self._props)
+        self._assoc: Mapping[str, RGBArray] | None = None
+
+    @property
+    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
+        return self._dims
+
+    @property
+    def level_downsamples(self) -> tuple[float, ...]:
+        return self._downs
+
+    @property
+    def properties(self) -> Mapping[str, str]:
+        return self._props
+
+    @property
+    def vendor(self) -> str | None:
+        return self._props.get("openslide.vendor")
+
+    @property
+    def native_mpp(self) -> Mpp | None:
+        return self._native_mpp
+
+    @property
+    def objective_power(self) -> float | None:
+        return objective_power(self._props)
+
+    @property
+    def associated_images(self) -> Mapping[str, RGBArray]:
+        """Label, macro, thumbnail... decoded once, on first use."""
+        if self._assoc is None:
+            with self._guard.reading():
+                try:
+                    images = {name: composite_on_white(np.asarray(img.convert("RGBA")))
+                              for name, img in self._osr.associated_images.items()}
+                except openslide.OpenSlideError as exc:
+                    raise self._fail(exc) from exc
+            self._assoc = MappingProxyType(images)
+        return self._assoc
+
+    def _fail(self, exc: Exception) -> CorruptSlideError:
+        err = _corrupt(self.path, exc)
+        self._guard.failure = err
+        return err
+
+    def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
+        with self._guard.reading():
+            try:
+                img = self._osr.read_region(l0_xy, level, size)
+            except openslide.OpenSlideError as exc:
+                raise self._fail(exc) from exc
+        return composite_on_white(np.asarray(img))
+
+    def close(self) -> None:
+        super().close()
+        if self._guard.close():
+            self._osr.close()
+
+
+def open_openslide(path: Path) -> Slide:
+    return OpenSlideSlide(path)
