@@ -19,12 +19,15 @@ def _raster(h: int = 1300, w: int = 1100) -> np.ndarray:
     return np.kron(coarse, np.ones((8, 8), np.uint8))[:h, :w]
 
 
-def test_round_trip_through_open_slide(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["open_slide", "tifffile"])
+def test_round_trip_through_open_slide(tmp_path: Path, backend: str) -> None:
     from pathscaat.slides import open_slide
+    from pathscaat.slides.tifffile_backend import open_tifffile
 
     raster = _raster()
     path = write_pyramid(tmp_path / "sal.tif", raster, l0_per_px=4.0, slide_mpp=0.25)
-    with open_slide(path) as slide:
+    opener = open_slide if backend == "open_slide" else open_tifffile
+    with opener(path) as slide:
         assert slide.dimensions == (1100, 1300)
         assert slide.level_count == 3  # 1300 -> 650 -> 325 (< 512 stops)
         assert slide.level_dimensions[1] == (550, 650)
