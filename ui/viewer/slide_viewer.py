@@ -1,0 +1,355 @@
+"""SlideViewer: a pyramidal whole-slide viewer widget on pyqtgraph.
+
+Scene coordinates are level-0 pixels (y down, aspect locked). On every view change
+(debounced) the viewer picks, per source, the coarsest level still at least as sharp as
+the screen, asks the :class:`TileLoader` for the visible tiles and places each as an
+``ImageItem`` on the exact level-0 grid. Tiles of other levels stay as placeholders until
+finer ones arrive. The viewer never reads a slide on the UI thread and never closes a
+slide: whoever opened it closes it, after ``set_slide(None)`` or ``shutdown()``.
+
+Public API (used by the main window, panels and minimap)::
+
+    viewer = SlideViewer(synchronous=False)
+    viewer.set_slide(slide)            # Slide | None; also removes every overlay
+    viewer.fit(); viewer.zoom_by(2.0, view_anchor=None); viewer.pan_by(dx, dy)
+    viewer.center_on(l0_x, l0_y); viewer.zoom_to_magnification(20)  # False if no scale
+    viewer.magnification() -> float | None; viewer.l0_visible_rect() -> (x, y, w, h)
+    viewer.add_overlay(layer); viewer.remove_overlay(name); viewer.overlays()
+    viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
+    signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
+             sigTilesPending(int)
+
+Mouse: wheel/trackpad zooms about the cursor, drag pans. Keys: arrows pan, +/- zoom,
+0 or F fits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QImage, QKeyEvent, QPainter, QResizeEvent
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from pathscaat.slides.base import Slide
+from pathscaat.slides.region import Region
+from ui.viewer.overlay_layer import OverlayLayer
+from ui.viewer.scale_bar import ScaleBar
+from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
+from ui.viewer.tile_grid import L0Rect, Source
+from ui.viewer.tile_layer import TileLayer
+from ui.viewer.view_math import magnification_of, slide_id_for, view_ds_for_magnification
+
+DEBOUNCE_MS = 25
+BACKGROUND = QColor(58, 58, 62)
+KEY_ZOOM = 1.5
+MAX_OVERZOOM = 8.0
+KEY_PAN_FRACTION = 0.125
+
+
+@dataclass
+class _OverlayEntry:
+    layer: OverlayLayer
+    tiles: TileLayer
+    on_changed: Callable[[object], None]
+
+
+class SlideViewer(QWidget):
+    """Pan/zoom view of one slide plus overlay layers; see the module docstring."""
+
+    sigViewChanged = Signal(object)
+    sigCursorMoved = Signal(float, float)
+    sigError = Signal(str)
+    sigTilesPending = Signal(int)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        synchronous: bool = False,
+        cache_bytes: int = DEFAULT_BUDGET_BYTES,
+    ) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(imageAxisOrder="row-major")
+        from ui.viewer.tile_loader import TileLoader
+
+        self.cache = TileCache(cache_bytes)
+        self.loader = TileLoader(self.cache, synchronous=synchronous, parent=self)
+        self._slide: Slide | None = None
+        self._base: TileLayer | None = None
+        self._overlays: dict[str, _OverlayEntry] = {}
+        self._errors_seen: set[str] = set()
+        self._build_view()
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._timer.timeout.connect(self._update_view)
+        self.loader.sigTileReady.connect(self._on_tile)
+        self.loader.sigError.connect(self._on_error)
+        self.loader.sigPending.connect(self.sigTilesPending)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def _build_view(self) -> None:
+        self._gv = pg.GraphicsView(background=BACKGROUND)
+        self._gv.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._gv.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        self._vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self._vb.setDefaultPadding(0.01)
+        self._gv.setCentralItem(self._vb)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._gv)
+        self.scale_bar = ScaleBar(self)
+        self._vb.sigRangeChanged.connect(self._schedule)
+        self._vb.sigResized.connect(self._apply_limits)
+        self._gv.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._gv.installEventFilter(self)
+        self._gv.viewport().installEventFilter(self)
+
+    # -- slide ---------------------------------------------------------------
+    @property
+    def slide(self) -> Slide | None:
+        return self._slide
+
+    @property
+    def view_box(self) -> pg.ViewBox:
+        return self._vb
+
+    def set_slide(self, slide: Slide | None) -> None:
+        """Show ``slide`` fitted to the window (None: empty view). Overlays are removed."""
+        for name in list(self._overlays):
+            self.remove_overlay(name)
+        if self._base is not None:
+            self._base.clear()
+            self.loader.unregister(self._base.source.slide_id)
+            self._base = None
+        self._slide = slide
+        self._errors_seen.clear()
+        self.loader.forget_failures()
+        if slide is not None:
+            source = Source(slide, slide_id_for(slide))
+            self.loader.register(source.slide_id, slide)
+            self._base = TileLayer(self._vb, source, z_base=0.0)
+            self._apply_limits()
+            self.fit()
+        self._update_view()
+
+    # -- navigation ----------------------------------------------------------
+    def fit(self) -> None:
+        """Show the whole slide."""
+        if self._slide is None:
+            return
+        w, h = self._slide.dimensions
+        self._vb.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
+
+    def zoom_by(self, factor: float, view_anchor: QPointF | None = None) -> None:
+        """Magnify by ``factor`` (>1 zooms in) keeping ``view_anchor`` (widget px) still."""
+        if factor <= 0:
+            raise ValueError(f"zoom factor must be positive, got {factor}")
+        center = None
+        if view_anchor is not None:
+            scene_pt = self._gv.mapToScene(view_anchor.toPoint())
+            center = self._vb.mapSceneToView(scene_pt)
+        self._vb.scaleBy(s=(1.0 / factor, 1.0 / factor), center=center)
+
+    def pan_by(self, view_dx: float, view_dy: float) -> None:
+        """Move the visible area right/down by (view_dx, view_dy) screen pixels."""
+        px = self.l0_per_view_px()
+        self._vb.translateBy(x=view_dx * px, y=view_dy * px)
+
+    def center_on(self, l0_x: float, l0_y: float) -> None:
+        """Centre the view on a level-0 point, keeping the zoom."""
+        _, _, w, h = self.l0_visible_rect()
+        self._vb.setRange(
+            xRange=(l0_x - w / 2, l0_x + w / 2), yRange=(l0_y - h / 2, l0_y + h / 2), padding=0
+        )
+
+    def can_zoom_to_magnification(self) -> bool:
+        """True when the slide has µm/px or an objective power."""
+        s = self._slide
+        return s is not None and (s.mpp is not None or bool(s.objective_power))
+
+    def zoom_to_magnification(self, mag: float) -> bool:
+        """Zoom to an apparent objective (10 / µm per screen px); False when no scale."""
+        if self._slide is None or mag <= 0:
+            return False
+        target = view_ds_for_magnification(self._slide, mag)
+        if target is None:
+            return False
+        self.zoom_by(self.l0_per_view_px() / target)
+        return True
+
+    def magnification(self) -> float | None:
+        """Apparent magnification now, or None when the slide has no scale."""
+        if self._slide is None:
+            return None
+        return magnification_of(self._slide, self.l0_per_view_px())
+
+    def l0_visible_rect(self) -> L0Rect:
+        """(x, y, width, height) of the visible area in level-0 pixels."""
+        (x0, x1), (y0, y1) = self._vb.viewRange()
+        return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+    def l0_per_view_px(self) -> float:
+        """Level-0 pixels per screen pixel (the view's downsample)."""
+        _, _, w, _ = self.l0_visible_rect()
+        return w / max(1.0, float(self._vb.width()))
+
+    # -- overlays ------------------------------------------------------------
+    def add_overlay(self, layer: OverlayLayer) -> None:
+        """Draw ``layer`` above the slide (and above earlier overlays); replaces same name."""
+        if layer.name in self._overlays:
+            self.remove_overlay(layer.name)
+        source = Source(layer.source, layer.slide_id, layer.l0_per_px)
+        luts: dict[str, NDArray[np.uint8]] = {"lut": layer.lut()}
+
+        def configure(item: pg.ImageItem) -> None:
+            item.setLookupTable(luts["lut"])
+            item.setOpacity(layer.opacity)
+
+        def on_changed(_: object) -> None:
+            luts["lut"] = layer.lut()
+            tiles.apply(configure)
+            if tiles.visible != layer.visible:
+                tiles.set_visible(layer.visible)
+                self._schedule()
+
+        z = 100.0 * (len(self._overlays) + 1)
+        tiles = TileLayer(self._vb, source, z, _first_channel, configure)
+        tiles.visible = layer.visible
+        self.loader.register(layer.slide_id, layer.source)
+        layer.attach(self.cache)
+        layer.sigChanged.connect(on_changed)
+        self._overlays[layer.name] = _OverlayEntry(layer, tiles, on_changed)
+        self._schedule()
+
+    def remove_overlay(self, name: str) -> None:
+        """Stop drawing the named overlay (the layer keeps its raster open)."""
+        entry = self._overlays.pop(name)
+        layer, tiles = entry.layer, entry.tiles
+        layer.sigChanged.disconnect(entry.on_changed)
+        tiles.clear()
+        self.loader.unregister(layer.slide_id)
+        layer.attach(None)
+        self._schedule()
+
+    def overlays(self) -> list[OverlayLayer]:
+        """Overlay layers, bottom first."""
+        return [entry.layer for entry in self._overlays.values()]
+
+    # -- rendering -----------------------------------------------------------
+    def flush(self) -> None:
+        """Apply a pending (debounced) view change now."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._update_view()
+
+    def render_to_qimage(self) -> QImage:
+        """The widget as it looks now (tiles, overlays, scale bar), for tests and screenshots."""
+        self.flush()
+        return self.grab().toImage()
+
+    def tile_layers(self) -> list[TileLayer]:
+        """Base layer then overlay layers (for tests and the benchmark)."""
+        base = [self._base] if self._base is not None else []
+        return base + [entry.tiles for entry in self._overlays.values()]
+
+    def shutdown(self) -> None:
+        """Stop loading and wait for the workers; safe to call twice."""
+        self._timer.stop()
+        self.loader.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- internals -----------------------------------------------------------
+    def _apply_limits(self, *_: object) -> None:
+        """Zoom out to 4x the slide at most, in to MAX_OVERZOOM screen px per l0 px."""
+        if self._slide is not None:
+            side = 4.0 * max(self._slide.dimensions)
+            view_px = max(1.0, float(min(self._vb.width(), self._vb.height())))
+            least = view_px / MAX_OVERZOOM
+            self._vb.setLimits(minXRange=least, maxXRange=side, minYRange=least, maxYRange=side)
+        self._schedule()
+
+    def _schedule(self, *_: object) -> None:
+        if not self.loader.closed:
+            self._timer.start()
+
+    def _update_view(self) -> None:
+        rect = self.l0_visible_rect()
+        ds = self.l0_per_view_px() / max(1.0, self.devicePixelRatioF())
+        regions: list[Region] = []
+        for layer in self.tile_layers():
+            regions += layer.wanted(rect, ds)
+        self.loader.request(regions)
+        mpp = self._slide.mpp if self._slide is not None else None
+        um = mpp.x * self.l0_per_view_px() if mpp is not None else None
+        self.scale_bar.set_scale(um, has_slide=self._slide is not None)
+        self.sigViewChanged.emit(rect)
+
+    def _on_tile(self, region: Region, tile: NDArray[np.uint8]) -> None:
+        for layer in self.tile_layers():
+            if layer.source.slide_id == region.slide_id:
+                layer.add_tile(region, tile)
+                return
+
+    def _on_error(self, region: Region | None, message: str) -> None:
+        if message not in self._errors_seen:
+            self._errors_seen.add(message)
+            self.sigError.emit(message)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        pt = self._vb.mapSceneToView(scene_pos)
+        x, y = float(pt.x()), float(pt.y())
+        if self._slide is None:
+            x = y = math.nan
+        else:
+            w, h = self._slide.dimensions
+            if not (0 <= x < w and 0 <= y < h):
+                x = y = math.nan
+        self.sigCursorMoved.emit(x, y)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.scale_bar.move(10, self.height() - self.scale_bar.height() - 10)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self.sigCursorMoved.emit(math.nan, math.nan)
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self._on_key(event)
+        return super().eventFilter(watched, event)
+
+    def _on_key(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        step_x = self.width() * KEY_PAN_FRACTION
+        step_y = self.height() * KEY_PAN_FRACTION
+        pans = {
+            Qt.Key.Key_Left: (-step_x, 0.0),
+            Qt.Key.Key_Right: (step_x, 0.0),
+            Qt.Key.Key_Up: (0.0, -step_y),
+            Qt.Key.Key_Down: (0.0, step_y),
+        }
+        if key in pans:
+            self.pan_by(*pans[Qt.Key(key)])
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(KEY_ZOOM)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_by(1.0 / KEY_ZOOM)
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_F):
+            self.fit()
+        else:
+            return False
+        return True
+
+
+def _first_channel(tile: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Overlay rasters carry their codes in R (grey in all three channels)."""
+    return np.ascontiguousarray(tile[..., 0]) if tile.ndim == 3 else tile

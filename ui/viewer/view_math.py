@@ -1,0 +1,36 @@
+"""Small pure helpers of the viewer: slide ids and magnification <-> zoom."""
+
+from __future__ import annotations
+
+import itertools
+
+from pathscaat.slides.base import Slide
+
+_ids = itertools.count(1)
+
+
+def slide_id_for(slide: Slide) -> str:
+    """A cache id unique to this opened slide (reopening a path gets a new one)."""
+    return f"{slide.path}@{next(_ids)}"
+
+
+def magnification_of(slide: Slide, l0_per_view_px: float) -> float | None:
+    """Apparent objective at this zoom: 10 µm / (µm per screen px), else objective power."""
+    if l0_per_view_px <= 0:
+        return None
+    if slide.mpp is not None:
+        return 10.0 / (slide.mpp.x * l0_per_view_px)
+    if slide.objective_power:
+        return float(slide.objective_power) / l0_per_view_px
+    return None
+
+
+def view_ds_for_magnification(slide: Slide, mag: float) -> float | None:
+    """Level-0 px per screen px that shows ``mag``; None when the slide has no scale."""
+    if mag <= 0:
+        return None
+    if slide.mpp is not None:
+        return 10.0 / (slide.mpp.x * mag)
+    if slide.objective_power:
+        return float(slide.objective_power) / mag
+    return None
