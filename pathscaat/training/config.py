@@ -1,0 +1,145 @@
+"""Settings of a training run: the objective's knobs and the run around it.
+
+Every default here is ours (the SCAAT paper's method section is not available offline;
+../shared/docs/scaat-method.md is the project's specification), not the paper's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pathscaat.progress import PathscaatError
+
+OBJECTIVES = ("erm", "sgt", "scaat", "trades")
+MASKS = ("soft", "adaptive", "fraction", "random", "none")
+SALIENCY_MASKS = ("soft", "adaptive", "fraction")
+DIVERGENCES = ("kl", "js")
+STARTS = ("uniform", "fill")
+
+
+@dataclass
+class ScaatConfig:
+    """Knobs of the one objective that ERM, SGT, SCAAT and TRADES share (defaults are ours).
+
+    - ``mask``: where the adversary may push. ``soft``: per-pixel budget
+      ``eps * (1 - s)**gamma``; ``adaptive``: lowest-saliency pixels holding at most ``tau``
+      of the saliency mass; ``fraction``: lowest ``k`` fraction; ``random``: control, the
+      budget map of ``random_like`` randomly permuted over each image's pixels (same area,
+      no saliency placement); ``none``: full budget everywhere (TRADES).
+    - ``eps``, ``alpha`` (default ``1.25 * eps``), ``steps``: the signed-gradient attack in
+      [0,1] pixel units, with a uniform random start; ``start="fill"`` instead replaces the
+      masked pixels by uniform noise in the image's range (SGT's masking).
+    - ``lam`` and ``divergence`` (``kl``/``js``): weight and kind of the consistency term.
+    - ``eps_warmup_epochs``: eps (and alpha) ramp linearly from 0 over these epochs.
+    """
+
+    objective: str = "scaat"
+    mask: str = "soft"
+    eps: float = 4 / 255
+    steps: int = 1
+    alpha: float | None = None
+    gamma: float = 1.0
+    tau: float = 0.5
+    k: float = 0.5
+    lam: float = 1.0
+    divergence: str = "kl"
+    eps_warmup_epochs: float = 1.0
+    start: str = "uniform"
+    random_like: str = "soft"
+
+    def __post_init__(self) -> None:
+        checks = {
+            "objective": (self.objective, OBJECTIVES),
+            "mask": (self.mask, MASKS),
+            "divergence": (self.divergence, DIVERGENCES),
+            "start": (self.start, STARTS),
+            "random_like": (self.random_like, SALIENCY_MASKS),
+        }
+        for name, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise PathscaatError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        if self.eps < 0 or self.steps < 0 or self.lam < 0 or self.gamma < 0:
+            raise PathscaatError("eps, steps, lam and gamma must not be negative")
+        if not (0.0 <= self.tau <= 1.0 and 0.0 <= self.k <= 1.0):
+            raise PathscaatError("tau and k are fractions: give values in [0, 1]")
+
+    @classmethod
+    def for_objective(cls, objective: str, **knobs: Any) -> ScaatConfig:
+        """The knobs of a named objective; ``sgt`` and ``trades`` are presets of one path."""
+        presets: dict[str, dict[str, Any]] = {
+            "erm": {"lam": 0.0},
+            "sgt": {"mask": "fraction", "steps": 0, "start": "fill"},
+            "scaat": {},
+            "trades": {"mask": "none"},
+        }
+        if objective not in presets:
+            raise PathscaatError(f"objective must be one of {', '.join(OBJECTIVES)}")
+        return cls(objective=objective, **{**presets[objective], **knobs})
+
+    @property
+    def step_size(self) -> float:
+        return 1.25 * self.eps if self.alpha is None else self.alpha
+
+    def at_epoch(self, epoch: float) -> ScaatConfig:
+        """Knobs in force at (fractional) ``epoch``: eps and alpha warm up linearly."""
+        if self.eps_warmup_epochs <= 0:
+            return self
+        ramp = min(1.0, max(0.0, epoch / self.eps_warmup_epochs))
+        return replace(self, eps=self.eps * ramp, alpha=self.step_size * ramp)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainConfig:
+    """One training run. ``img_size`` None = the backbone's default input size."""
+
+    data: Path
+    backbone: str = "resnet18"
+    scaat: ScaatConfig = field(default_factory=ScaatConfig)
+    out: Path = Path("runs/latest")
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-4
+    weight_decay: float = 0.05
+    warmup_epochs: float = 1.0
+    img_size: int | None = None
+    pretrained_file: Path | None = None
+    device: str = "auto"
+    seed: int = 0
+    resume: Path | None = None
+    workers: int = 0
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    patience: int | None = None
+    amp: bool = True
+    mpp: float | None = None
+    augment: bool = True
+    progress_every: int = 1
+    timm_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data, self.out = Path(self.data), Path(self.out)
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise PathscaatError("epochs and batch size must be at least 1 and lr positive")
+
+
+@dataclass
+class TrainResult:
+    """What a finished run left: checkpoint stems (``best``/``last``), metrics, where."""
+
+    out: Path
+    best: Path
+    last: Path
+    epochs_run: int
+    best_epoch: int
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
