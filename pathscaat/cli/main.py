@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from pathscaat import __version__
 from pathscaat.progress import JobCancelled, PathscaatError
+from pathscaat.slides.errors import SlideError
 
 COMMAND_MODULES = (
     "info",
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pathscaat: interrupted; partial results were kept where possible.", file=sys.stderr)
         return 130
-    except PathscaatError as exc:
+    except (PathscaatError, SlideError) as exc:
         print(f"pathscaat: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

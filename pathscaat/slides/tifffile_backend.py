@@ -59,6 +59,8 @@ def check_ifd_chain(path: Path) -> None:
         off_bytes = struct.calcsize(off_fmt)
         raw = head[8:16] if big else head[4:8]
         offset = struct.unpack(order + off_fmt, raw)[0] if len(raw) == off_bytes else size
+        if offset < 8:  # 0 (no image at all) or pointing into the header
+            raise _corrupt(path, "the TIFF header points to no image directory")
         for n_ifd in range(_MAX_IFDS):
             if offset == 0:
                 return
