@@ -5,6 +5,7 @@ layers with :func:`layers_from_overlay_set`; add a :class:`Minimap` bound to a v
 Importing this package imports Qt and pyqtgraph, never torch.
 """
 
+from ui.viewer.minimap import Minimap
 from ui.viewer.overlay_layer import COLORMAPS, OverlayLayer, layers_from_overlay_set
 from ui.viewer.slide_viewer import SlideViewer
 from ui.viewer.tile_cache import TileCache
@@ -12,6 +13,7 @@ from ui.viewer.tile_loader import TileLoader
 
 __all__ = [
     "COLORMAPS",
+    "Minimap",
     "OverlayLayer",
     "SlideViewer",
     "TileCache",

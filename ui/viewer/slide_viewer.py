@@ -17,7 +17,7 @@ Public API (used by the main window, panels and minimap)::
     viewer.add_overlay(layer); viewer.remove_overlay(name); viewer.overlays()
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
-             sigTilesPending(int)
+             sigTilesPending(int), sigSlideChanged(object)  # Slide | None
 
 Mouse: wheel/trackpad zooms about the cursor, drag pans. Keys: arrows pan, +/- zoom,
 0 or F fits.
@@ -66,6 +66,7 @@ class SlideViewer(QWidget):
     sigCursorMoved = Signal(float, float)
     sigError = Signal(str)
     sigTilesPending = Signal(int)
+    sigSlideChanged = Signal(object)
 
     def __init__(
         self,
@@ -138,6 +139,7 @@ class SlideViewer(QWidget):
             self._apply_limits()
             self.fit()
         self._update_view()
+        self.sigSlideChanged.emit(slide)
 
     # -- navigation ----------------------------------------------------------
     def fit(self) -> None:
@@ -301,8 +303,10 @@ class SlideViewer(QWidget):
                 return
 
     def _on_error(self, region: Region | None, message: str) -> None:
-        if message not in self._errors_seen:
-            self._errors_seen.add(message)
+        """Report the first error of each source once (a broken file fails every tile)."""
+        key = region.slide_id if region is not None else message
+        if key not in self._errors_seen:
+            self._errors_seen.add(key)
             self.sigError.emit(message)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
