@@ -30,7 +30,9 @@ def detect(path: Path) -> str | None:
             warnings.simplefilter("ignore")
             with Image.open(path) as img:
                 return str(img.format or "image")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        return "image"  # recognised; opening it says it is too large and what to do
+    except (UnidentifiedImageError, OSError, ValueError):
         return None
 
 

@@ -1,8 +1,9 @@
 """``open_slide``: check the path, try each backend in order, and name what went wrong.
 
 Backends are tried in order (OpenSlide, tifffile, plain image). A backend that recognises
-the format but fails to open it gives ``CorruptSlideError``, and the next backend still gets
-its chance; only when none succeeds is the first such error raised. A file no backend
+the format but fails to open it gives ``CorruptSlideError`` (or ``UnsupportedSlideError`` for
+a variant it does not handle), and the next backend still gets its chance; only when none
+succeeds is the first such error raised, damage first. A file no backend
 recognises is ``UnsupportedSlideError``, unless its name claims a slide format (``.svs``...),
 in which case it is a damaged slide (``CorruptSlideError``).
 """
@@ -108,17 +109,18 @@ def open_slide(path: str | os.PathLike[str], *, mpp_override: float | None = Non
     """
     slide_path = Path(path).expanduser()
     _check_readable(slide_path)
-    failures: list[CorruptSlideError] = []
+    failures: list[CorruptSlideError | UnsupportedSlideError] = []
     for backend in BACKENDS:
-        if failures and not backend.after_corrupt:
+        damaged = any(isinstance(exc, CorruptSlideError) for exc in failures)
+        if damaged and not backend.after_corrupt:
             break
         fmt = backend.detect(slide_path)
         if fmt is None or backend.skip(slide_path, fmt):
             continue
         try:
             slide = backend.open(slide_path)
-        except CorruptSlideError as exc:
-            failures.append(exc)
+        except (CorruptSlideError, UnsupportedSlideError) as exc:
+            failures.append(exc)  # a later backend may still read it
             continue
         if mpp_override is not None:
             try:
@@ -127,6 +129,6 @@ def open_slide(path: str | os.PathLike[str], *, mpp_override: float | None = Non
                 slide.close()
                 raise
         return slide
-    if failures:
-        raise failures[0]
+    if failures:  # damage is the more useful news than a missing feature
+        raise sorted(failures, key=lambda exc: not isinstance(exc, CorruptSlideError))[0]
     raise _unrecognised(slide_path)

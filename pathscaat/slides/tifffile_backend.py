@@ -24,7 +24,7 @@ import numpy as np
 import tifffile
 
 from pathscaat.slides.base import Mpp, RGBArray, Slide
-from pathscaat.slides.errors import CorruptSlideError, UnsupportedSlideError
+from pathscaat.slides.errors import CorruptSlideError, SlideError, UnsupportedSlideError
 from pathscaat.slides.guard import ReadGuard
 from pathscaat.slides.mpp import objective_power, resolve_mpp
 from pathscaat.slides.pixels import to_rgb, white
@@ -188,9 +188,12 @@ class TiffSlide(Slide):
             self._levels = _pick_levels(self._tf, self.path)
             _check_extent(self._levels, size, self.path)
             self._props = MappingProxyType(_properties(self._tf, self._levels[0].page))
-        except Exception:
+        except SlideError:
             self._tf.close()
             raise
+        except Exception as exc:  # tifffile's parsers raise many types on malformed tags
+            self._tf.close()
+            raise _corrupt(self.path, f"the TIFF tags cannot be parsed ({exc})") from exc
         self._io_lock = threading.Lock()
         self._guard = ReadGuard(self.path)
         w0, h0 = self._levels[0].width, self._levels[0].height
@@ -255,10 +258,13 @@ class TiffSlide(Slide):
             i = plane * per_plane + index
             if i >= len(lvl.offsets) or lvl.counts[i] == 0:
                 return None
-            with self._io_lock:
-                fh = lvl.page.parent.filehandle
-                fh.seek(int(lvl.offsets[i]))
-                data = fh.read(int(lvl.counts[i]))
+            try:
+                with self._io_lock:
+                    fh = lvl.page.parent.filehandle
+                    fh.seek(int(lvl.offsets[i]))
+                    data = fh.read(int(lvl.counts[i]))
+            except OSError as exc:
+                raise _corrupt(self.path, f"reading tile {i} failed ({exc})") from exc
             if len(data) < lvl.counts[i]:
                 raise _corrupt(self.path, f"tile {i} of a level ends past the end of the file")
             try:

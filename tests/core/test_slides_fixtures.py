@@ -113,6 +113,28 @@ def test_ome_tiff_uint16_with_physical_size(tmp_path: Path) -> None:
     np.testing.assert_array_equal(region[..., 1], np.rint(data / 257.0).astype(np.uint8))
 
 
+def test_planar_and_stripped_tiffs_read_exactly(tmp_path: Path) -> None:
+    img = np.random.default_rng(4).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    planar = tmp_path / "planar.tif"
+    with tifffile.TiffWriter(planar) as tw:  # one tile per colour plane
+        tw.write(np.moveaxis(img, -1, 0), tile=(128, 128), planarconfig="separate",
+                 photometric="rgb", compression="zlib", subifds=1)
+        tw.write(np.moveaxis(img[::2, ::2], -1, 0), tile=(128, 128), planarconfig="separate",
+                 photometric="rgb", compression="zlib", subfiletype=1)
+    with open_slide(planar) as slide:
+        assert slide.backend_name == "tifffile"
+        np.testing.assert_array_equal(slide.read_region((50, 60), 0, (300, 200)),
+                                      img[60:260, 50:350])
+        np.testing.assert_array_equal(slide.read_region((50, 60), 1, (100, 80)),
+                                      img[::2, ::2][30:110, 25:125])
+    stripped = tmp_path / "strips.tif"  # not tiled: OpenSlide declines it
+    tifffile.imwrite(stripped, img, rowsperstrip=7, photometric="rgb")
+    with open_slide(stripped) as slide:
+        assert slide.backend_name == "tifffile"
+        np.testing.assert_array_equal(slide.read_region((10, 20), 0, (390, 280)),
+                                      img[20:300, 10:400])
+
+
 def test_rgba_transparent_is_white(tmp_path: Path) -> None:
     rgba = np.zeros((256, 256, 4), np.uint8)
     rgba[..., 0] = 200
@@ -226,6 +248,12 @@ def test_damaged_tile_raises_only_where_read(tmp_path: Path, subifds: bool) -> N
         assert slide.read_region((0, 0), 0, (256, 256)).shape == (256, 256, 3)
         with pytest.raises(CorruptSlideError):
             slide.read_region((300, 300), 0, (200, 200))
+        if not subifds:
+            # OpenSlide's handle is unusable after an error: later reads raise, never crash
+            with pytest.raises(CorruptSlideError):
+                slide.read_region((0, 0), 1, (64, 64))
+        else:
+            assert slide.read_region((0, 0), 1, (64, 64)).shape == (64, 64, 3)
 
 
 def test_empty_file_is_corrupt(tmp_path: Path) -> None:

@@ -105,6 +105,19 @@ def test_thumbnail_is_the_slide_scaled(cmu_svs: Path) -> None:
     assert np.corrcoef(small[:62, :46, 1].ravel(), coarse[..., 1].ravel())[0, 1] > 0.9
 
 
+def test_thumbnail_in_blocks_matches_one_read(cmu_svs: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded-memory reads (as for a giant single-level slide) give the same picture."""
+    from pathscaat.slides import thumbnail
+
+    with open_slide(cmu_svs) as slide:
+        whole = slide.thumbnail(256).astype(int)
+        monkeypatch.setattr(thumbnail, "MAX_READ_PX", 300)  # 10 x 13 blocks
+        blocks = slide.thumbnail(256).astype(int)
+    assert blocks.shape == whole.shape
+    assert np.abs(blocks - whole).mean() < 2
+
+
 def test_thumbnail_uses_a_small_level(dapi_ndpi: Path) -> None:
     with open_slide(dapi_ndpi) as slide:
         thumb = slide.thumbnail(300)
