@@ -236,3 +236,14 @@ def test_async_loading_then_no_threads_left(qtbot, shared_data: Path) -> None:
     assert v.loader.closed
     assert threading.active_count() == threads_before
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.37, 2.71, 5.17, 13.1])
+def test_no_seams_between_tiles(viewer: SlideViewer, factor: float) -> None:
+    """A white slide must render white everywhere at any zoom (no gaps or dark seams)."""
+    viewer.set_slide(ArraySlide(np.full((3000, 4100, 3), 255, np.uint8), levels=4))
+    viewer.zoom_by(factor, QPointF(211, 157))
+    viewer.flush()
+    viewer.scale_bar.hide()
+    shown = slide_pixels(viewer) if factor < 1.5 else to_array(viewer.render_to_qimage())
+    assert shown.min() == 255

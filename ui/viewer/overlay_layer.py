@@ -203,17 +203,22 @@ def layers_from_overlay_set(
 
         open_fn = open_slide
     layers: list[OverlayLayer] = []
-    for info in overlay_set.overlays:
-        source = open_fn(str(overlay_set.path_of(info)))
-        layers.append(
-            OverlayLayer(
-                info.name,
-                source,
-                info.l0_per_px,
-                kind=info.kind,
-                value_min=info.value_min,
-                value_max=info.value_max,
-                visible=info.kind != "probability",
+    try:
+        for info in overlay_set.overlays:
+            source = open_fn(str(overlay_set.path_of(info)))
+            layers.append(
+                OverlayLayer(
+                    info.name,
+                    source,
+                    info.l0_per_px,
+                    kind=info.kind,
+                    value_min=info.value_min,
+                    value_max=info.value_max,
+                    visible=info.kind != "probability",
+                )
             )
-        )
+    except BaseException:
+        for layer in layers:  # no half-opened set: release what was opened
+            layer.close()
+        raise
     return layers
