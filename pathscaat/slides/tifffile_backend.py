@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import tifffile
@@ -44,8 +44,42 @@ def detect(path: Path) -> str | None:
         return None
 
 
+class _Layout:
+    """Byte layout of classic TIFF or BigTIFF directories."""
+
+    def __init__(self, head: bytes) -> None:
+        self.order = "<" if head[:2] == b"II" else ">"
+        self.big = head[2:4] in (b"+\x00", b"\x00+")
+        self.count_fmt, self.entry_bytes, self.off_fmt = (
+            ("Q", 20, "Q") if self.big else ("H", 12, "I"))
+        self.count_bytes = struct.calcsize(self.count_fmt)
+        self.off_bytes = struct.calcsize(self.off_fmt)
+
+    def unpack(self, fmt: str, data: bytes) -> tuple[int, ...]:
+        return struct.unpack(self.order + fmt, data)
+
+
+def _subifd_offsets(fh: BinaryIO, table: bytes, lay: _Layout) -> list[int]:
+    """Offsets listed by the SubIFDs tag (330) of one directory's entry table."""
+    for k in range(0, len(table) - lay.entry_bytes + 1, lay.entry_bytes):
+        tag, typ = lay.unpack("HH", table[k:k + 4])
+        if tag != 330:
+            continue
+        count = lay.unpack(lay.off_fmt, table[k + 4:k + 4 + lay.off_bytes])[0]
+        field = table[k + 4 + lay.off_bytes:k + lay.entry_bytes]
+        item = "Q" if typ in (16, 18) else "I"  # LONG8/IFD8 or LONG/IFD
+        nbytes = count * struct.calcsize(item)
+        if nbytes > len(field):
+            fh.seek(lay.unpack(lay.off_fmt, field)[0])
+            field = fh.read(nbytes)
+        if len(field) < nbytes or count > _MAX_IFDS:
+            return [1 << 62]  # the list itself is cut off
+        return list(lay.unpack(item * count, field[:nbytes]))
+    return []
+
+
 def check_ifd_chain(path: Path) -> None:
-    """Walk the chain of image directories: one that lies past the end means truncation.
+    """Walk the image directories (and SubIFD links): one past the end means truncation.
 
     tifffile only logs a warning and stops at such a link, which would silently drop levels
     and associated images of a damaged copy.
@@ -53,27 +87,27 @@ def check_ifd_chain(path: Path) -> None:
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(16)
-        order = "<" if head[:2] == b"II" else ">"
-        big = head[2:4] in (b"+\x00", b"\x00+")
-        count_fmt, entry_bytes, off_fmt = (("Q", 20, "Q") if big else ("H", 12, "I"))
-        off_bytes = struct.calcsize(off_fmt)
-        raw = head[8:16] if big else head[4:8]
-        offset = struct.unpack(order + off_fmt, raw)[0] if len(raw) == off_bytes else size
+        lay = _Layout(head)
+        raw = head[8:16] if lay.big else head[4:8]
+        offset = lay.unpack(lay.off_fmt, raw)[0] if len(raw) == lay.off_bytes else size
         if offset < 8:  # 0 (no image at all) or pointing into the header
             raise _corrupt(path, "the TIFF header points to no image directory")
         for n_ifd in range(_MAX_IFDS):
             if offset == 0:
                 return
-            if offset + struct.calcsize(count_fmt) > size:
+            if offset + lay.count_bytes > size:
                 raise _corrupt(path, f"the file is truncated: image directory {n_ifd} lies past "
                                f"its end ({size} bytes)")
             fh.seek(offset)
-            (count,) = struct.unpack(order + count_fmt, fh.read(struct.calcsize(count_fmt)))
-            fh.seek(offset + struct.calcsize(count_fmt) + count * entry_bytes)
-            link = fh.read(off_bytes)
-            if len(link) < off_bytes:
+            (count,) = lay.unpack(lay.count_fmt, fh.read(lay.count_bytes))
+            table = fh.read(count * lay.entry_bytes)
+            link = fh.read(lay.off_bytes)
+            if len(link) < lay.off_bytes:
                 raise _corrupt(path, f"the file is truncated inside image directory {n_ifd}")
-            offset = struct.unpack(order + off_fmt, link)[0]
+            if any(sub + lay.count_bytes > size for sub in _subifd_offsets(fh, table, lay)):
+                raise _corrupt(path, f"the file is truncated: a reduced level of image "
+                               f"directory {n_ifd} lies past its end ({size} bytes)")
+            offset = lay.unpack(lay.off_fmt, link)[0]
 
 
 def _corrupt(path: Path, what: str) -> CorruptSlideError:

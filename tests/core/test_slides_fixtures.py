@@ -218,14 +218,19 @@ def test_truncated_svs_is_corrupt(cmu_svs: Path, tmp_path: Path, cut: int) -> No
         _open_and_read_everything(bad)
 
 
-def test_truncated_pyramid_is_corrupt(tmp_path: Path) -> None:
-    path = _write_pyramid(tmp_path / "p.tif", _rgb_image(600, 600), compression="zlib")
+@pytest.mark.parametrize("subifds", [True, False], ids=["subifds", "pages"])
+def test_truncated_pyramid_is_corrupt(tmp_path: Path, subifds: bool,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    path = _write_pyramid(tmp_path / "p.tif", _rgb_image(600, 600), compression="zlib",
+                          subifds=subifds)
     data = path.read_bytes()
-    for fraction in (0.3, 0.6, 0.95):
+    for fraction in (0.1, 0.6, 0.95, 0.999):
         bad = tmp_path / f"cut{fraction}.tif"
         bad.write_bytes(data[: int(len(data) * fraction)])
-        with pytest.raises(CorruptSlideError):
+        with pytest.raises(CorruptSlideError, match=r"truncated|cannot read"):
             _open_and_read_everything(bad)
+    assert not [r for r in caplog.records if r.name.startswith("tifffile")], \
+        "damage is reported by the error alone, not by stray tifffile warnings"
 
 
 def _damage_tile(path: Path, level_page: int, tile: int) -> None:
