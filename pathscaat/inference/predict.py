@@ -1,0 +1,196 @@
+"""Run a checkpoint over a slide's tissue tiles and write its overlay set.
+
+The steps: load the model and its data config, find tissue, lay a grid at the model's
+µm/px and input size, score the tiles still missing from the partial results (tiles read
+on threads ahead of the model; one forward and one backward per batch), then stitch the
+rasters, write ``tiles.csv`` and ``overlays.json`` and drop the partial results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from pathscaat.inference.overlays import OverlaySet
+from pathscaat.inference.resume import PartialStore, file_stamp, fingerprint
+from pathscaat.inference.scoring import TileScorer, resolve_device
+from pathscaat.inference.stitch import Layout, RasterJob, write_rasters
+from pathscaat.inference.tile_loader import TileBatches
+from pathscaat.inference.tiles_csv import TILES_CSV, write_tiles_csv
+from pathscaat.progress import (
+    JobCancelled,
+    OnProgress,
+    PathscaatError,
+    ProgressRecord,
+    ShouldStop,
+    never_stop,
+    no_progress,
+)
+from pathscaat.slides import open_slide
+from pathscaat.tiling import detect_tissue, make_grid
+
+log = logging.getLogger(__name__)
+
+
+def predict_slide(
+    slide_path: str | Path,
+    checkpoint: str | Path,
+    out_dir: str | Path,
+    *,
+    grid: Any = None,
+    saliency: str | None = "vanilla",
+    device: str = "auto",
+    batch_size: int = 32,
+    workers: int = 2,
+    slide_mpp: float | None = None,
+    on_progress: OnProgress = no_progress,
+    should_stop: ShouldStop = never_stop,
+) -> OverlaySet:
+    """Score every tile of ``grid`` (default: tissue tiles at the model's scale).
+
+    ``saliency`` names a ``pathscaat.saliency`` method or is None / ``"none"`` for
+    probabilities only. Finished tiles persist in ``out_dir/.partial``; a rerun of the
+    same job skips them. On ``should_stop`` raises ``JobCancelled`` with them kept.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sal_name = None if saliency in (None, "none") else str(saliency)
+    dev = resolve_device(device)
+    model, meta, ckpt_json = load_model(checkpoint)
+    with open_slide(slide_path, mpp_override=slide_mpp) as slide:
+        on_progress(ProgressRecord("tissue", 0, 1, "finding tissue"))
+        tissue = detect_tissue(slide)
+        on_progress(ProgressRecord("tissue", 1, 1, "tissue found"))
+        grid = grid if grid is not None else grid_for(slide, meta, tissue, on_progress)
+        mpp = slide.mpp.x if slide.mpp else None
+        slide_dims = slide.dimensions
+    n_tiles = len(grid.l0_xy)
+    if n_tiles == 0:
+        raise PathscaatError(
+            f"{slide_path}: no tissue tiles to score. Check the slide shows tissue, or lower "
+            "the grid's min_tissue."
+        )
+    layout = Layout.for_grid(grid)
+    key = _job_key(slide_path, ckpt_json, grid, sal_name, layout)
+    store = PartialStore.open(
+        out, key, n_tiles, len(meta.class_names), layout.sal_px if sal_name else None
+    )
+    scorer = TileScorer(model, saliency=sal_name, device=dev, sal_px=layout.sal_px)
+    loader = TileBatches(
+        slide_path, grid, store.pending(), batch_size=batch_size, workers=workers,
+        mpp_override=slide_mpp,
+    )  # fmt: skip
+    _score_tiles(store, loader, scorer, on_progress, should_stop)
+    job = RasterJob(store, grid.l0_xy, layout, slide_dims, list(meta.class_names), mpp)
+    overlay_set = _write_outputs(job, grid, out, tissue, on_progress)
+    overlay_set.slide = str(Path(slide_path).resolve())
+    overlay_set.checkpoint = str(ckpt_json)
+    overlay_set.save()
+    store.remove()
+    return overlay_set
+
+
+def load_model(checkpoint: str | Path) -> tuple[Any, Any, Path]:
+    """(model, meta, path of the checkpoint's JSON); any failure as one clear error."""
+    from pathscaat.models import load_checkpoint
+    from pathscaat.models.checkpoint import checkpoint_stem
+
+    try:
+        model, meta = load_checkpoint(checkpoint, device="cpu")
+    except PathscaatError:
+        raise
+    except Exception as exc:  # a damaged file surfaces as many exception types
+        raise PathscaatError(
+            f"{checkpoint}: cannot load this model checkpoint ({type(exc).__name__}: {exc}). "
+            "Choose a checkpoint written by 'pathscaat train' (stem.json + stem.safetensors)."
+        ) from exc
+    return model, meta, checkpoint_stem(checkpoint).with_suffix(".json").resolve()
+
+
+def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any:
+    """Tissue tiles at the model's µm/px, or at level 0 (with a warning) without one."""
+    slide_mpp = slide.mpp.x if slide.mpp else None
+    if meta.mpp and slide_mpp:
+        return make_grid(slide, tile_px=meta.input_px, target_mpp=meta.mpp, tissue=tissue)
+    why = (
+        "the slide has no µm/px (set it with --slide-mpp / mpp override)"
+        if meta.mpp
+        else "the model was trained without a µm/px"
+    )
+    msg = (
+        f"{why}: tiles are read at level 0 (downsample 1), which may not match the scale "
+        "the model was trained at"
+    )
+    log.warning(msg)
+    on_progress(ProgressRecord("grid", 0, 0, msg, {"warning": msg}))
+    return make_grid(slide, tile_px=meta.input_px, downsample=1.0, tissue=tissue)
+
+
+def _job_key(
+    slide_path: str | Path, ckpt_json: Path, grid: Any, sal: str | None, layout: Layout
+) -> str:
+    parts = {
+        "slide": file_stamp(slide_path),
+        "checkpoint": file_stamp(ckpt_json),
+        "weights": file_stamp(ckpt_json.with_suffix(".safetensors")),
+        "saliency": sal,
+        "sal_px": layout.sal_px,
+        "grid": [grid.tile_px, float(grid.l0_tile_px), grid.read_level, grid.lvl_read_px],
+    }
+    return fingerprint(parts, grid.l0_xy)
+
+
+def _score_tiles(
+    store: PartialStore,
+    loader: TileBatches,
+    scorer: TileScorer,
+    on_progress: OnProgress,
+    should_stop: ShouldStop,
+) -> None:
+    """Score the loader's tiles batch by batch, persisting each batch before reporting."""
+    n_tiles, resumed = len(store.done), store.n_done
+    computed, t0 = 0, time.perf_counter()
+    extra = {"computed": 0, "resumed": resumed, "tiles_per_s": 0.0}
+    note = f"{resumed} tiles from an earlier run" if resumed else "scoring tiles"
+    on_progress(ProgressRecord("infer", resumed, n_tiles, note, dict(extra)))
+    with loader:
+        for idx, tiles in loader:
+            if should_stop():
+                raise JobCancelled(
+                    f"inference stopped after {store.n_done} of {n_tiles} tiles; they are kept "
+                    f"in {store.folder}: run the same inference again to finish the rest"
+                )
+            probs, sal = scorer(tiles)
+            store.record(idx, probs, sal)
+            computed += len(idx)
+            rate = computed / max(time.perf_counter() - t0, 1e-9)
+            extra = {"computed": computed, "resumed": resumed, "tiles_per_s": round(rate, 2)}
+            on_progress(
+                ProgressRecord("infer", resumed + computed, n_tiles, f"{rate:.1f} tiles/s", extra)
+            )
+
+
+def _write_outputs(
+    job: RasterJob, grid: Any, out: Path, tissue: Any, on_progress: OnProgress
+) -> OverlaySet:
+    """Rasters, then the table; the manifest is saved last by the caller."""
+    n_rasters = len(job.classes) + (job.store.sal is not None) + (tissue is not None)
+    written = [0]
+
+    def announce(name: str) -> None:
+        on_progress(ProgressRecord("write", written[0], n_rasters, f"writing {name}"))
+        written[0] += 1
+
+    infos = write_rasters(job, out, tissue, announce)
+    on_progress(ProgressRecord("write", n_rasters, n_rasters, "rasters written"))
+    write_tiles_csv(
+        out / TILES_CSV, job.l0_xy, job.layout.l0_tile_px, job.store.probs, job.classes,
+        tissue_fraction=getattr(grid, "tissue_fraction", None),
+        max_saliency=job.store.sal_max if job.store.sal is not None else None,
+    )  # fmt: skip
+    return OverlaySet(
+        root=out, slide="", slide_dims=job.slide_dims, classes=job.classes,
+        overlays=infos, tiles_csv=TILES_CSV,
+    )  # fmt: skip

@@ -1,0 +1,116 @@
+"""One batch of tiles through the model: class probabilities and gradient saliency.
+
+For ``vanilla`` and ``input_x_gradient`` the probabilities and the saliency come from
+the same forward pass and ONE backward pass per batch: the sum over the batch of each
+tile's predicted-class logit has, as its gradient with respect to tile ``b``, exactly
+tile ``b``'s own gradient (tiles do not interact in eval mode). Parameters are frozen
+so the backward computes input gradients only. Other methods (SmoothGrad, integrated
+gradients, Grad-CAM) need several passes by nature and go through ``pathscaat.saliency``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+from torch import Tensor, nn
+
+FUSED_METHODS = ("vanilla", "input_x_gradient")
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then the CPU."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class TileScorer:
+    """Callable: uint8 tiles (B x H x W x 3) -> (probabilities B x C, saliency B x S x S).
+
+    Saliency is max-pooled from the tile's input size to ``sal_px`` (sparse peaks stay),
+    in raw gradient units; None when ``saliency`` is None. AMP (bfloat16 where the GPU
+    has it, else float16) is used on CUDA unless ``amp=False``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        saliency: str | None,
+        device: torch.device,
+        sal_px: int,
+        amp: bool | None = None,
+    ) -> None:
+        self.device = device
+        self.model = model.to(device).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        if device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.saliency = saliency
+        self.sal_px = sal_px
+        self.amp = device.type == "cuda" if amp is None else amp
+        self._method = None
+        if saliency is not None and saliency not in FUSED_METHODS:
+            from pathscaat.saliency import get_method
+
+            self._method = get_method(saliency)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[object]:
+        if not self.amp or self.device.type != "cuda":
+            return contextlib.nullcontext()
+        bf16 = torch.cuda.is_bf16_supported()
+        return torch.autocast("cuda", dtype=torch.bfloat16 if bf16 else torch.float16)
+
+    def to_input(self, tiles: NDArray[np.uint8] | Tensor) -> Tensor:
+        """uint8 B x H x W x 3 (numpy or tensor) -> float B x 3 x H x W in [0, 1] on device."""
+        t = torch.from_numpy(tiles) if isinstance(tiles, np.ndarray) else tiles
+        if self.device.type == "cuda" and not t.is_cuda:
+            t = t.pin_memory().to(self.device, non_blocking=True)
+        else:
+            t = t.to(self.device)
+        return t.permute(0, 3, 1, 2).float().div_(255.0)
+
+    def __call__(
+        self, tiles: NDArray[np.uint8] | Tensor
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        x = self.to_input(tiles)
+        if self.saliency is None:
+            with torch.no_grad(), self._autocast():
+                logits = self.model(x)
+            return _probs(logits), None
+        if self._method is None:
+            logits, sal = self._fused(x)
+        else:
+            with torch.no_grad(), self._autocast():
+                logits = self.model(x)
+            sal = self._method.attribute(self.model, x, logits.argmax(1))
+        return _probs(logits), self._pool(sal)
+
+    def _fused(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Forward, then one backward of the summed predicted-class logits."""
+        x = x.detach().requires_grad_(True)
+        with torch.enable_grad(), self._autocast():
+            logits = self.model(x)
+            picked = logits.gather(1, logits.argmax(1, keepdim=True)).sum()
+        (grad,) = torch.autograd.grad(picked.float(), x)
+        attr = grad if self.saliency == "vanilla" else grad * x.detach()
+        return logits.detach(), attr.abs().amax(dim=1)
+
+    def _pool(self, sal: Tensor) -> NDArray[np.float32]:
+        sal = sal.float()
+        if sal.shape[-1] != self.sal_px or sal.shape[-2] != self.sal_px:
+            sal = F.adaptive_max_pool2d(sal[:, None], self.sal_px)[:, 0]
+        return sal.cpu().numpy().astype(np.float32, copy=False)
+
+
+def _probs(logits: Tensor) -> NDArray[np.float32]:
+    return logits.float().softmax(dim=1).cpu().numpy().astype(np.float32, copy=False)
