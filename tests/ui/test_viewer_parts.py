@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -14,6 +15,7 @@ from pathscaat.slides.region import Region
 from tests.ui.viewer_slides import ArraySlide, BrokenSlide, gradient_rgb
 from ui.viewer import COLORMAPS, Minimap, OverlayLayer, SlideViewer, TileCache, TileLoader
 from ui.viewer.overlay_layer import layers_from_overlay_set
+from ui.viewer.pyside_guard import guard_bool_refcounts
 from ui.viewer.scale_bar import format_um, nice_length_um
 from ui.viewer.tile_grid import Source
 
@@ -155,3 +157,13 @@ def test_minimap_thumbnail_and_click_recenters(qtbot) -> None:
     viewer.set_slide(None)
     assert not minimap.has_thumbnail
     viewer.shutdown()
+
+
+def test_many_emits_do_not_exhaust_bool_refcounts(qtbot) -> None:
+    """PySide6 6.12.0 leaks a reference to True per emit; the guard keeps us alive."""
+    guard_bool_refcounts()
+    loader = TileLoader(synchronous=True)
+    for i in range(20000):  # more than True's whole refcount in a fresh interpreter
+        loader.sigPending.emit(i)
+    assert sys.getrefcount(True) > 1000
+    loader.close()

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pathscaat.slides.base import Slide
 from pathscaat.slides.region import Region
 from ui.viewer.overlay_layer import OverlayLayer
+from ui.viewer.pyside_guard import guard_bool_refcounts
 from ui.viewer.scale_bar import ScaleBar
 from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
 from ui.viewer.tile_grid import L0Rect, Source
@@ -76,6 +77,7 @@ class SlideViewer(QWidget):
         cache_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         super().__init__(parent)
+        guard_bool_refcounts()
         pg.setConfigOptions(imageAxisOrder="row-major")
         from ui.viewer.tile_loader import TileLoader
 
