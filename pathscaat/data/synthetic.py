@@ -33,7 +33,17 @@ from PIL import Image
 
 from pathscaat.data.synthetic_layout import patch_layout
 from pathscaat.data.synthetic_render import Stain, make_assets, render_region
+from pathscaat.data.synthetic_slide import PRESETS, write_synthetic_slide
 from pathscaat.progress import OnProgress, ProgressRecord, no_progress
+
+__all__ = [
+    "CLASSES",
+    "PRESETS",
+    "SOFTWARE",
+    "render_patch",
+    "write_patch_set",
+    "write_synthetic_slide",
+]
 
 CLASSES: tuple[str, ...] = ("benign", "atypical", "inflamed")
 SOFTWARE = "PathSCAAT synthetic"

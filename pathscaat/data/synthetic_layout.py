@@ -133,3 +133,93 @@ def _plant(
         return
     maps["tissue"] = np.maximum(maps["tissue"], structure)
     maps["gland"] = np.where(structure > 0.05, FAR, maps["gland"]).astype(np.float32)
+
+
+def slide_layout(
+    rng: np.random.Generator, l0_w: int, l0_h: int, factor: int = 8
+) -> tuple[Layout, list[dict[str, object]]]:
+    """A slide: tissue islands on glass, glands, planted atypical and inflamed regions.
+
+    Returns the layout and the planted regions (label, level-0 bbox and polygon).
+    """
+    ny, nx = -(-l0_h // factor) + 1, -(-l0_w // factor) + 1
+    key = int(rng.integers(1 << 30))
+    tissue = _islands(rng, ny, nx, key)
+    gland = np.full((ny, nx), FAR, np.float32)
+    n_glands = int(tissue.sum() * factor**2 / 450**2)
+    add_glands(rng, gland, tissue, n_glands, (40 / factor, 85 / factor))
+    maps = {"tissue": tissue, "gland": gland}
+    regions: list[dict[str, object]] = []
+    area_scale = max(1.0, l0_w * l0_h / 4096 / 3072)
+    for label, n, r_l0 in (("atypical", 2, (220, 500)), ("inflamed", 2, (250, 550))):
+        target = np.zeros((ny, nx), np.float32)
+        count = max(n, int(n * area_scale**0.5))
+        for box in _blobs_with_boxes(rng, target, tissue, count, r_l0, factor, key):
+            regions.append({"label": label, **_region_geometry(target, box, factor)})
+        maps[label] = target
+    busy = np.maximum(maps["atypical"], maps["inflamed"])
+    maps["tissue"] = np.maximum(tissue, busy)
+    maps["gland"] = np.where(busy > 0.05, FAR, gland).astype(np.float32)
+    return Layout(factor, maps), regions
+
+
+def _islands(rng: np.random.Generator, ny: int, nx: int, key: int) -> F32:
+    """Two to four irregular tissue pieces with torn edges and a few holes."""
+    tissue = np.zeros((ny, nx), np.float32)
+    wob = (fbm(key, 7, 0, 0, nx, ny, max(nx, ny) / 6, 3) - 0.5) * 0.6
+    n = int(rng.integers(2, 5))
+    for _ in range(n):
+        cy, cx = rng.uniform(0.25, 0.75) * ny, rng.uniform(0.2, 0.8) * nx
+        r = rng.uniform(0.18, 0.3) * min(nx, ny) * (3 / n) ** 0.5
+        e = rng.uniform(1.0, 1.8)
+        sy, sx, d = shape_distance(ny, nx, cy, cx, r / e**0.5, r * e**0.5, rng.uniform(0, 6.3), wob)
+        tissue[sy, sx] = np.maximum(tissue[sy, sx], 1 - smoothstep(0.985, 1.0, d))
+    holes = fbm(key, 8, 0, 0, nx, ny, max(nx, ny) / 25, 2)
+    return (tissue * smoothstep(0.18, 0.24, holes)).astype(np.float32)
+
+
+def _blobs_with_boxes(
+    rng: np.random.Generator,
+    target: F32,
+    tissue: F32,
+    n: int,
+    r_l0: tuple[float, float],
+    factor: int,
+    key: int,
+) -> list[tuple[slice, slice]]:
+    """Non-overlapping blobs on tissue; returns each blob's box (map px)."""
+    ny, nx = target.shape
+    wob = (fbm(key, 9, 0, 0, nx, ny, r_l0[0] / factor, 2) - 0.5) * 0.5
+    boxes: list[tuple[slice, slice]] = []
+    ys, xs = np.nonzero(tissue > 0.95)
+    for _ in range(n * 20):
+        if len(boxes) == n or len(ys) == 0:
+            break
+        k = rng.integers(len(ys))
+        r = rng.uniform(*r_l0) / factor
+        sy, sx, d = shape_distance(
+            ny, nx, ys[k], xs[k], r, r * rng.uniform(1, 1.5), rng.uniform(0, 6.3), wob
+        )
+        member = 1 - smoothstep(0.85, 1.0, d)
+        if np.any(target[sy, sx] > 0) or np.mean(tissue[sy, sx][member > 0.5] > 0.5) < 0.9:
+            continue
+        target[sy, sx] = np.maximum(target[sy, sx], member)
+        boxes.append((sy, sx))
+    return boxes
+
+
+def _region_geometry(target: F32, box: tuple[slice, slice], factor: int) -> dict[str, object]:
+    """Level-0 bbox and outline polygon of the blob inside ``box``."""
+    from skimage.measure import approximate_polygon, find_contours
+
+    sy, sx = box
+    sub = np.pad(target[sy, sx], 1)
+    contour = max(find_contours(sub, 0.5), key=len)
+    contour = approximate_polygon(contour, 0.5)
+    l0 = (contour[:, ::-1] - 1 + np.array([sx.start, sy.start]) + 0.5) * factor
+    x0, y0 = l0.min(axis=0)
+    x1, y1 = l0.max(axis=0)
+    return {
+        "l0_bbox": [int(x0), int(y0), int(x1 - x0), int(y1 - y0)],
+        "l0_polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in l0],
+    }

@@ -78,31 +78,34 @@ def fibre_texture(rng: np.random.Generator, size_px: int, angle_rad: float) -> F
     """A periodic ``size_px`` square of wavy collagen-like fibres in [0, 1].
 
     Band-pass filtered white noise, elongated along ``angle_rad`` (energy concentrated
-    across the fibres), then domain-warped: periodic by construction, so it can be sampled
-    at any global coordinate modulo ``size_px``.
+    across the fibres), then domain-warped and modulated into bundles: periodic by
+    construction, so it can be sampled at any global coordinate modulo ``size_px``.
     """
     from scipy import ndimage
 
-    noise = rng.standard_normal((size_px, size_px)).astype(np.float32)
     fy = np.fft.fftfreq(size_px)[:, None]
     fx = np.fft.fftfreq(size_px)[None, :]
     c, s = np.cos(angle_rad), np.sin(angle_rad)
     f_along = fx * c + fy * s
     f_across = -fx * s + fy * c
     band = np.exp(-((np.abs(f_across) - 0.07) ** 2) / (2 * 0.045**2))
-    filt = band * np.exp(-(f_along**2) / (2 * 0.006**2))
-    tex = np.real(np.fft.ifft2(np.fft.fft2(noise) * filt)).astype(np.float32)
-    warp_y = ndimage.gaussian_filter(rng.standard_normal((size_px, size_px)), 16, mode="wrap")
-    warp_x = ndimage.gaussian_filter(rng.standard_normal((size_px, size_px)), 16, mode="wrap")
-    k = 9.0 / max(float(np.std(warp_x)), 1e-6)
+    tex = _filtered_noise(rng, band * np.exp(-(f_along**2) / (2 * 0.006**2)))
+    radius2 = fx**2 + fy**2
+    warp_y = _filtered_noise(rng, np.exp(-radius2 * (2 * np.pi * 16) ** 2 / 2))
+    warp_x = _filtered_noise(rng, np.exp(-radius2 * (2 * np.pi * 16) ** 2 / 2))
     yy, xx = np.mgrid[0:size_px, 0:size_px].astype(np.float32)
     tex = ndimage.map_coordinates(
-        tex, [yy + k * warp_y, xx + k * warp_x], order=1, mode="grid-wrap"
+        tex, [yy + 9.0 * warp_y, xx + 9.0 * warp_x], order=1, mode="grid-wrap"
     ).astype(np.float32)
-    tex /= max(float(np.std(tex)), 1e-6)
-    bundles = ndimage.gaussian_filter(rng.standard_normal((size_px, size_px)), 20, mode="wrap")
-    bundles /= max(float(np.std(bundles)), 1e-6)
-    return smoothstep(-0.6, 1.3, tex + 0.8 * bundles.astype(np.float32))
+    bundles = _filtered_noise(rng, np.exp(-radius2 * (2 * np.pi * 20) ** 2 / 2))
+    return smoothstep(-0.6, 1.3, tex + 0.8 * bundles)
+
+
+def _filtered_noise(rng: np.random.Generator, filt: NDArray[np.float64]) -> F32:
+    """Periodic white noise shaped by a frequency-domain filter, unit standard deviation."""
+    noise = rng.standard_normal(filt.shape)
+    out = np.real(np.fft.ifft2(np.fft.fft2(noise) * filt)).astype(np.float32)
+    return out / max(float(out.std()), 1e-6)
 
 
 def sample_periodic(tex: F32, l0_x: int, l0_y: int, w: int, h: int) -> F32:

@@ -137,4 +137,4 @@ def _cells(l0_start: int, n: int, c: int, parity: int) -> NDArray[np.int64]:
 LYMPHOCYTE = NucleusKind("lymphocyte", 10, (3.6, 4.6), (1.0, 1.25), 0.15, (1.25, 1.6), 0.1)
 FIBROBLAST = NucleusKind("fibroblast", 16, (3.8, 5.5), (2.2, 4.0), 0.3, (0.8, 1.15), 0.05)
 EPITHELIAL = NucleusKind("epithelial", 12, (4.2, 5.6), (1.2, 1.9), 0.2, (0.75, 1.0), 0.2)
-ATYPICAL = NucleusKind("atypical", 24, (7.5, 11.5), (1.0, 1.9), 1.1, (1.15, 1.6), 0.3, True)
+ATYPICAL = NucleusKind("atypical", 24, (7.5, 11.5), (1.0, 1.9), 0.6, (1.15, 1.6), 0.3, True)

@@ -168,9 +168,12 @@ def _to_rgb(
         + (e_od * stain.e_scale)[..., None] * stain.e_vec
         + np.float32(0.025)
     )
-    rgb = 255.0 * np.exp(-od)
-    grain = np.random.default_rng([key, l0_x & 0xFFFFFFF, l0_y & 0xFFFFFFF]).normal(
-        0, 2.0, rgb.shape[:2]
+    np.negative(od, out=od)
+    np.exp(od, out=od)
+    od *= np.float32(255.0)
+    grain = np.random.default_rng([key, l0_x & 0xFFFFFFF, l0_y & 0xFFFFFFF]).standard_normal(
+        od.shape[:2], dtype=np.float32
     )
-    rgb += grain[..., None].astype(np.float32)
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    od += (grain * np.float32(2.0))[..., None]
+    np.clip(od, 0, 255, out=od)
+    return od.astype(np.uint8)

@@ -50,3 +50,39 @@ def test_write_patch_set_layout(tmp_path: Path) -> None:
         assert set(np.unique(m)) <= {0, 255}
     meta = json.loads((out / "synthetic.json").read_text())
     assert meta["software"] == "PathSCAAT synthetic" and meta["seed"] == 5
+
+
+def test_synthetic_slide_is_a_pyramidal_tiff_with_mpp(tmp_path: Path) -> None:
+    import tifffile
+
+    from pathscaat.data.synthetic import write_synthetic_slide
+
+    path, regions = write_synthetic_slide(tmp_path / "s.tif", width=2048, height=1536, seed=2)
+    with tifffile.TiffFile(path) as tif:
+        levels = tif.series[0].levels
+        assert len(levels) >= 4
+        assert levels[0].shape[:2] == (1536, 2048)
+        page = tif.pages[0]
+        assert page.is_tiled and page.compression == tifffile.COMPRESSION.JPEG
+        assert page.tags["ResolutionUnit"].value == tifffile.RESUNIT.CENTIMETER
+        num, den = page.tags["XResolution"].value
+        assert abs(1e4 / (num / den) - 0.5) < 1e-3  # 0.5 µm/px
+        assert "PathSCAAT synthetic" in page.tags["Software"].value
+        assert "PathSCAAT synthetic" in page.description
+        rgb = levels[0].asarray()
+    meta = json.loads(regions.read_text())
+    labels = {r["label"] for r in meta["regions"]}
+    assert labels == {"atypical", "inflamed"}
+    x, y, w, h = meta["regions"][0]["l0_bbox"]
+    inside = rgb[y + h // 2 - 20 : y + h // 2 + 20, x + w // 2 - 20 : x + w // 2 + 20]
+    assert inside.mean() < 220  # stained tissue at the planted region
+    assert rgb[:8, :8].mean() > 235  # glass in a corner
+
+
+def test_synthetic_slide_is_deterministic(tmp_path: Path) -> None:
+    from pathscaat.data.synthetic import write_synthetic_slide
+
+    a, ra = write_synthetic_slide(tmp_path / "a.tif", width=1024, height=768, seed=4)
+    b, rb = write_synthetic_slide(tmp_path / "b.tif", width=1024, height=768, seed=4)
+    assert a.read_bytes() == b.read_bytes()
+    assert json.loads(ra.read_text())["regions"] == json.loads(rb.read_text())["regions"]

@@ -1,0 +1,202 @@
+"""Pyramidal tiled TIFF of synthetic H&E ("PathSCAAT synthetic"), rendered tile by tile.
+
+Level 0 is rendered one tile at a time and streamed to tifffile; each tile is also averaged
+2x2 into a disk-backed memmap for level 1, and every further level is averaged from the
+previous one. Memory stays bounded by a few tiles plus the small layout maps whatever the
+slide size. Levels are consecutive TIFF pages (reduced-resolution ``subfiletype=1``), which
+both OpenSlide (generic-tiff) and tifffile read as a pyramid; resolution tags (pixels/cm)
+carry the mpp.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pathscaat.data.synthetic_layout import slide_layout
+from pathscaat.data.synthetic_render import Assets, Layout, Stain, make_assets, render_region
+from pathscaat.progress import OnProgress, ProgressRecord, no_progress
+
+SOFTWARE = "PathSCAAT synthetic"
+PRESETS: dict[str, tuple[int, int]] = {"small": (4096, 3072), "large": (20000, 15000)}
+MIN_LEVEL_PX = 256
+"""Stop adding pyramid levels once the longer side is below this."""
+
+
+def write_synthetic_slide(
+    path: str | Path,
+    *,
+    width: int = 20000,
+    height: int = 15000,
+    seed: int = 0,
+    tile: int = 512,
+    mpp: float = 0.5,
+    jpeg_quality: int = 85,
+    preset: str | None = None,
+    on_progress: OnProgress = no_progress,
+) -> tuple[Path, Path]:
+    """Write the slide and ``<stem>.regions.json``; returns both paths.
+
+    ``preset`` (``"small"``: 4096 x 3072, ``"large"``: 20000 x 15000) overrides the size.
+    """
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+        width, height = PRESETS[preset]
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, 1])
+    layout, regions = slide_layout(rng, width, height)
+    stain = Stain.random(rng, max_blur_px=0.0)
+    assets = make_assets(int(rng.integers(1 << 16)), 1024)
+    key = int(rng.integers(1 << 30))
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".synthetic-") as tmp:
+        _write_pyramid(
+            out,
+            Path(tmp),
+            assets,
+            layout,
+            stain,
+            key,
+            (width, height),
+            tile,
+            mpp,
+            jpeg_quality,
+            on_progress,
+        )
+    regions_path = out.with_name(out.stem + ".regions.json")
+    meta = {
+        "software": SOFTWARE,
+        "slide": out.name,
+        "width": width,
+        "height": height,
+        "mpp": mpp,
+        "seed": seed,
+        "classes": ["benign", "atypical", "inflamed"],
+        "note": "tissue outside the listed regions is benign; polygons in level-0 px",
+        "regions": regions,
+    }
+    regions_path.write_text(json.dumps(meta, indent=1))
+    return out, regions_path
+
+
+def _write_pyramid(
+    out: Path,
+    tmp: Path,
+    assets: Assets,
+    layout: Layout,
+    stain: Stain,
+    key: int,
+    dims: tuple[int, int],
+    tile: int,
+    mpp: float,
+    quality: int,
+    on_progress: OnProgress,
+) -> None:
+    import tifffile
+
+    width, height = dims
+    level_dims = [(width, height)]
+    while max(level_dims[-1]) // 2 >= MIN_LEVEL_PX or len(level_dims) < 4:
+        w, h = level_dims[-1]
+        level_dims.append((max(1, w // 2), max(1, h // 2)))
+    res = 1e4 / mpp  # pixels per cm
+    lvl1 = np.lib.format.open_memmap(tmp / "l1.npy", "w+", np.uint8, (*level_dims[1][::-1], 3))
+    desc = f"{SOFTWARE} H&E-like slide (not real tissue); mpp={mpp}"
+    with tifffile.TiffWriter(out, bigtiff=width * height * 3 > 2**31) as tw:
+
+        def put(tiles: Iterator[NDArray[np.uint8]], k: int) -> None:
+            w, h = level_dims[k]
+            tw.write(
+                tiles,
+                shape=(h, w, 3),
+                dtype=np.uint8,
+                tile=(tile, tile),
+                photometric="rgb",
+                compression="jpeg",
+                compressionargs={"level": quality},
+                resolution=(res / 2**k, res / 2**k),
+                resolutionunit="CENTIMETER",
+                software=SOFTWARE,
+                description=desc if k == 0 else None,
+                subfiletype=1 if k else 0,
+            )
+
+        put(_level0_tiles(assets, layout, stain, key, dims, tile, lvl1, on_progress), 0)
+        prev = lvl1
+        for k in range(1, len(level_dims)):
+            put(_array_tiles(prev, tile), k)
+            if k + 1 < len(level_dims):
+                nw, nh = level_dims[k + 1]
+                nxt = np.lib.format.open_memmap(tmp / f"l{k + 1}.npy", "w+", np.uint8, (nh, nw, 3))
+                for y in range(0, nh, tile):
+                    y1 = min(nh, y + tile)
+                    nxt[y:y1] = _half(prev[2 * y : 2 * y1, : 2 * nw])
+                prev = nxt
+
+
+def _level0_tiles(
+    assets: Assets,
+    layout: Layout,
+    stain: Stain,
+    key: int,
+    dims: tuple[int, int],
+    tile: int,
+    lvl1: NDArray[np.uint8],
+    on_progress: OnProgress,
+) -> Iterator[NDArray[np.uint8]]:
+    """Render level-0 tiles row-major; fill ``lvl1`` with their 2x2 averages on the way."""
+    width, height = dims
+    n_x, n_y = -(-width // tile), -(-height // tile)
+    glass = render_region(assets, _glass(layout), stain, key, 0, 0, tile, tile)
+    f = layout.factor
+    tissue = layout.maps["tissue"]
+    for ty in range(n_y):
+        for tx in range(n_x):
+            l0_x, l0_y = tx * tile, ty * tile
+            box = tissue[l0_y // f : (l0_y + tile) // f + 2, l0_x // f : (l0_x + tile) // f + 2]
+            if box.size and float(box.max()) > 0.01:
+                rgb = render_region(assets, layout, stain, key, l0_x, l0_y, tile, tile)
+            else:
+                rgb = glass
+            h1, w1 = lvl1.shape[:2]
+            y0, x0 = l0_y // 2, l0_x // 2
+            part = _half(rgb)[: max(0, h1 - y0), : max(0, w1 - x0)]
+            lvl1[y0 : y0 + part.shape[0], x0 : x0 + part.shape[1]] = part
+            yield rgb
+            on_progress(ProgressRecord("synthetic slide", ty * n_x + tx + 1, n_x * n_y))
+
+
+def _glass(layout: Layout) -> Layout:
+    """A layout with no tissue: the shared background tile."""
+    zeros = {k: np.zeros((4, 4), np.float32) for k in layout.maps}
+    zeros["gland"] = zeros["gland"] + 3.0
+    return Layout(layout.factor, zeros)
+
+
+def _half(a: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """2x2 box average (odd trailing row/column dropped)."""
+    h, w = a.shape[0] // 2 * 2, a.shape[1] // 2 * 2
+    s = a[0:h:2, 0:w:2].astype(np.uint16)
+    s += a[1:h:2, 0:w:2]
+    s += a[0:h:2, 1:w:2]
+    s += a[1:h:2, 1:w:2]
+    s += 2
+    s >>= 2
+    return s.astype(np.uint8)
+
+
+def _array_tiles(a: NDArray[np.uint8], tile: int) -> Iterator[NDArray[np.uint8]]:
+    """Row-major tiles of an array (edge tiles padded white)."""
+    h, w = a.shape[:2]
+    for y in range(0, h, tile):
+        for x in range(0, w, tile):
+            block = np.full((tile, tile, 3), 255, np.uint8)
+            part = a[y : y + tile, x : x + tile]
+            block[: part.shape[0], : part.shape[1]] = part
+            yield block
