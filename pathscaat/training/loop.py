@@ -1,0 +1,146 @@
+"""One epoch of training and one pass of validation (the trainer strings them together)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from pathscaat.progress import OnProgress, PathscaatError, ProgressRecord, ShouldStop
+from pathscaat.training.config import ScaatConfig
+from pathscaat.training.distributed import DistInfo, agree
+from pathscaat.training.objectives import objective_loss
+
+
+class StopRequested(Exception):
+    """``should_stop`` said so (on any rank); the trainer saves and raises JobCancelled."""
+
+
+@dataclass
+class EpochContext:
+    """Everything one training epoch needs."""
+
+    model: nn.Module
+    inner: nn.Module
+    optimizer: torch.optim.Optimizer
+    loader: DataLoader[Any]
+    scaat: ScaatConfig
+    device: torch.device
+    dist: DistInfo
+    lr_at: Callable[[int], float]
+    total_steps: int
+    epochs: int
+    on_progress: OnProgress
+    should_stop: ShouldStop
+    scaler: torch.amp.GradScaler | None = None
+    amp_dtype: torch.dtype | None = None
+    progress_every: int = 1
+    sums: dict[str, float] = field(default_factory=dict)
+
+    def autocast(self) -> AbstractContextManager[Any]:
+        if self.amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+
+def _optimise(ctx: EpochContext, loss: torch.Tensor) -> None:
+    ctx.optimizer.zero_grad(set_to_none=True)
+    if ctx.scaler is not None:
+        ctx.scaler.scale(loss).backward()
+        ctx.scaler.step(ctx.optimizer)
+        ctx.scaler.update()
+    else:
+        loss.backward()
+        ctx.optimizer.step()
+
+
+def train_epoch(ctx: EpochContext, epoch: int, global_step: int) -> tuple[dict[str, float], int]:
+    """Train one epoch; returns mean loss parts and the new global step."""
+    ctx.model.train()
+    sums = {"loss": 0.0, "ce": 0.0, "reg": 0.0, "correct": 0.0, "n": 0.0}
+    steps = len(ctx.loader)
+    for step, batch in enumerate(ctx.loader):
+        x = batch["image"].to(ctx.device, non_blocking=True)
+        y = batch["label"].to(ctx.device, non_blocking=True)
+        knobs = ctx.scaat.at_epoch(epoch + step / max(steps, 1))
+        for group in ctx.optimizer.param_groups:
+            group["lr"] = ctx.lr_at(global_step)
+        with ctx.autocast():
+            out = objective_loss(ctx.model, x, y, knobs, attack_model=ctx.inner)
+        stop, bad = agree(
+            [ctx.should_stop(), not bool(torch.isfinite(out.loss))], ctx.dist, ctx.device
+        )
+        if bad:
+            raise PathscaatError(
+                f"the loss became {float(out.loss.detach()):g} at epoch {epoch + 1}, "
+                f"step {step + 1}: training diverged. Lower --lr (or --eps/--lam) and "
+                "start again"
+            )
+        if stop:
+            raise StopRequested
+        _optimise(ctx, out.loss)
+        global_step += 1
+        n = float(len(y))
+        for key, value in (("loss", out.loss), ("ce", out.ce), ("reg", out.reg)):
+            sums[key] += float(value.detach()) * n
+        sums["correct"] += float((out.logits.argmax(1) == y).sum())
+        sums["n"] += n
+        if ctx.dist.is_main and (step % ctx.progress_every == 0 or step == steps - 1):
+            _report(ctx, epoch, global_step, sums, knobs.eps)
+    n = max(sums.pop("n"), 1.0)
+    return {"train_" + k: v / n for k, v in sums.items()}, global_step
+
+
+def _report(ctx: EpochContext, epoch: int, step: int, sums: dict[str, float], eps: float) -> None:
+    n = max(sums["n"], 1.0)
+    loss = sums["loss"] / n
+    ctx.on_progress(
+        ProgressRecord(
+            "train",
+            step,
+            ctx.total_steps,
+            f"epoch {epoch + 1}/{ctx.epochs} loss {loss:.4f}",
+            {
+                "epoch": epoch + 1,
+                "loss": loss,
+                "ce": sums["ce"] / n,
+                "reg": sums["reg"] / n,
+                "lr": ctx.optimizer.param_groups[0]["lr"],
+                "eps": eps,
+            },
+        )
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, loader: DataLoader[Any], class_names: list[str], device: torch.device
+) -> dict[str, Any]:
+    """Loss, accuracy, balanced accuracy and per-class recall of ``model`` over ``loader``."""
+    model.eval()
+    k = len(class_names)
+    confusion = torch.zeros(k, k, dtype=torch.long)
+    loss_sum, n = 0.0, 0
+    for batch in loader:
+        x, y = batch["image"].to(device), batch["label"].to(device)
+        logits = model(x).float()
+        loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
+        n += len(y)
+        pairs = (y * k + logits.argmax(1)).cpu()
+        confusion += torch.bincount(pairs, minlength=k * k).view(k, k)
+    support = confusion.sum(1)
+    recall = confusion.diag().double() / support.clamp_min(1)
+    present = support > 0
+    return {
+        "loss": loss_sum / max(n, 1),
+        "accuracy": float(confusion.diag().sum()) / max(n, 1),
+        "balanced_accuracy": float(recall[present].mean()) if present.any() else math.nan,
+        "per_class": {name: float(recall[i]) for i, name in enumerate(class_names) if present[i]},
+        "n": n,
+    }

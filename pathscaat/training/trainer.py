@@ -1,0 +1,302 @@
+"""``train(config, on_progress, should_stop) -> TrainResult``: the whole fine-tuning run.
+
+AdamW with linear warm-up then cosine decay (set per step, so resuming needs only the step
+count), AMP on CUDA, per-epoch validation, ``best`` and ``last`` checkpoints in
+``config.out``, resume, early stopping, cooperative cancel that saves ``last`` first, and
+a clear stop on a non-finite loss. Runs the same under torchrun (DDP, rank 0 writes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pathscaat.data.augment import Augment
+from pathscaat.data.loader import make_loader
+from pathscaat.data.patch_folder import PatchFolder, data_hash
+from pathscaat.data.split import Split, make_split
+from pathscaat.models import CheckpointMeta, PathscaatModel, create_model, save_checkpoint
+from pathscaat.models.checkpoint import read_meta
+from pathscaat.progress import (
+    JobCancelled,
+    OnProgress,
+    PathscaatError,
+    ProgressRecord,
+    ShouldStop,
+    never_stop,
+    no_progress,
+)
+from pathscaat.training import distributed as ddp
+from pathscaat.training.config import TrainConfig, TrainResult
+from pathscaat.training.loop import EpochContext, StopRequested, evaluate, train_epoch
+from pathscaat.training.state import RunState, has_state, load_state, save_state
+
+
+@dataclass
+class _Data:
+    folder: PatchFolder
+    split: Split
+    train: PatchFolder
+    val: PatchFolder
+    img_px: int
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _prepare_data(config: TrainConfig, img_px: int, dist: ddp.DistInfo) -> _Data:
+    folder = PatchFolder(config.data)
+    split_file = config.out / "split.json"
+    if config.resume is not None or split_file.is_file():
+        prior = config.resume.parent / "split.json" if config.resume else split_file
+        split = Split.load(prior if prior.is_file() else split_file)
+    else:
+        split = make_split(
+            folder.image_root, folder.items, config.val_fraction, config.test_fraction, config.seed
+        )
+    if dist.is_main:
+        split.save(split_file)
+    train = folder.subset(split.train, Augment(img_px, train=config.augment))
+    val = folder.subset(split.val, Augment(img_px, train=False))
+    return _Data(folder, split, train, val, img_px)
+
+
+def _build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
+    kwargs = dict(config.timm_kwargs)
+    if config.img_size is not None:
+        kwargs["img_size"] = config.img_size
+    model = create_model(config.backbone, num_classes, config.pretrained_file, **kwargs)
+    if config.img_size is not None:
+        model.input_px = config.img_size
+    return model, kwargs
+
+
+def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Any:
+    """Linear warm-up over ``warmup_epochs``, then cosine decay to 1% of ``lr``."""
+    total = max(1, config.epochs * steps_per_epoch)
+    warm = min(total - 1, round(config.warmup_epochs * steps_per_epoch))
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return config.lr * (step + 1) / (warm + 1)
+        progress = min(1.0, (step - warm) / max(1, total - warm))
+        return config.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    return lr_at
+
+
+def _meta(
+    config: TrainConfig, model: PathscaatModel, data: _Data, kwargs: dict[str, Any]
+) -> CheckpointMeta:
+    train_knobs = {
+        k: getattr(config, k)
+        for k in ("epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed")
+    }
+    return CheckpointMeta(
+        backbone=config.backbone,
+        class_names=list(data.folder.classes),
+        input_px=data.img_px,
+        mean=list(model.mean),
+        std=list(model.std),
+        mpp=config.mpp,
+        objective=config.scaat.objective,
+        knobs={**config.scaat.to_dict(), "train": train_knobs},
+        split={
+            "path": str((config.out / "split.json").resolve()),
+            "group_by": data.split.group_by,
+            "seed": data.split.seed,
+            "counts": data.split.counts(),
+        },
+        data_hash=data_hash(data.folder.items),
+        timm_kwargs=kwargs,
+    )
+
+
+def _resume(config: TrainConfig, model: PathscaatModel, opt: torch.optim.Optimizer) -> RunState:
+    from safetensors.torch import load_file
+
+    assert config.resume is not None
+    meta = read_meta(config.resume)
+    if meta.backbone != config.backbone:
+        raise PathscaatError(
+            f"--resume {config.resume} is a {meta.backbone} model, not {config.backbone}; "
+            "give the same --backbone"
+        )
+    stem = config.resume.with_suffix("") if config.resume.suffix else config.resume
+    model.load_state_dict(load_file(str(stem.with_suffix(".safetensors"))))
+    if has_state(stem):
+        return load_state(stem, opt)
+    return RunState(epochs_done=meta.epoch)
+
+
+def _score(metrics: dict[str, Any]) -> list[float]:
+    """Higher is better: balanced accuracy, then lower loss."""
+    bal = metrics.get("balanced_accuracy", math.nan)
+    return [-1.0 if math.isnan(bal) else bal, -metrics["loss"]]
+
+
+@dataclass
+class _Run:
+    config: TrainConfig
+    model: PathscaatModel
+    meta: CheckpointMeta
+    opt: torch.optim.Optimizer
+    state: RunState
+    dist: ddp.DistInfo
+
+    def save(self, name: str, epoch: int, metrics: dict[str, Any]) -> Path:
+        stem = self.config.out / name
+        if self.dist.is_main:
+            self.meta.epoch, self.meta.metrics = epoch, metrics
+            save_checkpoint(stem, self.model, self.meta)
+            if name == "last":
+                save_state(stem, self.opt, self.state)
+        return stem
+
+    def end_epoch(self, epoch: int, metrics: dict[str, Any]) -> None:
+        self.state.epochs_done = epoch + 1
+        self.state.history.append({"epoch": epoch + 1, **metrics})
+        score = _score(metrics)
+        if score > self.state.best_score:
+            self.state.best_score, self.state.best_epoch = score, epoch + 1
+            self.save("best", epoch + 1, metrics)
+        self.save("last", epoch + 1, metrics)
+        if self.dist.is_main:
+            text = json.dumps(self.state.history, indent=1, default=float)
+            (self.config.out / "history.json").write_text(text, encoding="utf-8")
+
+
+def _amp(config: TrainConfig, device: torch.device) -> tuple[torch.dtype | None, Any]:
+    if not config.amp or device.type != "cuda":
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler("cuda")
+
+
+def train(
+    config: TrainConfig,
+    on_progress: OnProgress = no_progress,
+    should_stop: ShouldStop = never_stop,
+) -> TrainResult:
+    """Fine-tune ``config.backbone`` on ``config.data`` with ``config.scaat``'s objective.
+
+    Raises ``JobCancelled`` (after saving ``last``) when ``should_stop`` turns True and
+    ``PathscaatError`` for a user-level problem (bad data, diverged loss...).
+    """
+    dist = ddp.init_distributed(ddp.resolve_device(config.device))
+    try:
+        return _train(config, dist, on_progress if dist.is_main else no_progress, should_stop)
+    finally:
+        ddp.shutdown(dist)
+
+
+def _train(
+    config: TrainConfig, dist: ddp.DistInfo, on_progress: OnProgress, should_stop: ShouldStop
+) -> TrainResult:
+    device = ddp.resolve_device(config.device, dist)
+    seed_everything(config.seed)
+    config.out.mkdir(parents=True, exist_ok=True)
+    model, kwargs = _build_model(config, len(PatchFolder(config.data).classes))
+    data = _prepare_data(config, model.input_px, dist)
+    model.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state = _resume(config, model, opt) if config.resume else RunState()
+    run = _Run(config, model, _meta(config, model, data, kwargs), opt, state, dist)
+    ctx = _epoch_context(config, run, data, device, on_progress, should_stop)
+    stopped_early = _run_epochs(run, ctx, data, device)
+    best = [h for h in state.history if h["epoch"] == state.best_epoch]
+    return TrainResult(
+        out=config.out,
+        best=config.out / "best",
+        last=config.out / "last",
+        epochs_run=state.epochs_done,
+        best_epoch=state.best_epoch,
+        metrics=best[0] if best else {},
+        history=state.history,
+        stopped_early=stopped_early,
+    )
+
+
+def _run_epochs(run: _Run, ctx: EpochContext, data: _Data, device: torch.device) -> bool:
+    """Train, validate and save each remaining epoch; True when early stopping ended it."""
+    config, state = run.config, run.state
+    classes = list(data.folder.classes)
+    val_loader = make_loader(data.val, config.batch_size * 2, shuffle=False, workers=config.workers)
+    for epoch in range(state.epochs_done, config.epochs):
+        set_epoch = getattr(ctx.loader.sampler, "set_epoch", None)
+        if set_epoch is not None:
+            set_epoch(epoch)
+        try:
+            train_metrics, state.global_step = train_epoch(ctx, epoch, state.global_step)
+        except StopRequested:
+            last = run.save("last", state.epochs_done, {"cancelled_in_epoch": epoch + 1})
+            msg = f"training stopped in epoch {epoch + 1}; checkpoint kept: {last}"
+            raise JobCancelled(msg) from None
+        if len(data.val):
+            metrics = {**train_metrics, **evaluate(run.model, val_loader, classes, device)}
+        else:
+            metrics = {**train_metrics, "loss": train_metrics["train_loss"]}
+        run.end_epoch(epoch, metrics)
+        ctx.on_progress(_epoch_record(epoch, config.epochs, metrics))
+        if config.patience and epoch + 1 - state.best_epoch >= config.patience:
+            return True
+    return False
+
+
+def _epoch_record(epoch: int, epochs: int, metrics: dict[str, Any]) -> ProgressRecord:
+    acc = metrics.get("accuracy", metrics.get("train_correct", math.nan))
+    return ProgressRecord(
+        "validate", epoch + 1, epochs, f"epoch {epoch + 1} accuracy {acc:.3f}", metrics
+    )
+
+
+def _epoch_context(
+    config: TrainConfig,
+    run: _Run,
+    data: _Data,
+    device: torch.device,
+    on_progress: OnProgress,
+    should_stop: ShouldStop,
+) -> EpochContext:
+    sampler = ddp.make_sampler(data.train, run.dist, shuffle=True, seed=config.seed)
+    per_rank = max(1, config.batch_size // run.dist.world_size)
+    loader = make_loader(
+        data.train,
+        per_rank,
+        shuffle=True,
+        workers=config.workers,
+        sampler=sampler,
+        drop_last=len(data.train) > per_rank * run.dist.world_size,
+        seed=config.seed,
+        pin_memory=device.type == "cuda",
+    )
+    amp_dtype, scaler = _amp(config, device)
+    steps = max(1, len(loader))
+    return EpochContext(
+        model=ddp.wrap_model(run.model, run.dist, device),
+        inner=run.model,
+        optimizer=run.opt,
+        loader=loader,
+        scaat=config.scaat,
+        device=device,
+        dist=run.dist,
+        lr_at=lr_schedule(config, steps),
+        total_steps=config.epochs * steps,
+        epochs=config.epochs,
+        on_progress=on_progress,
+        should_stop=should_stop,
+        scaler=scaler,
+        amp_dtype=amp_dtype,
+        progress_every=config.progress_every,
+    )
