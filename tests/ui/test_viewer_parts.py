@@ -18,6 +18,7 @@ from ui.viewer.overlay_layer import layers_from_overlay_set
 from ui.viewer.pyside_guard import guard_bool_refcounts
 from ui.viewer.scale_bar import format_um, nice_length_um
 from ui.viewer.tile_grid import Source
+from ui.viewer.virtual_levels import with_virtual_levels
 
 
 def region(i: int, slide_id: str = "s") -> Region:
@@ -167,3 +168,19 @@ def test_many_emits_do_not_exhaust_bool_refcounts(qtbot) -> None:
         loader.sigPending.emit(i)
     assert sys.getrefcount(True) > 1000
     loader.close()
+
+
+def test_virtual_levels_box_filter_single_level_slides() -> None:
+    l0 = gradient_rgb(4000, 3000)
+    slide = ArraySlide(l0, levels=1)
+    virtual = with_virtual_levels(slide)
+    assert virtual is not slide and virtual.level_downsamples == (1.0, 2.0, 4.0)
+    assert virtual.level_dimensions[2] == (1000, 750)
+    tile = virtual.read_region((512, 256), 2, (64, 32))
+    expected = l0[256 : 256 + 128, 512 : 512 + 256].reshape(32, 4, 64, 4, 3).mean(axis=(1, 3))
+    assert np.abs(tile.astype(float) - expected).max() <= 1.0
+    np.testing.assert_array_equal(virtual.read_region((5, 7), 0, (9, 4)), l0[7:11, 5:14])
+    small = ArraySlide(gradient_rgb(600, 400), levels=1)
+    assert with_virtual_levels(small) is small
+    slide.close()
+    assert virtual.closed

@@ -45,6 +45,7 @@ from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
 from ui.viewer.tile_grid import L0Rect, Source
 from ui.viewer.tile_layer import TileLayer
 from ui.viewer.view_math import magnification_of, slide_id_for, view_ds_for_magnification
+from ui.viewer.virtual_levels import with_virtual_levels
 
 DEBOUNCE_MS = 25
 BACKGROUND = QColor(58, 58, 62)
@@ -135,8 +136,8 @@ class SlideViewer(QWidget):
         self._errors_seen.clear()
         self.loader.forget_failures()
         if slide is not None:
-            source = Source(slide, slide_id_for(slide))
-            self.loader.register(source.slide_id, slide)
+            source = Source(with_virtual_levels(slide), slide_id_for(slide))
+            self.loader.register(source.slide_id, source.slide)
             self._base = TileLayer(self._vb, source, z_base=0.0)
             self._apply_limits()
             self.fit()
