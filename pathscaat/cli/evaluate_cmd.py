@@ -1,0 +1,119 @@
+"""``pathscaat evaluate``: saliency quality of one or more checkpoints on a patch folder.
+
+Runs shared/docs/evaluation.md's protocol (accuracy, Gini, entropy, deletion/insertion
+AUC against a random order, masked-accuracy curve, randomisation sanity check, and
+localisation where the folder has evidence masks) and writes ``report.md``,
+``metrics.json`` and PNG plots to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="saliency quality of checkpoints: sparseness, faithfulness, sanity, localisation",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    p.add_argument(
+        "--data", required=True, help="patch folder (class per sub-folder; masks/ optional)"
+    )
+    p.add_argument(
+        "--models",
+        required=True,
+        nargs="+",
+        metavar="CKPT",
+        help="checkpoints (.json/.safetensors/stem)",
+    )
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        default=["vanilla", "smoothgrad", "integrated_gradients"],
+        help="saliency methods: vanilla, input_x_gradient, smoothgrad, integrated_gradients, "
+        "gradcam",
+    )
+    p.add_argument(
+        "--max-images",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="at most N held-out images per model, classes balanced (default: all)",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1...")
+    p.add_argument("--batch-size", type=_positive_int, default=32)
+    p.add_argument(
+        "--sanity-images",
+        type=_positive_int,
+        default=16,
+        metavar="N",
+        help="images used by the randomisation sanity check",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the random pixel order and sampling"
+    )
+    p.add_argument("--out", required=True, help="output folder for report.md, metrics.json, plots")
+    add_progress_arg(p)
+    p.set_defaults(func=run)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """SIGINT/SIGTERM ask the job to stop at its next check instead of killing it."""
+    stop = {"flag": False}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop["flag"] = True
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: stop["flag"]
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathscaat.evaluation import EvalSettings, evaluate
+
+    printer = ProgressPrinter(args.progress)
+    settings = EvalSettings(
+        batch_size=args.batch_size, sanity_images=args.sanity_images, seed=args.seed
+    )
+    try:
+        with _stop_on_signals() as should_stop:
+            result = evaluate(
+                args.models, args.data, args.methods, args.out,
+                max_images=args.max_images, device=args.device, settings=settings,
+                on_progress=printer, should_stop=should_stop,
+            )  # fmt: skip
+    finally:
+        printer.close()
+    printer.event(
+        "result",
+        out=str(result.out),
+        report=str(result.report),
+        metrics=str(result.metrics_json),
+        plots=[str(p) for p in result.plots],
+    )
+    if args.progress != "json":
+        print(f"report: {result.report}")
+    return 0
