@@ -126,11 +126,8 @@ def make_grid(
     ys = _starts(l0_h, l0_tile, l0_stride)
     gx, gy = np.meshgrid(xs, ys)
     l0_xy = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.int64)
-    if min_tissue > 0 or tissue is not None:
-        tissue = tissue if tissue is not None else detect_tissue(slide)
-        frac = tissue_fractions(tissue, l0_xy, l0_tile)
-    else:
-        frac = np.ones(len(l0_xy), np.float32)
+    tissue = tissue if tissue is not None else detect_tissue(slide)
+    frac = tissue_fractions(tissue, l0_xy, l0_tile)
     keep = frac >= min_tissue
     return TileGrid(
         l0_xy=l0_xy[keep],
