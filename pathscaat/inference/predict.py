@@ -29,7 +29,8 @@ from pathscaat.progress import (
     no_progress,
 )
 from pathscaat.slides import open_slide
-from pathscaat.tiling import detect_tissue, make_grid
+from pathscaat.tiling.grid import make_grid
+from pathscaat.tiling.tissue import detect_tissue
 
 log = logging.getLogger(__name__)
 

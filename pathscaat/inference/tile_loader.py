@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from pathscaat.slides import open_slide
 from pathscaat.slides.base import Slide
-from pathscaat.tiling import read_tile
+from pathscaat.tiling.grid import read_tile
 
 Batch = tuple[NDArray[np.int64], NDArray[np.uint8]]
 """Grid indices of a batch and its tiles, B x H x W x 3 uint8."""
