@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt, QThreadPool
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool
+from PySide6.QtGui import QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from pathscaat.inference.overlays import OverlayInfo, OverlaySet
 from pathscaat.inference.pyramid_writer import write_pyramid
@@ -247,3 +248,90 @@ def test_no_seams_between_tiles(viewer: SlideViewer, factor: float) -> None:
     viewer.scale_bar.hide()
     shown = slide_pixels(viewer) if factor < 1.5 else to_array(viewer.render_to_qimage())
     assert shown.min() == 255
+
+
+def test_wheel_zooms_about_the_cursor(viewer: SlideViewer, shared_data: Path) -> None:
+    with open_slide(shared_data / "slides" / SLIDES[1]) as slide:
+        viewer.set_slide(slide)
+        view_pt = QPointF(200, 150)
+        l0_before = viewer.view_box.mapSceneToView(viewer._gv.mapToScene(view_pt.toPoint()))
+        mag = viewer.magnification()
+        assert mag is not None
+        wheel = QWheelEvent(
+            view_pt,
+            viewer._gv.viewport().mapToGlobal(view_pt),
+            QPoint(0, 0),
+            QPoint(0, 240),  # two notches towards the user's screen: zoom in
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(viewer._gv.viewport(), wheel)
+        l0_after = viewer.view_box.mapSceneToView(viewer._gv.mapToScene(view_pt.toPoint()))
+        zoomed = viewer.magnification()
+        assert zoomed is not None and zoomed > mag * 1.2
+        assert (l0_after.x(), l0_after.y()) == (
+            pytest.approx(l0_before.x(), abs=2 * viewer.l0_per_view_px()),
+            pytest.approx(l0_before.y(), abs=2 * viewer.l0_per_view_px()),
+        )
+
+
+@pytest.mark.parametrize("factor", [1.0, 3.0, 12.0])
+def test_overlay_edge_lands_on_its_l0_position(
+    viewer: SlideViewer, tmp_path: Path, factor: float
+) -> None:
+    """A raster edge at l0 x = 1536 appears at the screen column of l0 x = 1536."""
+    slide = ArraySlide(np.full((2048, 3072, 3), 255, np.uint8), levels=4)
+    viewer.set_slide(slide)
+    raster = np.zeros((128, 192), np.uint8)
+    raster[:, 96:] = 255  # l0_per_px 16: edge at l0 x = 1536
+    write_pyramid(tmp_path / "edge.tif", raster, l0_per_px=16.0, min_level_px=32)
+    layer = OverlayLayer("edge", open_slide(tmp_path / "edge.tif"), 16.0, opacity=1.0)
+    layer.threshold = 0.5
+    viewer.zoom_by(factor)
+    viewer.center_on(1536, 1024)
+    viewer.scale_bar.hide()
+    plain = to_array(viewer.render_to_qimage()).astype(int)
+    viewer.add_overlay(layer)
+    image = to_array(viewer.render_to_qimage()).astype(int)
+    mid = image.shape[0] // 2
+    diff = np.abs(image[mid] - plain[mid]).sum(axis=1)
+    half_x = np.flatnonzero(diff >= diff.max() / 2).min()  # half-covered column
+    edge = viewer._gv.mapFromScene(viewer.view_box.mapViewToScene(QPointF(1536, 1024)))
+    assert abs(half_x - edge.x()) <= 1.5
+    layer.close()
+
+
+def test_overlay_order_and_stacking(viewer: SlideViewer, tmp_path: Path) -> None:
+    slide = ArraySlide(np.full((1024, 1024, 3), 255, np.uint8), levels=2)
+    viewer.set_slide(slide)
+    layers = []
+    for name, code in (("low", 60), ("high", 200)):
+        write_pyramid(tmp_path / f"{name}.tif", np.full((64, 64), code, np.uint8), l0_per_px=16.0)
+        layers.append(OverlayLayer(name, open_slide(tmp_path / f"{name}.tif"), 16.0, opacity=1))
+        viewer.add_overlay(layers[-1])
+    centre = to_array(viewer.render_to_qimage())[240, 320].copy()
+    viewer.set_overlay_order(["high", "low"])
+    assert [layer.name for layer in viewer.overlays()] == ["high", "low"]
+    swapped = to_array(viewer.render_to_qimage())[240, 320]
+    assert np.abs(centre.astype(int) - swapped.astype(int)).sum() > 30
+    with pytest.raises(ValueError):
+        viewer.set_overlay_order(["high"])
+    for layer in layers:
+        layer.close()
+
+
+@pytest.mark.parametrize("levels", [1, 4])  # 1: virtual levels; 4: a real pyramid
+@pytest.mark.parametrize("factor", [1.0, 4.0, 20.0])
+def test_slide_edge_lands_on_its_l0_position(viewer: SlideViewer, levels: int, factor: float):
+    l0 = np.full((3000, 4000, 3), 255, np.uint8)
+    l0[:, 1000:] = 0  # edge at l0 x = 1000
+    viewer.set_slide(ArraySlide(l0, levels=levels))
+    viewer.zoom_by(factor)
+    viewer.center_on(1000, 1500)
+    viewer.scale_bar.hide()
+    row = to_array(viewer.render_to_qimage())[240].astype(int).sum(axis=1)
+    inside = np.flatnonzero(row < 90)  # half way from black to the grey background (178)
+    edge = viewer._gv.mapFromScene(viewer.view_box.mapViewToScene(QPointF(1000, 1500)))
+    assert abs(inside.min() - edge.x()) <= 1.5

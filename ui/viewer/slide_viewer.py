@@ -15,6 +15,7 @@ Public API (used by the main window, panels and minimap)::
     viewer.center_on(l0_x, l0_y); viewer.zoom_to_magnification(20)  # False if no scale
     viewer.magnification() -> float | None; viewer.l0_visible_rect() -> (x, y, w, h)
     viewer.add_overlay(layer); viewer.remove_overlay(name); viewer.overlays()
+    viewer.set_overlay_order([name, ...])   # bottom first, as the layers panel lists them
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
              sigTilesPending(int), sigSlideChanged(object)  # Slide | None
@@ -224,13 +225,13 @@ class SlideViewer(QWidget):
                 tiles.set_visible(layer.visible)
                 self._schedule()
 
-        z = 100.0 * (len(self._overlays) + 1)
-        tiles = TileLayer(self._vb, source, z, _first_channel, configure)
+        tiles = TileLayer(self._vb, source, 0.0, _first_channel, configure, opaque=False)
         tiles.visible = layer.visible
         self.loader.register(layer.slide_id, layer.source)
         layer.attach(self.cache)
         layer.sigChanged.connect(on_changed)
         self._overlays[layer.name] = _OverlayEntry(layer, tiles, on_changed)
+        self._restack()
         self._schedule()
 
     def remove_overlay(self, name: str) -> None:
@@ -242,6 +243,17 @@ class SlideViewer(QWidget):
         self.loader.unregister(layer.slide_id)
         layer.attach(None)
         self._schedule()
+
+    def set_overlay_order(self, names: list[str]) -> None:
+        """Stack overlays in ``names`` order, bottom first (the layers panel's order)."""
+        if sorted(names) != sorted(self._overlays):
+            raise ValueError(f"need a permutation of {list(self._overlays)}, got {names}")
+        self._overlays = {name: self._overlays[name] for name in names}
+        self._restack()
+
+    def _restack(self) -> None:
+        for i, entry in enumerate(self._overlays.values()):
+            entry.tiles.set_z_base(100.0 * (i + 1))
 
     def overlays(self) -> list[OverlayLayer]:
         """Overlay layers, bottom first."""

@@ -41,8 +41,10 @@ class TileLayer:
         z_base: float = 0.0,
         to_image: ToImage | None = None,
         configure: Configure | None = None,
+        opaque: bool = True,
     ) -> None:
         self.view_box = view_box
+        self.opaque = opaque
         self.source = source
         self.z_base = z_base
         self.to_image = to_image
@@ -58,7 +60,7 @@ class TileLayer:
         slide = self.source.slide
         top = slide.level_count - 1
         w, h = slide.level_dimensions[top]
-        if top == 0 or max(w, h) > BACKDROP_MAX_PX:
+        if not self.opaque or top == 0 or max(w, h) > BACKDROP_MAX_PX:
             return set()
         return set(self.source.tiles(top, (0.0, 0.0, *self.source.l0_extent())))
 
@@ -87,7 +89,16 @@ class TileLayer:
         item.setVisible(self.visible)
         self.view_box.addItem(item)
         self.items[region] = item
+        if not self.opaque and region in self.current:
+            self._drop_under(region)
         self.prune()
+
+    def _drop_under(self, region: Region) -> None:
+        """A transparent tile would show placeholders through it: drop those it overlaps."""
+        rect = self.source.l0_rect(region)
+        for other in list(self.items):
+            if other not in self.current and intersects(self.source.l0_rect(other), rect):
+                self._remove(other)
 
     def prune(self) -> None:
         """Remove placeholders whose visible part the current level already covers."""
@@ -114,6 +125,12 @@ class TileLayer:
     def _remove(self, region: Region) -> None:
         item = self.items.pop(region)
         self.view_box.removeItem(item)
+
+    def set_z_base(self, z_base: float) -> None:
+        """Move the layer in the stack (overlay order); tiles keep finer-above-coarser."""
+        self.z_base = z_base
+        for region, item in self.items.items():
+            item.setZValue(z_base - region.level)
 
     def set_visible(self, visible: bool) -> None:
         self.visible = visible
