@@ -227,9 +227,14 @@ def test_async_loading_then_no_threads_left(qtbot, shared_data: Path) -> None:
     v.show()
     with open_slide(shared_data / "slides" / SLIDES[1]) as slide:
         v.set_slide(slide)
+        qtbot.waitUntil(lambda: v.loader.pending == 0, timeout=10000)
         for _ in range(5):  # a burst of zooms: most requests go stale
             v.zoom_by(1.6)
             v.flush()
+        v.scale_bar.hide()
+        early = to_array(v.render_to_qimage()).astype(int)  # tiles still on their way
+        background = np.abs(early - [58, 58, 62]).sum(axis=2) < 6
+        assert not background.any(), "placeholders must cover the view while tiles load"
         qtbot.waitUntil(lambda: v.loader.pending == 0, timeout=10000)
         base = v.tile_layers()[0]
         assert base.current and base.current <= set(base.items)
@@ -335,3 +340,16 @@ def test_slide_edge_lands_on_its_l0_position(viewer: SlideViewer, levels: int, f
     inside = np.flatnonzero(row < 90)  # half way from black to the grey background (178)
     edge = viewer._gv.mapFromScene(viewer.view_box.mapViewToScene(QPointF(1000, 1500)))
     assert abs(inside.min() - edge.x()) <= 1.5
+
+
+def test_refresh_after_user_sets_mpp(viewer: SlideViewer) -> None:
+    slide = ArraySlide(gradient_rgb(800, 600), levels=2)
+    viewer.set_slide(slide)
+    assert viewer.scale_bar.text() == NO_SCALE_NOTE
+    slide.set_mpp(0.5)
+    views: list[object] = []
+    viewer.sigViewChanged.connect(views.append)
+    viewer.refresh()
+    viewer.flush()
+    assert views and viewer.scale_bar.text().endswith("µm")
+    assert viewer.magnification() == pytest.approx(10 / (0.5 * viewer.l0_per_view_px()))

@@ -16,6 +16,7 @@ Public API (used by the main window, panels and minimap)::
     viewer.magnification() -> float | None; viewer.l0_visible_rect() -> (x, y, w, h)
     viewer.add_overlay(layer); viewer.remove_overlay(name); viewer.overlays()
     viewer.set_overlay_order([name, ...])   # bottom first, as the layers panel lists them
+    viewer.refresh()   # after slide.set_mpp(): scale bar, magnification, sigViewChanged
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
              sigTilesPending(int), sigSlideChanged(object)  # Slide | None
@@ -162,6 +163,7 @@ class SlideViewer(QWidget):
             scene_pt = self._gv.mapToScene(view_anchor.toPoint())
             center = self._vb.mapSceneToView(scene_pt)
         self._vb.scaleBy(s=(1.0 / factor, 1.0 / factor), center=center)
+        self._schedule()  # also when nothing moved: zoom_by(1.0) re-emits the view
 
     def pan_by(self, view_dx: float, view_dy: float) -> None:
         """Move the visible area right/down by (view_dx, view_dy) screen pixels."""
@@ -260,6 +262,10 @@ class SlideViewer(QWidget):
         return [entry.layer for entry in self._overlays.values()]
 
     # -- rendering -----------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-emit the view and redraw the scale bar (e.g. after the user set µm/px)."""
+        self._schedule()
+
     def flush(self) -> None:
         """Apply a pending (debounced) view change now."""
         if self._timer.isActive():
