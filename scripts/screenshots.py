@@ -1,0 +1,160 @@
+"""Render the main states of the desktop app to PNG files (for review and the README).
+
+    python scripts/screenshots.py [OUT_DIR] [--slide SLIDE] [--size 1280x800]
+
+States: ``01-empty``, ``02-slide``, ``03-inference-running``, ``04-overlays``,
+``05-error``. The model run is real: a tiny randomly initialised checkpoint is written
+to OUT_DIR/model and ``pathscaat infer`` runs over the slide in a child process, exactly
+as the app's Analysis > Run Model does. Works offscreen (``QT_QPA_PLATFORM=offscreen``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SLIDE = REPO.parent / "shared" / "data" / "slides" / "CMU-1-Small-Region.svs"
+
+
+def make_checkpoint(folder: Path) -> Path:
+    """A tiny random resnet10t checkpoint (3 made-up classes) for a real model run."""
+    import torch
+
+    from pathscaat.models import CheckpointMeta, create_model, save_checkpoint
+
+    torch.manual_seed(0)
+    classes = ["tumour", "stroma", "inflammation"]
+    model = create_model("resnet10t", len(classes))
+    meta = CheckpointMeta(
+        backbone="resnet10t", class_names=classes, input_px=64,
+        mean=list(model.mean), std=list(model.std), mpp=2.0,
+    )  # fmt: skip
+    return Path(save_checkpoint(folder / "demo-model", model, meta))
+
+
+def wait_for(app: object, cond: Callable[[], bool], timeout_s: float) -> bool:
+    """Process events until ``cond()`` or the timeout; True if the condition held."""
+    from PySide6.QtWidgets import QApplication
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+def settle(app: object, window: object, seconds: float = 1.0) -> None:
+    """Let tiles arrive: wait until nothing is pending, then a little longer."""
+    wait_for(app, lambda: not window.status.tiles.text(), 20)  # type: ignore[attr-defined]
+    wait_for(app, lambda: False, seconds)
+
+
+def grab_with_dialog(window: object, out: Path) -> None:
+    """The window with its open error dialog painted centred on top (offscreen has no WM)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QColor, QPainter
+
+    image = window.grab().toImage()  # type: ignore[attr-defined]
+    dialog = window.errors.dialog  # type: ignore[attr-defined]
+    if dialog is not None:
+        dialog.adjustSize()
+        pix = dialog.grab()
+        painter = QPainter(image)
+        painter.fillRect(image.rect(), QColor(0, 0, 0, 60))
+        pos = QPoint((image.width() - pix.width()) // 2, (image.height() - pix.height()) // 3)
+        painter.drawPixmap(pos, pix)
+        painter.end()
+    image.save(str(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", nargs="?", default="/tmp/pathscaat-shots", type=Path)
+    parser.add_argument("--slide", type=Path, default=DEFAULT_SLIDE)
+    parser.add_argument("--size", default="1280x800")
+    parser.add_argument("--no-run", action="store_true", help="skip the model-run states")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = (int(v) for v in args.size.split("x"))
+
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from resources import resource_path
+    from ui.main_window import MainWindow
+    from ui.settings import Settings
+
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    app = QApplication.instance() or QApplication(["pathscaat-shots"])
+    app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
+    window = MainWindow(Settings(out / "settings.ini"))
+    window.resize(width, height)
+    window.show()
+    wait_for(app, lambda: False, 0.5)
+    window.grab().save(str(out / "01-empty.png"))
+
+    window.open_slide(args.slide)
+    if not wait_for(app, lambda: window.slide is not None, 30):
+        print(f"could not open {args.slide}", file=sys.stderr)
+        return 1
+    window.viewer.center_on(1100, 1500)
+    settle(app, window)
+    window.viewer.fit()
+    settle(app, window)
+    window.grab().save(str(out / "02-slide.png"))
+
+    if not args.no_run and not shoot_model_run(app, window, args.slide, out):
+        return 1
+    shoot_error(app, window, out)
+    window.close()
+    print(f"screenshots in {out}")
+    return 0
+
+
+def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:
+    """03: a real ``pathscaat infer`` child running; 04: its overlays over the slide."""
+    from ui.dialogs.run_model_dialog import RunRequest
+
+    ckpt = make_checkpoint(out / "model")
+    run_out = out / "run"
+    req = RunRequest(slide, ckpt, run_out, device="cpu", saliency="vanilla")
+    window.runs.start(req)
+    running = window.runs.is_running
+    wait_for(app, lambda: "infer" in window.status.job_label.text() or not running(), 120)
+    wait_for(app, lambda: window.status.job_bar.value() > 150 or not running(), 30)
+    window.grab().save(str(out / "03-inference-running.png"))
+    if not wait_for(app, lambda: not window.runs.is_running(), 300):
+        print("the model run did not finish in 5 minutes", file=sys.stderr)
+        return False
+    wait_for(app, lambda: bool(window.viewer.overlays()), 10)
+    window.viewer.center_on(1100, 1500)
+    window.viewer.zoom_by(2.0)
+    settle(app, window, 1.5)
+    window.grab().save(str(out / "04-overlays.png"))
+    return not window.errors.history
+
+
+def shoot_error(app: object, window: Any, out: Path) -> None:
+    """05: opening a damaged file: the error dialog over a window that stays up."""
+
+    bad = out / "scan-0042.svs"
+    bad.write_bytes(os.urandom(4096))
+    window.open_slide(bad)
+    wait_for(app, lambda: window.errors.dialog is not None or bool(window.errors.history), 20)
+    wait_for(app, lambda: False, 0.3)
+    grab_with_dialog(window, out / "05-error.png")
+    window.errors.close_dialog()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""``pathscaat-gui [SLIDE]``: start the desktop app.
+
+Qt is imported inside :func:`main` so that importing ``ui.app`` (a frozen app's bootstrap,
+``multiprocessing`` children) stays cheap. ``PATHSCAAT_GUI_EXIT_AFTER_S=N`` closes the app
+after N seconds, which makes the installed and the frozen app testable end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+EXIT_AFTER_ENV = "PATHSCAAT_GUI_EXIT_AFTER_S"
+
+log = logging.getLogger(__name__)
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="pathscaat-gui", description="PathSCAAT desktop app: view slides and overlays."
+    )
+    parser.add_argument("slide", nargs="?", help="a slide to open at start-up")
+    parser.add_argument("--overlays", help="an inference output folder to show over the slide")
+    return parser.parse_args(list(argv))
+
+
+def _exit_after_s() -> float | None:
+    text = os.environ.get(EXIT_AFTER_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        log.warning("%s=%r is not a number of seconds; ignored", EXIT_AFTER_ENV, text)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app until its window closes; returns the exit code."""
+    multiprocessing.freeze_support()
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if multiprocessing.get_start_method(allow_none=True) is None:
+        multiprocessing.set_start_method("spawn")
+
+    import pyqtgraph as pg
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from resources import resource_path
+    from ui.errors import setup_file_logging
+    from ui.settings import APP_NAME, ORG_NAME
+
+    pg.setConfigOptions(imageAxisOrder="row-major")
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "pathscaat-gui"])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("PathSCAAT")
+    app.setDesktopFileName("pathscaat")
+    try:
+        log_path = setup_file_logging()
+    except OSError as exc:  # a read-only home must not stop the app
+        log_path = None
+        print(f"pathscaat-gui: cannot write the log file ({exc})", file=sys.stderr)
+    app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
+
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    sys.excepthook = window.errors.excepthook
+    log.info("PathSCAAT GUI started; log file %s", log_path)
+    window.show()
+    if args.slide:
+        if args.overlays:
+            _load_overlays_once(window, Path(args.overlays))
+        window.open_slide(args.slide)
+    delay = _exit_after_s()
+    if delay is not None:
+        QTimer.singleShot(int(delay * 1000), window.close)
+    code = app.exec()
+    sys.excepthook = sys.__excepthook__
+    return int(code)
+
+
+def _load_overlays_once(window: MainWindow, folder: Path) -> None:
+    """Load ``folder``'s overlays when the command-line slide has opened (once)."""
+
+    def on_loaded(*_: object) -> None:
+        window.loader.sigLoaded.disconnect(on_loaded)
+        window.load_overlays(folder)
+
+    window.loader.sigLoaded.connect(on_loaded)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Choose a checkpoint, device, saliency method and output folder for a model run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+SALIENCY_METHODS = (
+    ("vanilla", "Vanilla gradient (fast)"),
+    ("input_x_gradient", "Input × gradient"),
+    ("smoothgrad", "SmoothGrad (slower, smoother)"),
+    ("integrated_gradients", "Integrated gradients (slowest)"),
+    ("gradcam", "Grad-CAM (coarse, class regions)"),
+)
+"""The methods of ``pathscaat.saliency.list_methods()``, with a word on each for the user."""
+
+DEVICES = (("auto", "Automatic (GPU if available)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)"))
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked for: everything ``pathscaat infer`` needs."""
+
+    slide: Path
+    checkpoint: Path
+    out: Path
+    device: str
+    saliency: str
+
+
+def user_runs_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return (Path(base) if base else Path.home() / ".pathscaat") / "runs"
+
+
+def default_output_dir(slide: Path, checkpoint: Path | None, root: str = "") -> Path:
+    """``<slide dir>/<slide>-<model>-pathscaat`` if writable, else the per-user runs folder."""
+    name = f"{slide.stem}-{checkpoint.stem if checkpoint else 'model'}-pathscaat"
+    if root:
+        return Path(root) / name
+    if os.access(slide.parent, os.W_OK):
+        return slide.parent / name
+    return user_runs_dir() / name
+
+
+def checkpoint_problem(path_text: str) -> str:
+    """Why ``path_text`` is not a usable checkpoint ('' when it is)."""
+    if not path_text.strip():
+        return "Choose a checkpoint (.json or .safetensors) made by 'pathscaat train'."
+    path = Path(path_text)
+    if path.suffix not in (".json", ".safetensors"):
+        return "A checkpoint is a .json or .safetensors file."
+    stem = path.with_suffix("")
+    missing = [s for s in (".json", ".safetensors") if not stem.with_suffix(s).is_file()]
+    if missing:
+        return f"{stem.name}{' and '.join(missing)} is missing next to it; both files are needed."
+    return ""
+
+
+class RunModelDialog(QDialog):
+    """Form for one run; ``request()`` gives the answer after ``Accepted``."""
+
+    def __init__(
+        self,
+        slide: Path,
+        *,
+        checkpoint: str = "",
+        device: str = "auto",
+        saliency: str = "vanilla",
+        output_root: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Run Model on Slide")
+        self.setMinimumWidth(560)
+        self._slide = slide
+        self._output_root = output_root
+        self._out_edited = False
+        self.checkpoint_edit = QLineEdit(checkpoint)
+        self.checkpoint_edit.setPlaceholderText("model.json or model.safetensors")
+        browse_ckpt = QPushButton("Browse…")
+        browse_ckpt.clicked.connect(self._browse_checkpoint)
+        self.device_combo = self._combo(DEVICES, device)
+        self.saliency_combo = self._combo(SALIENCY_METHODS, saliency)
+        self.out_edit = QLineEdit()
+        self.out_edit.textEdited.connect(lambda _t: setattr(self, "_out_edited", True))
+        browse_out = QPushButton("Browse…")
+        browse_out.clicked.connect(self._browse_output)
+        self.problem = QLabel()
+        self.problem.setObjectName("hint")
+        self.problem.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Slide:", QLabel(slide.name))
+        form.addRow("Checkpoint:", self._row(self.checkpoint_edit, browse_ckpt))
+        form.addRow("Device:", self.device_combo)
+        form.addRow("Saliency:", self.saliency_combo)
+        form.addRow("Output folder:", self._row(self.out_edit, browse_out))
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Run")
+        ok.setObjectName("primary")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.checkpoint_edit.textChanged.connect(self._validate)
+        self._validate()
+
+    def _combo(self, items: tuple[tuple[str, str], ...], current: str) -> QComboBox:
+        combo = QComboBox()
+        for key, label in items:
+            combo.addItem(label, key)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        return combo
+
+    def _row(self, edit: QLineEdit, button: QPushButton) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        row.addWidget(button)
+        return box
+
+    def _browse_checkpoint(self) -> None:
+        start = self.checkpoint_edit.text() or str(self._slide.parent)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a checkpoint", start, "Checkpoints (*.json *.safetensors)"
+        )
+        if path:
+            self.checkpoint_edit.setText(path)
+
+    def _browse_output(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Output folder", self.out_edit.text())
+        if path:
+            self.out_edit.setText(path)
+            self._out_edited = True
+
+    def _validate(self) -> None:
+        text = self.checkpoint_edit.text()
+        problem = checkpoint_problem(text)
+        self.problem.setText(problem)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not problem)
+        if not self._out_edited:
+            ckpt = Path(text) if text.strip() else None
+            self.out_edit.setText(str(default_output_dir(self._slide, ckpt, self._output_root)))
+
+    def request(self) -> RunRequest:
+        return RunRequest(
+            slide=self._slide,
+            checkpoint=Path(self.checkpoint_edit.text()),
+            out=Path(self.out_edit.text()),
+            device=str(self.device_combo.currentData()),
+            saliency=str(self.saliency_combo.currentData()),
+        )

@@ -1,0 +1,407 @@
+"""The main window: viewer in the middle, info and layers panels, menus, toolbar, status bar.
+
+The window wires parts that do the work elsewhere: slides open in ``ui.loader`` (off the UI
+thread), model runs in ``ui.model_run`` (a child process), every error goes to
+``ui.errors.ErrorSink``, every preference through ``ui.settings.Settings``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pathscaat import __version__
+from ui.actions import build_actions, build_menus, build_toolbar, icon
+from ui.errors import ErrorSink, describe_exception
+from ui.loader import SlideLoader
+from ui.model_run import ModelRunController
+from ui.panels.info_panel import InfoPanel
+from ui.panels.layers_panel import LayersPanel
+from ui.settings import Settings
+from ui.status import StatusBar
+from ui.viewer import Minimap, SlideViewer
+
+log = logging.getLogger(__name__)
+
+SLIDE_FILTER = (
+    "Slides (*.svs *.tif *.tiff *.ndpi *.vms *.vmu *.scn *.mrxs *.svslide *.bif *.dcm "
+    "*.png *.jpg *.jpeg);;All files (*)"
+)
+DEFAULT_SIZE = (1280, 800)
+DOCK_WIDTH = 340
+OVERVIEW_HEIGHT = 240
+
+
+def _empty_page() -> QWidget:
+    """What the centre shows before a slide is open: what to do next."""
+    page = QWidget()
+    page.setObjectName("emptyPage")
+    layout = QVBoxLayout(page)
+    logo = QLabel()
+    logo.setPixmap(icon("app").pixmap(96, 96))
+    logo.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    text = QLabel(
+        "<b>Open a whole-slide image to begin</b><br><br>"
+        "File ▸ Open Slide… (Ctrl+O), or drop a slide file onto this window.<br>"
+        "Aperio .svs, Hamamatsu .ndpi, pyramidal TIFF and plain images are supported."
+    )
+    text.setObjectName("emptyHint")
+    text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    layout.addStretch(2)
+    layout.addWidget(logo)
+    layout.addSpacing(16)
+    layout.addWidget(text)
+    layout.addStretch(3)
+    return page
+
+
+class MainWindow(QMainWindow):
+    """PathSCAAT's window; ``show_error_dialogs=False`` keeps errors in the sink (tests)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        show_error_dialogs: bool = True,
+        synchronous_viewer: bool = False,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("PathSCAAT")
+        self.setWindowIcon(icon("app"))
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.errors = ErrorSink(self, show_dialogs=show_error_dialogs, status=self._flash)
+        self.settings = settings if settings is not None else Settings()
+        for problem in self.settings.problems:
+            self.errors.report(f"Settings were reset: {problem}", title="Settings", minor=True)
+        if not self.settings.get("errors/show_dialogs"):
+            self.errors.show_dialogs = False
+        self.slide: Any = None
+        self.slide_path: Path | None = None
+        self._pending_path: Path | None = None
+        self.viewer = SlideViewer(synchronous=synchronous_viewer)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(_empty_page())
+        self.stack.addWidget(self.viewer)
+        self.setCentralWidget(self.stack)
+        self.minimap = Minimap(self.viewer)
+        self.overview_dock = self._dock("Overview", "overviewDock", self.minimap, "overview")
+        self.info_panel = InfoPanel()
+        self.layers_panel = LayersPanel()
+        self.info_dock = self._dock("Slide", "infoDock", self.info_panel, "info")
+        self.layers_dock = self._dock("Overlays", "layersDock", self.layers_panel, "layers")
+        self.tabifyDockWidget(self.info_dock, self.layers_dock)
+        self.info_dock.raise_()
+        self.actions_ = build_actions(self)
+        self.recent_menu = QMenu(self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        docks = (self.overview_dock, self.info_dock, self.layers_dock)
+        panels = [d.toggleViewAction() for d in docks]
+        build_menus(self, self.actions_, self.recent_menu, panels)
+        self.toolbar = build_toolbar(self, self.actions_, panels)
+        self.loader = SlideLoader(self)
+        self.runs = ModelRunController(self, self.settings, self.errors, self.status)
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(*DEFAULT_SIZE)
+        self.resizeDocks([self.info_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.overview_dock, self.info_dock],
+            [OVERVIEW_HEIGHT, DEFAULT_SIZE[1] - OVERVIEW_HEIGHT],
+            Qt.Orientation.Vertical,
+        )
+        self._restore_state()
+        self._update_actions()
+
+    def _dock(self, title: str, name: str, widget: QWidget, icon_name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setMinimumWidth(280)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        act = dock.toggleViewAction()
+        act.setIcon(icon(icon_name))
+        act.setText(f"{title} Panel")
+        act.setToolTip(f"Show or hide the {title.lower()} panel")
+        return dock
+
+    def _connect(self) -> None:
+        a = self.actions_
+        a.open.triggered.connect(self.choose_slide)
+        a.open_overlays.triggered.connect(self.choose_overlays)
+        a.close.triggered.connect(self.close_slide)
+        a.quit.triggered.connect(self.close)
+        a.zoom_in.triggered.connect(lambda: self.viewer.zoom_by(2.0))
+        a.zoom_out.triggered.connect(lambda: self.viewer.zoom_by(0.5))
+        a.fit.triggered.connect(self.viewer.fit)
+        a.run_model.triggered.connect(self.run_model)
+        a.cancel_job.triggered.connect(self.runs.cancel)
+        a.about.triggered.connect(self.show_about)
+        for mag, act in a.zoom_presets.items():
+            act.triggered.connect(lambda _=False, m=mag: self.viewer.zoom_to_magnification(m))
+        self.loader.sigLoaded.connect(self._slide_loaded)
+        self.loader.sigFailed.connect(self._slide_failed)
+        self.viewer.sigError.connect(
+            lambda msg: self.errors.report(msg, title="Slide display problem")
+        )
+        self.viewer.sigCursorMoved.connect(self._cursor_moved)
+        self.viewer.sigViewChanged.connect(self._view_changed)
+        self.viewer.sigTilesPending.connect(self.status.set_tiles_pending)
+        self.info_panel.sigMppChanged.connect(self._mpp_changed)
+        self.layers_panel.sigRemoveRequested.connect(self.remove_overlay)
+        self.runs.sigRunningChanged.connect(lambda _r: self._update_actions())
+        self.runs.sigOverlaysReady.connect(self.load_overlays)
+
+    def _flash(self, text: str) -> None:
+        self.status.showMessage(text, 15000)
+
+    # -- settings and window state --------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry: QByteArray = self.settings.get("window/geometry")
+        state: QByteArray = self.settings.get("window/state")
+        if not geometry.isEmpty() and not self.restoreGeometry(geometry):
+            self.errors.report("The saved window size was unusable; reset.", minor=True)
+        if not state.isEmpty() and not self.restoreState(state):
+            self.errors.report("The saved panel layout was unusable; reset.", minor=True)
+
+    def _save_state(self) -> None:
+        self.settings.set("window/geometry", self.saveGeometry())
+        self.settings.set("window/state", self.saveState())
+        self.settings.sync()
+
+    def _update_actions(self) -> None:
+        a = self.actions_
+        has_slide = self.slide is not None
+        running = self.runs.is_running()
+        for act in (a.close, a.zoom_in, a.zoom_out, a.fit, a.open_overlays):
+            act.setEnabled(has_slide)
+        a.run_model.setEnabled(has_slide and not running)
+        a.cancel_job.setEnabled(running)
+        native = self._native_magnification()
+        for mag, act in a.zoom_presets.items():
+            act.setEnabled(native is not None and mag <= native * 1.01)
+
+    def _native_magnification(self) -> float | None:
+        """Scanning magnification: objective power, else 10 µm / mpp, else None."""
+        if self.slide is None:
+            return None
+        if self.slide.objective_power:
+            return float(self.slide.objective_power)
+        mpp = self.slide.mpp
+        return 10.0 / mpp.x if mpp is not None else None
+
+    # -- slides -----------------------------------------------------------------------
+    def choose_slide(self) -> None:
+        start = self.settings.get("dialogs/last_dir")
+        path, _ = QFileDialog.getOpenFileName(self, "Open Slide", start, SLIDE_FILTER)
+        if path:
+            self.settings.set("dialogs/last_dir", str(Path(path).parent))
+            self.open_slide(path)
+
+    def open_slide(self, path: str | Path) -> None:
+        """Open ``path`` in the background; the current slide stays until it arrives."""
+        path = Path(path)
+        self._pending_path = path
+        self.status.showMessage(f"Opening {path.name}…")
+        self.loader.open(path)
+
+    def _slide_loaded(self, path: Path, slide: Any) -> None:
+        self._pending_path = None
+        self._drop_slide()
+        self.slide, self.slide_path = slide, path
+        self.viewer.set_slide(slide)
+        self.stack.setCurrentWidget(self.viewer)
+        self.info_panel.set_slide(slide)
+        self.layers_panel.set_layers([])
+        self.settings.add_recent(path)
+        self.setWindowTitle(f"{path.name} — PathSCAAT")
+        self.status.showMessage(f"Opened {path.name}", 5000)
+        self._update_actions()
+        self._view_changed(None)
+
+    def _slide_failed(self, path: Path, exc: BaseException) -> None:
+        from pathscaat.slides.errors import SlideError, SlideNotFoundError
+
+        self._pending_path = None
+        self.status.clearMessage()
+        if isinstance(exc, SlideError):
+            text = f"PathSCAAT could not open “{path.name}”: {exc.what}.\n\n{exc.todo}"
+        else:
+            text = (
+                f"PathSCAAT could not open “{path.name}”: {describe_exception(exc)}\n\n"
+                "Check that the file is a whole-slide image or picture and is complete."
+            )
+        if isinstance(exc, SlideNotFoundError):
+            self.settings.remove_recent(path)
+        self.errors.report(text, title="Cannot open slide", exc=exc, details=str(path))
+
+    def _drop_slide(self) -> None:
+        """Forget the current slide and its overlays, closing their files."""
+        layers = self.viewer.overlays()
+        self.viewer.set_slide(None)
+        for layer in layers:
+            layer.close()
+        self.layers_panel.set_layers([])
+        if self.slide is not None:
+            self.slide.close()
+        self.slide, self.slide_path = None, None
+
+    def close_slide(self) -> None:
+        self.loader.cancel_pending()
+        self._drop_slide()
+        self.info_panel.set_slide(None)
+        self.stack.setCurrentIndex(0)
+        self.setWindowTitle("PathSCAAT")
+        self.status.clear_cursor()
+        self.status.set_magnification(None)
+        self._update_actions()
+
+    def _mpp_changed(self) -> None:
+        self._update_actions()
+        self.viewer.zoom_by(1.0)  # re-emits the view: scale bar and status use the new µm/px
+        self._view_changed(None)
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        files = self.settings.recent_files()
+        for text in files:
+            act = menu.addAction(Path(text).name)
+            act.setToolTip(text)
+            act.setStatusTip(text)
+            act.triggered.connect(lambda _=False, p=text: self.open_slide(p))
+        if not files:
+            menu.addAction("No recent slides").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear List")
+        clear.setEnabled(bool(files))
+        clear.triggered.connect(self.settings.clear_recent)
+
+    # -- overlays ---------------------------------------------------------------------
+    def choose_overlays(self) -> None:
+        start = str(self.slide_path.parent) if self.slide_path else ""
+        folder = QFileDialog.getExistingDirectory(self, "Open Overlays (inference output)", start)
+        if folder:
+            self.load_overlays(Path(folder))
+
+    def load_overlays(self, folder: Path) -> None:
+        """Add the rasters of an inference output folder as layers over the current slide."""
+        from pathscaat.inference.overlays import OverlaySet
+        from ui.viewer.overlay_layer import layers_from_overlay_set
+
+        if self.slide is None:
+            self.errors.report("Open a slide first, then its overlays.", title="Overlays")
+            return
+        try:
+            overlay_set = OverlaySet.load(folder)
+            layers = layers_from_overlay_set(overlay_set)
+        except Exception as exc:
+            self.errors.report_exception(exc, title="Cannot open overlays")
+            return
+        if tuple(overlay_set.slide_dims) != tuple(self.slide.dimensions):
+            self.errors.report(
+                f"The overlays in {folder} were made for a slide of "
+                f"{overlay_set.slide_dims[0]} × {overlay_set.slide_dims[1]} px "
+                f"({Path(overlay_set.slide).name}); this slide is "
+                f"{self.slide.dimensions[0]} × {self.slide.dimensions[1]} px. They are shown "
+                "anyway; check that they belong to this slide.",
+                title="Overlays", minor=True,
+            )  # fmt: skip
+        for layer in layers:
+            old = {o.name: o for o in self.viewer.overlays()}.get(layer.name)
+            if old is not None:
+                self.viewer.remove_overlay(layer.name)
+                old.close()
+            self.viewer.add_overlay(layer)
+        self.layers_panel.set_layers(self.viewer.overlays())
+        self.layers_dock.show()
+        self.layers_dock.raise_()
+        self.status.showMessage(f"Loaded {len(layers)} overlays from {folder}", 8000)
+
+    def remove_overlay(self, name: str) -> None:
+        layer = {o.name: o for o in self.viewer.overlays()}.get(name)
+        if layer is None:
+            return
+        self.viewer.remove_overlay(name)
+        layer.close()
+        self.layers_panel.set_layers(self.viewer.overlays())
+
+    # -- model runs -------------------------------------------------------------------
+    def run_model(self) -> None:
+        if self.slide_path is None:
+            return
+        req = self.runs.ask(self.slide_path)
+        if req is not None:
+            self.runs.start(req)
+
+    # -- viewer feedback --------------------------------------------------------------
+    def _cursor_moved(self, l0_x: float, l0_y: float) -> None:
+        if math.isnan(l0_x) or self.slide is None:
+            self.status.clear_cursor()
+            return
+        mpp = self.slide.mpp
+        self.status.set_cursor(l0_x, l0_y, mpp.x if mpp else None, mpp.y if mpp else None)
+        self.layers_panel.show_values_at(l0_x, l0_y)
+
+    def _view_changed(self, _rect: object) -> None:
+        if self.slide is None:
+            return
+        self.status.set_magnification(self.viewer.magnification(), self.viewer.l0_per_view_px())
+
+    # -- drag and drop, about, close --------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        target = paths[0]
+        if target.is_dir() or target.name == "overlays.json":
+            self.load_overlays(target)
+        else:
+            self.open_slide(target)
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About PathSCAAT",
+            f"<h3>PathSCAAT {__version__}</h3>"
+            "<p>Whole-slide image viewer, SCAAT fine-tuning of timm backbones and sparse "
+            "saliency overlays for digital pathology.</p>"
+            "<p>For research use only; not for diagnostic use.</p>"
+            f"<p>Settings: {self.settings.path}</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop jobs and workers, close files, save the window state, then close."""
+        self.runs.shutdown()
+        self.loader.shutdown()
+        self.viewer.shutdown()
+        self._drop_slide()
+        self._save_state()
+        self.errors.close_dialog()
+        super().closeEvent(event)

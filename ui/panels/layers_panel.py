@@ -1,0 +1,193 @@
+"""Overlay layers: visibility, opacity, colormap, threshold, legend, value under the cursor.
+
+The panel edits :class:`ui.viewer.overlay_layer.OverlayLayer` model objects and listens to
+their ``sigChanged``; it never talks to the viewer, which restyles itself from the layers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.actions import icon
+
+if TYPE_CHECKING:
+    from ui.viewer.overlay_layer import OverlayLayer
+
+KIND_LABELS = {"saliency": "saliency", "probability": "class probability", "tissue": "tissue"}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+class LayerCard(QFrame):
+    """Controls of one layer; kept in sync with the layer both ways."""
+
+    sigRemove = Signal(str)
+
+    def __init__(self, layer: OverlayLayer, colormaps: tuple[str, ...], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self.setObjectName("layerCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 6, 8, 8)
+        grid.setVerticalSpacing(4)
+        self.visible_box = QCheckBox(layer.name)
+        self.visible_box.setToolTip(f"Show or hide this {KIND_LABELS.get(layer.kind, layer.kind)}")
+        self.visible_box.toggled.connect(lambda on: setattr(layer, "visible", on))
+        self.colormap_combo = QComboBox()
+        self.colormap_combo.addItems(list(colormaps))
+        self.colormap_combo.setToolTip("Colour map")
+        self.colormap_combo.currentTextChanged.connect(lambda n: setattr(layer, "colormap", n))
+        remove = QToolButton()
+        remove.setIcon(icon("close"))
+        remove.setAutoRaise(True)
+        remove.setToolTip("Remove this layer")
+        remove.clicked.connect(lambda: self.sigRemove.emit(layer.name))
+        self.opacity_slider = self._slider(0, 100, "Opacity of the layer over the slide")
+        self.opacity_slider.valueChanged.connect(lambda v: setattr(layer, "opacity", v / 100))
+        self.opacity_text = QLabel()
+        self.threshold_slider = self._slider(0, 255, "Values below this are not drawn")
+        self.threshold_slider.valueChanged.connect(
+            lambda c: setattr(layer, "threshold", layer.code_to_value(c))
+        )
+        self.threshold_text = QLabel()
+        self.legend = QLabel()
+        self.legend.setToolTip(f"{_fmt(layer.value_min)} … {_fmt(layer.value_max)}")
+        lo, hi = QLabel(_fmt(layer.value_min)), QLabel(_fmt(layer.value_max))
+        for w in (lo, hi, self.opacity_text, self.threshold_text):
+            w.setObjectName("hint")
+        kind = QLabel(KIND_LABELS.get(layer.kind, layer.kind))
+        kind.setObjectName("hint")
+        top = QHBoxLayout()
+        top.addWidget(self.visible_box, 1)
+        top.addWidget(self.colormap_combo)
+        top.addWidget(remove)
+        grid.addLayout(top, 0, 0, 1, 3)
+        grid.addWidget(kind, 1, 0, 1, 3)
+        grid.addWidget(QLabel("Opacity"), 2, 0)
+        grid.addWidget(self.opacity_slider, 2, 1)
+        grid.addWidget(self.opacity_text, 2, 2)
+        grid.addWidget(QLabel("Threshold"), 3, 0)
+        grid.addWidget(self.threshold_slider, 3, 1)
+        grid.addWidget(self.threshold_text, 3, 2)
+        grid.addWidget(self.legend, 4, 0, 1, 3)
+        ends = QHBoxLayout()
+        ends.addWidget(lo)
+        ends.addStretch(1)
+        ends.addWidget(hi)
+        grid.addLayout(ends, 5, 0, 1, 3)
+        grid.setColumnStretch(1, 1)
+        layer.sigChanged.connect(self.refresh)
+        self.refresh()
+
+    def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(lo, hi)
+        slider.setToolTip(tip)
+        return slider
+
+    def refresh(self, *_: object) -> None:
+        """Show the layer's current state without echoing it back to the layer."""
+        layer = self.layer
+        widgets = (
+            self.visible_box,
+            self.colormap_combo,
+            self.opacity_slider,
+            self.threshold_slider,
+        )
+        for w in widgets:
+            w.blockSignals(True)
+        self.visible_box.setChecked(layer.visible)
+        self.colormap_combo.setCurrentText(layer.colormap)
+        self.opacity_slider.setValue(round(layer.opacity * 100))
+        self.threshold_slider.setValue(layer.threshold_code())
+        for w in widgets:
+            w.blockSignals(False)
+        self.opacity_text.setText(f"{layer.opacity * 100:.0f} %")
+        self.threshold_text.setText(_fmt(layer.threshold))
+        self.legend.setPixmap(QPixmap.fromImage(layer.legend_image(220, 10)))
+        for c in (self.opacity_slider, self.threshold_slider, self.colormap_combo, self.legend):
+            c.setEnabled(layer.visible)
+
+
+class LayersPanel(QWidget):
+    """One card per overlay layer, and the values of the visible layers under the cursor."""
+
+    sigRemoveRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cards: dict[str, LayerCard] = {}
+        self._body = QWidget()
+        self._cards_layout = QVBoxLayout(self._body)
+        self._cards_layout.setContentsMargins(8, 8, 8, 8)
+        self._cards_layout.setSpacing(8)
+        self.empty_hint = QLabel(
+            "No overlays yet.\n\nRun a model on the slide (Analysis menu) or open the "
+            "output folder of an earlier run (File ▸ Open Overlays…)."
+        )
+        self.empty_hint.setObjectName("hint")
+        self.empty_hint.setWordWrap(True)
+        self._cards_layout.addWidget(self.empty_hint)
+        self._cards_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self._body)
+        self.readout = QLabel("")
+        self.readout.setObjectName("valueReadout")
+        self.readout.setToolTip("Values of the visible layers under the cursor")
+        self.readout.setVisible(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.readout)
+
+    def set_layers(self, layers: list[OverlayLayer]) -> None:
+        """Show ``layers`` (replacing the cards shown before)."""
+        from ui.viewer.overlay_layer import COLORMAPS
+
+        for card in self.cards.values():
+            card.layer.sigChanged.disconnect(card.refresh)
+            card.deleteLater()
+        self.cards = {}
+        for layer in layers:
+            card = LayerCard(layer, COLORMAPS, self._body)
+            card.sigRemove.connect(self.sigRemoveRequested)
+            self._cards_layout.insertWidget(self._cards_layout.count() - 1, card)
+            self.cards[layer.name] = card
+        self.empty_hint.setVisible(not layers)
+        self.readout.setVisible(bool(layers))
+        self.readout.setText("Move the cursor over the slide to read values.")
+
+    def show_values_at(self, l0_x: float, l0_y: float) -> None:
+        """Read each visible layer at a slide point (from tiles already loaded)."""
+        lines = []
+        for card in self.cards.values():
+            layer = card.layer
+            if not layer.visible:
+                continue
+            value = layer.value_at(l0_x, l0_y)
+            lines.append(f"{layer.name}: {'–' if value is None else _fmt(value)}")
+        if lines:
+            self.readout.setText("\n".join(lines))
+        elif self.cards:
+            self.readout.setText("No visible layer.")
