@@ -353,3 +353,22 @@ def test_refresh_after_user_sets_mpp(viewer: SlideViewer) -> None:
     viewer.flush()
     assert views and viewer.scale_bar.text().endswith("µm")
     assert viewer.magnification() == pytest.approx(10 / (0.5 * viewer.l0_per_view_px()))
+
+
+def test_tile_grid_outlines_and_hides_when_tiny(viewer: SlideViewer) -> None:
+    viewer.set_slide(ArraySlide(np.full((2048, 2048, 3), 255, np.uint8), levels=3))
+    l0_xy = np.array([[512, 512], [576, 512]], np.int64)
+    viewer.set_tile_grid(l0_xy, 64.0)
+    viewer.zoom_by(2.0)
+    viewer.center_on(576, 544)
+    viewer.scale_bar.hide()
+    image = to_array(viewer.render_to_qimage()).astype(int)
+    edge = viewer._gv.mapFromScene(viewer.view_box.mapViewToScene(QPointF(512, 544)))
+    column = image[edge.y(), edge.x() - 1 : edge.x() + 2]
+    assert (np.abs(column - 255).sum(axis=1) > 60).any(), "left tile edge is outlined"
+    assert np.abs(image[edge.y(), edge.x() + 10] - 255).sum() < 10, "tile inside is clear"
+    viewer.zoom_by(1 / 100)  # as far out as allowed: tiles of 5 screen px, outlines hidden
+    viewer.flush()
+    assert viewer._grid is not None and not viewer._grid.item.isVisible()
+    viewer.set_tile_grid(None)
+    assert viewer._grid is None

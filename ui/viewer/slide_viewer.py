@@ -16,6 +16,7 @@ Public API (used by the main window, panels and minimap)::
     viewer.magnification() -> float | None; viewer.l0_visible_rect() -> (x, y, w, h)
     viewer.add_overlay(layer); viewer.remove_overlay(name); viewer.overlays()
     viewer.set_overlay_order([name, ...])   # bottom first, as the layers panel lists them
+    viewer.set_tile_grid(grid.l0_xy, grid.l0_tile_px)  # outlines; set_tile_grid(None) hides
     viewer.refresh()   # after slide.set_mpp(): scale bar, magnification, sigViewChanged
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
@@ -40,6 +41,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from pathscaat.slides.base import Slide
 from pathscaat.slides.region import Region
+from ui.viewer.grid_layer import GridLayer
+from ui.viewer.keys import handle_key
 from ui.viewer.overlay_layer import OverlayLayer
 from ui.viewer.pyside_guard import guard_bool_refcounts
 from ui.viewer.scale_bar import ScaleBar
@@ -51,9 +54,7 @@ from ui.viewer.virtual_levels import with_virtual_levels
 
 DEBOUNCE_MS = 25
 BACKGROUND = QColor(58, 58, 62)
-KEY_ZOOM = 1.5
 MAX_OVERZOOM = 8.0
-KEY_PAN_FRACTION = 0.125
 
 
 @dataclass
@@ -90,6 +91,7 @@ class SlideViewer(QWidget):
         self._base: TileLayer | None = None
         self._overlays: dict[str, _OverlayEntry] = {}
         self._errors_seen: set[str] = set()
+        self._grid: GridLayer | None = None
         self._build_view()
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._update_view)
@@ -130,6 +132,7 @@ class SlideViewer(QWidget):
         """Show ``slide`` fitted to the window (None: empty view). Overlays are removed."""
         for name in list(self._overlays):
             self.remove_overlay(name)
+        self.set_tile_grid(None)
         if self._base is not None:
             self._base.clear()
             self.loader.unregister(self._base.source.slide_id)
@@ -246,6 +249,18 @@ class SlideViewer(QWidget):
         layer.attach(None)
         self._schedule()
 
+    def set_tile_grid(
+        self, l0_xy: NDArray[np.int64] | None, l0_tile_px: float = 0.0, color: QColor | None = None
+    ) -> None:
+        """Outline tiles (``TileGrid.l0_xy``, ``TileGrid.l0_tile_px``); None removes them."""
+        if self._grid is not None:
+            self._vb.removeItem(self._grid.item)
+            self._grid = None
+        if l0_xy is not None and len(l0_xy):
+            self._grid = GridLayer(l0_xy, l0_tile_px, color)
+            self._vb.addItem(self._grid.item)
+            self._grid.update_for_zoom(self.l0_per_view_px())
+
     def set_overlay_order(self, names: list[str]) -> None:
         """Stack overlays in ``names`` order, bottom first (the layers panel's order)."""
         if sorted(names) != sorted(self._overlays):
@@ -312,6 +327,8 @@ class SlideViewer(QWidget):
         for layer in self.tile_layers():
             regions += layer.wanted(rect, ds)
         self.loader.request(regions)
+        if self._grid is not None:
+            self._grid.update_for_zoom(self.l0_per_view_px())
         mpp = self._slide.mpp if self._slide is not None else None
         um = mpp.x * self.l0_per_view_px() if mpp is not None else None
         self.scale_bar.set_scale(um, has_slide=self._slide is not None)
@@ -349,30 +366,8 @@ class SlideViewer(QWidget):
         if event.type() == QEvent.Type.Leave:
             self.sigCursorMoved.emit(math.nan, math.nan)
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            return self._on_key(event)
+            return handle_key(self, event.key())
         return super().eventFilter(watched, event)
-
-    def _on_key(self, event: QKeyEvent) -> bool:
-        key = event.key()
-        step_x = self.width() * KEY_PAN_FRACTION
-        step_y = self.height() * KEY_PAN_FRACTION
-        pans = {
-            Qt.Key.Key_Left: (-step_x, 0.0),
-            Qt.Key.Key_Right: (step_x, 0.0),
-            Qt.Key.Key_Up: (0.0, -step_y),
-            Qt.Key.Key_Down: (0.0, step_y),
-        }
-        if key in pans:
-            self.pan_by(*pans[Qt.Key(key)])
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom_by(KEY_ZOOM)
-        elif key == Qt.Key.Key_Minus:
-            self.zoom_by(1.0 / KEY_ZOOM)
-        elif key in (Qt.Key.Key_0, Qt.Key.Key_F):
-            self.fit()
-        else:
-            return False
-        return True
 
 
 def _first_channel(tile: NDArray[np.uint8]) -> NDArray[np.uint8]:
