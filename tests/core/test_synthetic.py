@@ -63,6 +63,7 @@ def test_synthetic_slide_is_a_pyramidal_tiff_with_mpp(tmp_path: Path) -> None:
         assert len(levels) >= 4
         assert levels[0].shape[:2] == (1536, 2048)
         page = tif.pages[0]
+        assert isinstance(page, tifffile.TiffPage)
         assert page.is_tiled and page.compression == tifffile.COMPRESSION.JPEG
         assert page.tags["ResolutionUnit"].value == tifffile.RESUNIT.CENTIMETER
         num, den = page.tags["XResolution"].value
