@@ -21,8 +21,17 @@ from ui.viewer.tile_grid import L0Rect, Source, intersects
 BACKDROP_MAX_PX = 2048
 """The coarsest level becomes a backdrop when neither side is longer than this."""
 
+PREFETCH_FRACTION = 0.25
+"""Tiles this far (fraction of the view) beyond each edge are loaded too, last, so a pan
+shows tiles that are already there."""
+
 ToImage = Callable[[NDArray[np.uint8]], NDArray[np.uint8]]
 Configure = Callable[[pg.ImageItem], None]
+
+
+def _grow(rect: L0Rect, fraction: float = PREFETCH_FRACTION) -> L0Rect:
+    x, y, w, h = rect
+    return (x - w * fraction, y - h * fraction, w * (1 + 2 * fraction), h * (1 + 2 * fraction))
 
 
 def _clip(a: L0Rect, b: L0Rect) -> L0Rect:
@@ -71,10 +80,13 @@ class TileLayer:
             self.current = set()
             return []
         self.level = self.source.level_for(l0_per_view_px)
-        regions = self.source.tiles(self.level, l0_view)
-        self.current = set(regions)
+        visible = self.source.tiles(self.level, l0_view)
+        shown = set(visible)
+        ring = [r for r in self.source.tiles(self.level, _grow(l0_view)) if r not in shown]
+        self.current = shown | set(ring)
         self._drop_offscreen()
-        return regions + sorted(self.backdrop - self.current, key=lambda r: (r.l0_y, r.l0_x))
+        backdrop = sorted(self.backdrop - self.current, key=lambda r: (r.l0_y, r.l0_x))
+        return visible + backdrop + ring
 
     def add_tile(self, region: Region, tile: NDArray[np.uint8]) -> None:
         """Show a delivered tile (ignored when already shown or no longer wanted)."""
