@@ -15,7 +15,6 @@ from pathscaat.slides.region import Region
 from tests.ui.viewer_slides import ArraySlide, BrokenSlide, gradient_rgb
 from ui.viewer import COLORMAPS, Minimap, OverlayLayer, SlideViewer, TileCache, TileLoader
 from ui.viewer.overlay_layer import layers_from_overlay_set
-from ui.viewer.pyside_guard import guard_bool_refcounts
 from ui.viewer.scale_bar import format_um, nice_length_um
 from ui.viewer.tile_grid import Source
 from ui.viewer.virtual_levels import with_virtual_levels
@@ -161,12 +160,12 @@ def test_minimap_thumbnail_and_click_recenters(qtbot) -> None:
 
 
 def test_many_emits_do_not_exhaust_bool_refcounts(qtbot) -> None:
-    """PySide6 6.12.0 leaks a reference to True per emit; the guard keeps us alive."""
-    guard_bool_refcounts()
+    """PySide6 6.12.0 over-releases True on every emit (pinned out in pyproject.toml)."""
+    before = sys.getrefcount(True)
     loader = TileLoader(synchronous=True)
     for i in range(20000):  # more than True's whole refcount in a fresh interpreter
         loader.sigPending.emit(i)
-    assert sys.getrefcount(True) > 1000
+    assert abs(sys.getrefcount(True) - before) < 100
     loader.close()
 
 

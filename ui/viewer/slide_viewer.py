@@ -44,7 +44,6 @@ from pathscaat.slides.region import Region
 from ui.viewer.grid_layer import GridLayer
 from ui.viewer.keys import handle_key
 from ui.viewer.overlay_layer import OverlayLayer
-from ui.viewer.pyside_guard import guard_bool_refcounts
 from ui.viewer.scale_bar import ScaleBar
 from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
 from ui.viewer.tile_grid import L0Rect, Source
@@ -81,7 +80,6 @@ class SlideViewer(QWidget):
         cache_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         super().__init__(parent)
-        guard_bool_refcounts()
         pg.setConfigOptions(imageAxisOrder="row-major")
         from ui.viewer.tile_loader import TileLoader
 
