@@ -95,6 +95,7 @@ class JobRunner(QObject):
 
     def _reset(self) -> None:
         self._stdout_buf = b""
+        self._stderr_buf = b""
         self._stderr_lines: list[str] = []
         self._result: dict[str, Any] | None = None
         self._cancel_requested = False
@@ -195,14 +196,19 @@ class JobRunner(QObject):
         eta = self._eta.update(stage, done, total)
         self.sigProgress.emit(JobProgress(stage, done, total, str(obj.get("message", "")), eta))
 
-    def _read_stderr(self) -> None:
+    def _read_stderr(self, at_exit: bool = False) -> None:
         if self._proc is None:
             return
-        text = bytes(self._proc.readAllStandardError().data()).decode("utf-8", "replace")
-        for line in text.splitlines():
+        self._stderr_buf += bytes(self._proc.readAllStandardError().data())
+        *lines, self._stderr_buf = self._stderr_buf.split(b"\n")
+        if at_exit:
+            lines.append(self._stderr_buf)
+            self._stderr_buf = b""
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip()
             if line.strip():
-                self._stderr_lines.append(line.rstrip())
-                log.info("job stderr: %s", line.rstrip())
+                self._stderr_lines.append(line)
+                log.info("job stderr: %s", line)
         del self._stderr_lines[:-200]
 
     def error_message(self) -> str:
@@ -235,7 +241,7 @@ class JobRunner(QObject):
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._read_stdout()
-        self._read_stderr()
+        self._read_stderr(at_exit=True)
         if self._stdout_buf.strip():
             self._handle_line(self._stdout_buf.decode("utf-8", "replace").strip())
             self._stdout_buf = b""

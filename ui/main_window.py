@@ -17,12 +17,10 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,6 +29,8 @@ from ui.actions import build_actions, build_menus, build_toolbar, icon
 from ui.errors import ErrorSink, describe_exception
 from ui.loader import SlideLoader
 from ui.model_run import ModelRunController
+from ui.overlays import OverlayController
+from ui.panels.empty_page import empty_page
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
 from ui.settings import Settings
@@ -46,29 +46,6 @@ SLIDE_FILTER = (
 DEFAULT_SIZE = (1280, 800)
 DOCK_WIDTH = 340
 OVERVIEW_HEIGHT = 240
-
-
-def _empty_page() -> QWidget:
-    """What the centre shows before a slide is open: what to do next."""
-    page = QWidget()
-    page.setObjectName("emptyPage")
-    layout = QVBoxLayout(page)
-    logo = QLabel()
-    logo.setPixmap(icon("app").pixmap(96, 96))
-    logo.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    text = QLabel(
-        "<b>Open a whole-slide image to begin</b><br><br>"
-        "File ▸ Open Slide… (Ctrl+O), or drop a slide file onto this window.<br>"
-        "Aperio .svs, Hamamatsu .ndpi, pyramidal TIFF and plain images are supported."
-    )
-    text.setObjectName("emptyHint")
-    text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    layout.addStretch(2)
-    layout.addWidget(logo)
-    layout.addSpacing(16)
-    layout.addWidget(text)
-    layout.addStretch(3)
-    return page
 
 
 class MainWindow(QMainWindow):
@@ -97,7 +74,7 @@ class MainWindow(QMainWindow):
         self._pending_path: Path | None = None
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
         self.stack = QStackedWidget()
-        self.stack.addWidget(_empty_page())
+        self.stack.addWidget(empty_page())
         self.stack.addWidget(self.viewer)
         self.setCentralWidget(self.stack)
         self.minimap = Minimap(self.viewer)
@@ -116,6 +93,7 @@ class MainWindow(QMainWindow):
         build_menus(self, self.actions_, self.recent_menu, panels)
         self.toolbar = build_toolbar(self, self.actions_, panels)
         self.loader = SlideLoader(self)
+        self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
         self._connect()
         self.setAcceptDrops(True)
@@ -169,7 +147,7 @@ class MainWindow(QMainWindow):
         self.viewer.sigViewChanged.connect(self._view_changed)
         self.viewer.sigTilesPending.connect(self.status.set_tiles_pending)
         self.info_panel.sigMppChanged.connect(self._mpp_changed)
-        self.layers_panel.sigRemoveRequested.connect(self.remove_overlay)
+        self.overlays.sigLoaded.connect(self._overlays_loaded)
         self.runs.sigRunningChanged.connect(lambda _r: self._update_actions())
         self.runs.sigOverlaysReady.connect(self.load_overlays)
 
@@ -258,11 +236,8 @@ class MainWindow(QMainWindow):
 
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""
-        layers = self.viewer.overlays()
+        self.overlays.close_all()
         self.viewer.set_slide(None)
-        for layer in layers:
-            layer.close()
-        self.layers_panel.set_layers([])
         if self.slide is not None:
             self.slide.close()
         self.slide, self.slide_path = None, None
@@ -279,7 +254,7 @@ class MainWindow(QMainWindow):
 
     def _mpp_changed(self) -> None:
         self._update_actions()
-        self.viewer.zoom_by(1.0)  # re-emits the view: scale bar and status use the new µm/px
+        self.viewer.refresh()  # re-emits the view: scale bar and status use the new µm/px
         self._view_changed(None)
 
     def _fill_recent_menu(self) -> None:
@@ -306,46 +281,13 @@ class MainWindow(QMainWindow):
             self.load_overlays(Path(folder))
 
     def load_overlays(self, folder: Path) -> None:
-        """Add the rasters of an inference output folder as layers over the current slide."""
-        from pathscaat.inference.overlays import OverlaySet
-        from ui.viewer.overlay_layer import layers_from_overlay_set
+        """Show the rasters of an inference output folder over the current slide."""
+        if self.overlays.load(Path(folder), self.slide):
+            self.layers_dock.show()
+            self.layers_dock.raise_()
 
-        if self.slide is None:
-            self.errors.report("Open a slide first, then its overlays.", title="Overlays")
-            return
-        try:
-            overlay_set = OverlaySet.load(folder)
-            layers = layers_from_overlay_set(overlay_set)
-        except Exception as exc:
-            self.errors.report_exception(exc, title="Cannot open overlays")
-            return
-        if tuple(overlay_set.slide_dims) != tuple(self.slide.dimensions):
-            self.errors.report(
-                f"The overlays in {folder} were made for a slide of "
-                f"{overlay_set.slide_dims[0]} × {overlay_set.slide_dims[1]} px "
-                f"({Path(overlay_set.slide).name}); this slide is "
-                f"{self.slide.dimensions[0]} × {self.slide.dimensions[1]} px. They are shown "
-                "anyway; check that they belong to this slide.",
-                title="Overlays", minor=True,
-            )  # fmt: skip
-        for layer in layers:
-            old = {o.name: o for o in self.viewer.overlays()}.get(layer.name)
-            if old is not None:
-                self.viewer.remove_overlay(layer.name)
-                old.close()
-            self.viewer.add_overlay(layer)
-        self.layers_panel.set_layers(self.viewer.overlays())
-        self.layers_dock.show()
-        self.layers_dock.raise_()
-        self.status.showMessage(f"Loaded {len(layers)} overlays from {folder}", 8000)
-
-    def remove_overlay(self, name: str) -> None:
-        layer = {o.name: o for o in self.viewer.overlays()}.get(name)
-        if layer is None:
-            return
-        self.viewer.remove_overlay(name)
-        layer.close()
-        self.layers_panel.set_layers(self.viewer.overlays())
+    def _overlays_loaded(self, folder: Path, n: int) -> None:
+        self.status.showMessage(f"Loaded {n} overlays from {folder}", 8000)
 
     # -- model runs -------------------------------------------------------------------
     def run_model(self) -> None:

@@ -93,8 +93,8 @@ class ModelRunController(QObject):
             req.slide, req.checkpoint, req.out, saliency=req.saliency, device=req.device
         )
         self._status.set_job(JobProgress("starting", 0, 0, "", None))
-        self.sigRunningChanged.emit(True)
         self.runner.start(program, args, cwd=req.out)
+        self.sigRunningChanged.emit(self.is_running())
 
     def cancel(self) -> None:
         if self.is_running():

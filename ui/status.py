@@ -8,6 +8,17 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWi
 from ui.actions import icon
 from ui.jobs import JobProgress
 
+STAGE_NAMES = {
+    "starting": "starting",
+    "tissue": "finding tissue",
+    "grid": "laying out tiles",
+    "infer": "scoring tiles",
+    "tiling": "tiling",
+    "extract": "extracting tiles",
+    "write": "writing overlays",
+}
+"""Words for the stages ``pathscaat infer`` reports (others are shown as they come)."""
+
 
 def format_duration(seconds: float) -> str:
     """``1 h 02 min``, ``3 min 05 s``, ``42 s``: short enough for a status bar."""
@@ -33,6 +44,7 @@ class StatusBar(QStatusBar):
         self.magnification.setMinimumWidth(70)
         self.tiles = self._label("", "Tiles still being read from the slide")
         self.job_label = self._label("", "Model run in progress")
+        self.job_label.setMinimumWidth(260)
         self.job_bar = QProgressBar(self)
         self.job_bar.setFixedWidth(160)
         self.job_bar.setTextVisible(True)
@@ -90,7 +102,8 @@ class StatusBar(QStatusBar):
             self.job_bar.setRange(0, 1000)
             self.job_bar.setValue(int(frac * 1000))
             self.job_bar.setFormat(f"{frac * 100:.0f} %")
-        stage = progress.stage.replace("_", " ") or "starting"
-        eta = f", {format_duration(progress.eta_s)} left" if progress.eta_s is not None else ""
-        self.job_label.setText(f"{title}: {stage}{eta}")
+        stage = STAGE_NAMES.get(progress.stage, progress.stage.replace("_", " ") or "starting")
+        count = f" {progress.done:,}/{progress.total:,}" if progress.total > 1 else ""
+        eta = f" · {format_duration(progress.eta_s)} left" if progress.eta_s is not None else ""
+        self.job_label.setText(f"{title}: {stage}{count}{eta}")
         self.job_label.setToolTip(progress.message or stage)

@@ -74,8 +74,10 @@ class LayerCard(QFrame):
         lo, hi = QLabel(_fmt(layer.value_min)), QLabel(_fmt(layer.value_max))
         for w in (lo, hi, self.opacity_text, self.threshold_text):
             w.setObjectName("hint")
-        kind = QLabel(KIND_LABELS.get(layer.kind, layer.kind))
+        kind_text = KIND_LABELS.get(layer.kind, layer.kind)
+        kind = QLabel(kind_text)
         kind.setObjectName("hint")
+        kind.setVisible(kind_text != layer.name)
         top = QHBoxLayout()
         top.addWidget(self.visible_box, 1)
         top.addWidget(self.colormap_combo)

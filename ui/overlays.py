@@ -1,0 +1,91 @@
+"""Overlay sets on the current slide: load an inference output folder, remove, forget.
+
+The viewer draws the layers and the layers panel edits them; this module only moves
+layers between the two and makes sure every raster it opened is closed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ui.errors import ErrorSink
+from ui.panels.layers_panel import LayersPanel
+
+if TYPE_CHECKING:
+    from ui.viewer import SlideViewer
+
+log = logging.getLogger(__name__)
+
+HIDDEN_AT_FIRST = ("probability", "tissue")
+"""Kinds that start hidden: the saliency is the news; tissue and classes are context."""
+
+
+class OverlayController(QObject):
+    """Loads overlay sets into the viewer and keeps the layers panel in step."""
+
+    sigLoaded = Signal(object, int)  # folder, number of layers
+
+    def __init__(
+        self, viewer: SlideViewer, panel: LayersPanel, errors: ErrorSink, parent: QObject
+    ) -> None:
+        super().__init__(parent)
+        self.viewer = viewer
+        self.panel = panel
+        self.errors = errors
+        panel.sigRemoveRequested.connect(self.remove)
+
+    def load(self, folder: Path, slide: Any) -> bool:
+        """Add the rasters of ``folder`` (an inference output) over ``slide``; False on error."""
+        from pathscaat.inference.overlays import OverlaySet
+        from ui.viewer.overlay_layer import layers_from_overlay_set
+
+        if slide is None:
+            self.errors.report("Open a slide first, then its overlays.", title="Overlays")
+            return False
+        try:
+            overlay_set = OverlaySet.load(folder)
+            layers = layers_from_overlay_set(overlay_set)
+        except Exception as exc:
+            self.errors.report_exception(exc, title="Cannot open overlays")
+            return False
+        self._check_size(folder, overlay_set, slide)
+        for layer in layers:
+            self._drop(layer.name)
+            layer.visible = layer.kind not in HIDDEN_AT_FIRST or len(layers) == 1
+            self.viewer.add_overlay(layer)
+        self.panel.set_layers(self.viewer.overlays())
+        log.info("loaded %d overlays from %s", len(layers), folder)
+        self.sigLoaded.emit(folder, len(layers))
+        return True
+
+    def _check_size(self, folder: Path, overlay_set: Any, slide: Any) -> None:
+        ow, oh = overlay_set.slide_dims
+        sw, sh = slide.dimensions
+        if (ow, oh) != (sw, sh):
+            self.errors.report(
+                f"The overlays in {folder} were made for a slide of {ow} × {oh} px "
+                f"({Path(overlay_set.slide).name}); this slide is {sw} × {sh} px. They are "
+                "shown anyway: check that they belong to this slide.",
+                title="Overlays", minor=True,
+            )  # fmt: skip
+
+    def _drop(self, name: str) -> None:
+        layer = {o.name: o for o in self.viewer.overlays()}.get(name)
+        if layer is not None:
+            self.viewer.remove_overlay(name)
+            layer.close()
+
+    def remove(self, name: str) -> None:
+        """Stop drawing the named layer and close its raster."""
+        self._drop(name)
+        self.panel.set_layers(self.viewer.overlays())
+
+    def close_all(self) -> None:
+        """Remove every layer (before the slide changes or the window closes)."""
+        for layer in self.viewer.overlays():
+            self._drop(layer.name)
+        self.panel.set_layers([])
