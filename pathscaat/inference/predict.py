@@ -157,20 +157,23 @@ def _score_tiles(
     note = f"{resumed} tiles from an earlier run" if resumed else "scoring tiles"
     on_progress(ProgressRecord("infer", resumed, n_tiles, note, dict(extra)))
     with loader:
-        for idx, tiles in loader:
-            if should_stop():
-                raise JobCancelled(
-                    f"inference stopped after {store.n_done} of {n_tiles} tiles; they are kept "
-                    f"in {store.folder}: run the same inference again to finish the rest"
-                )
-            probs, sal = scorer(tiles)
-            store.record(idx, probs, sal)
-            computed += len(idx)
-            rate = computed / max(time.perf_counter() - t0, 1e-9)
-            extra = {"computed": computed, "resumed": resumed, "tiles_per_s": round(rate, 2)}
-            on_progress(
-                ProgressRecord("infer", resumed + computed, n_tiles, f"{rate:.1f} tiles/s", extra)
-            )
+        try:
+            for idx, tiles in loader:
+                if should_stop():
+                    store.commit()
+                    raise JobCancelled(
+                        f"inference stopped after {store.n_done} of {n_tiles} tiles; they are "
+                        f"kept in {store.folder}: run the same inference again to finish the rest"
+                    )
+                probs, sal = scorer(tiles)
+                store.record(idx, probs, sal)
+                computed += len(idx)
+                rate = computed / max(time.perf_counter() - t0, 1e-9)
+                extra = {"computed": computed, "resumed": resumed, "tiles_per_s": round(rate, 2)}
+                msg = f"{rate:.1f} tiles/s"
+                on_progress(ProgressRecord("infer", resumed + computed, n_tiles, msg, extra))
+        finally:
+            store.commit()
 
 
 def _write_outputs(
