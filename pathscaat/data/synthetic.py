@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from pathscaat.data.synthetic_layout import patch_layout
 from pathscaat.data.synthetic_render import Stain, make_assets, render_region
@@ -76,6 +77,13 @@ def render_patch(
     return rgb, mask
 
 
+def _png_info(what: str) -> PngInfo:
+    info = PngInfo()
+    info.add_text("Software", SOFTWARE)
+    info.add_text("Description", f"{SOFTWARE} H&E-like patch (not real tissue): {what}")
+    return info
+
+
 def write_patch_set(
     out_dir: str | Path,
     n_per_class: int,
@@ -95,8 +103,10 @@ def write_patch_set(
             rng = np.random.default_rng([seed, ci, i])
             rgb, mask = render_patch(rng, label, size_px)
             name = f"{label}_{i:05d}.png"
-            Image.fromarray(rgb).save(out / "images" / label / name)
-            Image.fromarray(mask.astype(np.uint8) * 255).save(out / "masks" / label / name)
+            Image.fromarray(rgb).save(out / "images" / label / name, pnginfo=_png_info(label))
+            Image.fromarray(mask.astype(np.uint8) * 255).save(
+                out / "masks" / label / name, pnginfo=_png_info(f"{label} evidence mask")
+            )
             done += 1
             on_progress(ProgressRecord("synthetic patches", done, total))
     meta = {

@@ -11,8 +11,10 @@ carry the mpp.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from pathscaat.progress import OnProgress, ProgressRecord, no_progress
 
 SOFTWARE = "PathSCAAT synthetic"
 PRESETS: dict[str, tuple[int, int]] = {"small": (4096, 3072), "large": (20000, 15000)}
+RENDER_THREADS = max(1, min(4, os.cpu_count() or 1))
 MIN_LEVEL_PX = 256
 """Stop adding pyramid levels once the longer side is below this."""
 
@@ -150,26 +153,34 @@ def _level0_tiles(
     lvl1: NDArray[np.uint8],
     on_progress: OnProgress,
 ) -> Iterator[NDArray[np.uint8]]:
-    """Render level-0 tiles row-major; fill ``lvl1`` with their 2x2 averages on the way."""
+    """Render level-0 tiles row-major; fill ``lvl1`` with their 2x2 averages on the way.
+
+    Tiles of one row render in a few threads (numpy releases the GIL on whole-array work);
+    only one row of tiles is held at a time.
+    """
     width, height = dims
     n_x, n_y = -(-width // tile), -(-height // tile)
     glass = render_region(assets, _glass(layout), stain, key, 0, 0, tile, tile)
     f = layout.factor
     tissue = layout.maps["tissue"]
-    for ty in range(n_y):
-        for tx in range(n_x):
-            l0_x, l0_y = tx * tile, ty * tile
-            box = tissue[l0_y // f : (l0_y + tile) // f + 2, l0_x // f : (l0_x + tile) // f + 2]
-            if box.size and float(box.max()) > 0.01:
-                rgb = render_region(assets, layout, stain, key, l0_x, l0_y, tile, tile)
-            else:
-                rgb = glass
-            h1, w1 = lvl1.shape[:2]
-            y0, x0 = l0_y // 2, l0_x // 2
-            part = _half(rgb)[: max(0, h1 - y0), : max(0, w1 - x0)]
-            lvl1[y0 : y0 + part.shape[0], x0 : x0 + part.shape[1]] = part
-            yield rgb
-            on_progress(ProgressRecord("synthetic slide", ty * n_x + tx + 1, n_x * n_y))
+
+    def render(l0_xy: tuple[int, int]) -> NDArray[np.uint8]:
+        l0_x, l0_y = l0_xy
+        box = tissue[l0_y // f : (l0_y + tile) // f + 2, l0_x // f : (l0_x + tile) // f + 2]
+        if box.size and float(box.max()) > 0.01:
+            return render_region(assets, layout, stain, key, l0_x, l0_y, tile, tile)
+        return glass
+
+    h1, w1 = lvl1.shape[:2]
+    with ThreadPoolExecutor(RENDER_THREADS) as pool:
+        for ty in range(n_y):
+            row = [(tx * tile, ty * tile) for tx in range(n_x)]
+            for tx, rgb in enumerate(pool.map(render, row)):
+                y0, x0 = ty * tile // 2, tx * tile // 2
+                part = _half(rgb)[: max(0, h1 - y0), : max(0, w1 - x0)]
+                lvl1[y0 : y0 + part.shape[0], x0 : x0 + part.shape[1]] = part
+                yield rgb
+            on_progress(ProgressRecord("synthetic slide", (ty + 1) * n_x, n_x * n_y))
 
 
 def _glass(layout: Layout) -> Layout:
