@@ -169,7 +169,10 @@ def test_bad_checkpoint_is_one_clear_error(cmu_svs: Path, tmp_path: Path) -> Non
         predict_slide(cmu_svs, ckpt, tmp_path / "out", device="cpu")
 
 
-def test_slide_without_mpp_reads_level_0_and_says_so(tmp_path: Path, ckpt: Path) -> None:
+@pytest.mark.parametrize("saliency", [None, "gradcam"])
+def test_slide_without_mpp_reads_level_0_and_says_so(
+    tmp_path: Path, ckpt: Path, saliency: str | None
+) -> None:
     from PIL import Image
 
     rng = np.random.default_rng(1)
@@ -181,14 +184,15 @@ def test_slide_without_mpp_reads_level_0_and_says_so(tmp_path: Path, ckpt: Path)
         ckpt,
         tmp_path / "out",
         device="cpu",
-        saliency=None,
+        saliency=saliency,
         on_progress=lambda r: messages.append(r.message),
     )
     assert any("no µm/px" in m and "level 0" in m for m in messages)
-    assert [o.kind for o in result.overlays] == ["probability"] * 3 + ["tissue"]
+    kinds = ["saliency"] if saliency else []
+    assert [o.kind for o in result.overlays] == kinds + ["probability"] * 3 + ["tissue"]
     rows = read_rows(tmp_path / "out")
     assert len(rows) > 0 and all(r["l0_w"] == str(INPUT_PX) for r in rows)
-    assert all(r["max_saliency"] == "" for r in rows)
+    assert all((r["max_saliency"] != "") == bool(saliency) for r in rows)
 
 
 @pytest.mark.parametrize("method", ["vanilla", "input_x_gradient"])
@@ -211,3 +215,19 @@ def test_one_backward_per_batch_equals_per_tile_saliency(ckpt: Path, method: str
     pooled = TileScorer(model, saliency=method, device=torch.device("cpu"), sal_px=8)(tiles)[1]
     assert pooled is not None and pooled.shape == (6, 8, 8)
     np.testing.assert_allclose(pooled.max(axis=(1, 2)), ref.max(axis=(1, 2)), rtol=1e-5)
+
+
+def test_partial_store_resumes_only_the_same_job(tmp_path: Path) -> None:
+    from pathscaat.inference.resume import PartialStore
+
+    store = PartialStore.open(tmp_path, "job-a", n_tiles=5, n_classes=2, sal_px=4)
+    sal = np.arange(2 * 16, dtype=np.float32).reshape(2, 4, 4) * 1e-6
+    store.record(np.array([1, 3]), np.array([[0.2, 0.8], [0.6, 0.4]], np.float32), sal)
+    assert store.n_done == 0  # recorded, not yet committed
+    store.commit()
+    again = PartialStore.open(tmp_path, "job-a", n_tiles=5, n_classes=2, sal_px=4)
+    assert again.pending().tolist() == [0, 2, 4]
+    np.testing.assert_allclose(again.probs[3], [0.6, 0.4])
+    np.testing.assert_allclose(again.saliency_of(3), sal[1], rtol=1e-3)
+    other = PartialStore.open(tmp_path, "job-b", n_tiles=5, n_classes=2, sal_px=4)
+    assert other.n_done == 0 and other.pending().tolist() == [0, 1, 2, 3, 4]
