@@ -33,7 +33,7 @@ def make_checkpoint(folder: Path) -> Path:
     model = create_model("resnet10t", len(classes))
     meta = CheckpointMeta(
         backbone="resnet10t", class_names=classes, input_px=64,
-        mean=list(model.mean), std=list(model.std), mpp=2.0,
+        mean=list(model.mean), std=list(model.std), mpp=1.0,
     )  # fmt: skip
     return Path(save_checkpoint(folder / "demo-model", model, meta))
 
@@ -127,11 +127,11 @@ def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:
 
     ckpt = make_checkpoint(out / "model")
     run_out = out / "run"
-    req = RunRequest(slide, ckpt, run_out, device="cpu", saliency="vanilla")
+    req = RunRequest(slide, ckpt, run_out, device="cpu", saliency="input_x_gradient")
     window.runs.start(req)
     running = window.runs.is_running
-    wait_for(app, lambda: "infer" in window.status.job_label.text() or not running(), 120)
-    wait_for(app, lambda: window.status.job_bar.value() > 150 or not running(), 30)
+    wait_for(app, lambda: "scoring" in window.status.job_label.text() or not running(), 120)
+    wait_for(app, lambda: window.status.job_bar.value() > 300 or not running(), 60)
     window.grab().save(str(out / "03-inference-running.png"))
     if not wait_for(app, lambda: not window.runs.is_running(), 300):
         print("the model run did not finish in 5 minutes", file=sys.stderr)
@@ -140,6 +140,7 @@ def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:
     window.viewer.center_on(1100, 1500)
     window.viewer.zoom_by(2.0)
     settle(app, window, 1.5)
+    window.viewer.sigCursorMoved.emit(1210.0, 1382.0)  # as if the pointer rested there
     window.grab().save(str(out / "04-overlays.png"))
     return not window.errors.history
 

@@ -30,7 +30,7 @@ from ui.errors import ErrorSink, describe_exception
 from ui.loader import SlideLoader
 from ui.model_run import ModelRunController
 from ui.overlays import OverlayController
-from ui.panels.empty_page import empty_page
+from ui.panels.empty_page import EmptyPage
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
 from ui.settings import Settings
@@ -74,7 +74,10 @@ class MainWindow(QMainWindow):
         self._pending_path: Path | None = None
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
         self.stack = QStackedWidget()
-        self.stack.addWidget(empty_page())
+        self.empty_page = EmptyPage()
+        self.empty_page.sigOpen.connect(self.open_slide)
+        self.empty_page.set_recent(self.settings.recent_files())
+        self.stack.addWidget(self.empty_page)
         self.stack.addWidget(self.viewer)
         self.setCentralWidget(self.stack)
         self.minimap = Minimap(self.viewer)
@@ -232,6 +235,7 @@ class MainWindow(QMainWindow):
             )
         if isinstance(exc, SlideNotFoundError):
             self.settings.remove_recent(path)
+            self.empty_page.set_recent(self.settings.recent_files())
         self.errors.report(text, title="Cannot open slide", exc=exc, details=str(path))
 
     def _drop_slide(self) -> None:
@@ -246,7 +250,8 @@ class MainWindow(QMainWindow):
         self.loader.cancel_pending()
         self._drop_slide()
         self.info_panel.set_slide(None)
-        self.stack.setCurrentIndex(0)
+        self.empty_page.set_recent(self.settings.recent_files())
+        self.stack.setCurrentWidget(self.empty_page)
         self.setWindowTitle("PathSCAAT")
         self.status.clear_cursor()
         self.status.set_magnification(None)

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 HIDDEN_AT_FIRST = ("probability", "tissue")
 """Kinds that start hidden: the saliency is the news; tissue and classes are context."""
 
+SALIENCY_START_THRESHOLD = 0.25
+"""Saliency below this fraction of its range starts transparent: the tissue stays readable
+and the salient spots stand out (the user moves the slider to see more)."""
+
 
 class OverlayController(QObject):
     """Loads overlay sets into the viewer and keeps the layers panel in step."""
@@ -56,6 +60,9 @@ class OverlayController(QObject):
         for layer in layers:
             self._drop(layer.name)
             layer.visible = layer.kind not in HIDDEN_AT_FIRST or len(layers) == 1
+            if layer.kind == "saliency":
+                span = layer.value_max - layer.value_min
+                layer.threshold = layer.value_min + SALIENCY_START_THRESHOLD * span
             self.viewer.add_overlay(layer)
         self.panel.set_layers(self.viewer.overlays())
         log.info("loaded %d overlays from %s", len(layers), folder)

@@ -43,6 +43,7 @@ class StatusBar(QStatusBar):
         self.magnification = self._label("", "Current magnification (objective equivalent)")
         self.magnification.setMinimumWidth(70)
         self.tiles = self._label("", "Tiles still being read from the slide")
+        self.tiles.setMinimumWidth(130)
         self.job_label = self._label("", "Model run in progress")
         self.job_label.setMinimumWidth(260)
         self.job_bar = QProgressBar(self)

@@ -185,6 +185,11 @@ def test_recent_menu_lists_opened_slides(qtbot, window: MainWindow, tmp_path: Pa
     window._fill_recent_menu()
     texts = [a.text() for a in window.recent_menu.actions()]
     assert texts[0] == "photo.png" and "Clear List" in texts
+    window.close_slide()
+    assert window.stack.currentWidget() is window.empty_page
+    assert "photo.png" in window.empty_page.recent.text()
+    window.empty_page.recent.linkActivated.emit(str((tmp_path / "photo.png").resolve()))
+    qtbot.waitUntil(lambda: window.slide is not None, timeout=10000)
 
 
 def test_corrupt_settings_file_does_not_stop_start_up(qtbot, tmp_path: Path) -> None:

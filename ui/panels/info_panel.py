@@ -60,6 +60,7 @@ class InfoPanel(QWidget):
         super().__init__(parent)
         self._slide: Any = None
         self._body = QWidget()
+        self._body.setObjectName("panelBody")
         self._layout = QVBoxLayout(self._body)
         self._layout.setContentsMargins(8, 8, 8, 8)
         self._layout.setSpacing(8)

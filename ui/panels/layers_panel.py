@@ -36,6 +36,13 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def display_name(name: str, kind: str) -> str:
+    """``prob_tumour`` reads as ``tumour`` (the card says it is a class probability)."""
+    if kind == "probability" and name.startswith("prob_"):
+        return name[len("prob_") :]
+    return name
+
+
 class LayerCard(QFrame):
     """Controls of one layer; kept in sync with the layer both ways."""
 
@@ -45,11 +52,18 @@ class LayerCard(QFrame):
         super().__init__(parent)
         self.layer = layer
         self.setObjectName("layerCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(8, 6, 8, 8)
-        grid.setVerticalSpacing(4)
-        self.visible_box = QCheckBox(layer.name)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 4, 4, 6)
+        outer.setSpacing(2)
+        outer.addLayout(self._header(layer, colormaps))
+        self.details = self._details(layer)
+        outer.addWidget(self.details)
+        layer.sigChanged.connect(self.refresh)
+        self.refresh()
+
+    def _header(self, layer: OverlayLayer, colormaps: tuple[str, ...]) -> QHBoxLayout:
+        """Visibility checkbox with the name, colormap, remove button."""
+        self.visible_box = QCheckBox(display_name(layer.name, layer.kind))
         self.visible_box.setToolTip(f"Show or hide this {KIND_LABELS.get(layer.kind, layer.kind)}")
         self.visible_box.toggled.connect(lambda on: setattr(layer, "visible", on))
         self.colormap_combo = QComboBox()
@@ -61,44 +75,55 @@ class LayerCard(QFrame):
         remove.setAutoRaise(True)
         remove.setToolTip("Remove this layer")
         remove.clicked.connect(lambda: self.sigRemove.emit(layer.name))
-        self.opacity_slider = self._slider(0, 100, "Opacity of the layer over the slide")
-        self.opacity_slider.valueChanged.connect(lambda v: setattr(layer, "opacity", v / 100))
-        self.opacity_text = QLabel()
-        self.threshold_slider = self._slider(0, 255, "Values below this are not drawn")
-        self.threshold_slider.valueChanged.connect(
-            lambda c: setattr(layer, "threshold", layer.code_to_value(c))
-        )
-        self.threshold_text = QLabel()
-        self.legend = QLabel()
-        self.legend.setToolTip(f"{_fmt(layer.value_min)} … {_fmt(layer.value_max)}")
-        lo, hi = QLabel(_fmt(layer.value_min)), QLabel(_fmt(layer.value_max))
-        for w in (lo, hi, self.opacity_text, self.threshold_text):
-            w.setObjectName("hint")
-        kind_text = KIND_LABELS.get(layer.kind, layer.kind)
-        kind = QLabel(kind_text)
-        kind.setObjectName("hint")
-        kind.setVisible(kind_text != layer.name)
         top = QHBoxLayout()
         top.addWidget(self.visible_box, 1)
         top.addWidget(self.colormap_combo)
         top.addWidget(remove)
-        grid.addLayout(top, 0, 0, 1, 3)
-        grid.addWidget(kind, 1, 0, 1, 3)
-        grid.addWidget(QLabel("Opacity"), 2, 0)
-        grid.addWidget(self.opacity_slider, 2, 1)
-        grid.addWidget(self.opacity_text, 2, 2)
-        grid.addWidget(QLabel("Threshold"), 3, 0)
-        grid.addWidget(self.threshold_slider, 3, 1)
-        grid.addWidget(self.threshold_text, 3, 2)
-        grid.addWidget(self.legend, 4, 0, 1, 3)
+        return top
+
+    def _details(self, layer: OverlayLayer) -> QWidget:
+        """Kind, opacity, threshold and legend: shown while the layer is visible."""
+        box = QWidget()
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 4, 0)
+        grid.setVerticalSpacing(4)
+        self.opacity_slider = self._slider(0, 100, "Opacity of the layer over the slide")
+        self.opacity_slider.valueChanged.connect(lambda v: setattr(layer, "opacity", v / 100))
+        self.threshold_slider = self._slider(0, 255, "Values below this are not drawn")
+        self.threshold_slider.valueChanged.connect(
+            lambda c: setattr(layer, "threshold", layer.code_to_value(c))
+        )
+        self.opacity_text, self.threshold_text = QLabel(), QLabel()
+        self.legend = QLabel()
+        self.legend.setToolTip(f"{_fmt(layer.value_min)} … {_fmt(layer.value_max)}")
+        self.legend.setScaledContents(True)
+        self.legend.setFixedHeight(10)
+        self.legend.setMinimumWidth(60)
+        kind_text = KIND_LABELS.get(layer.kind, layer.kind)
+        kind, lo, hi = (
+            QLabel(kind_text),
+            QLabel(_fmt(layer.value_min)),
+            QLabel(_fmt(layer.value_max)),
+        )
+        for w in (kind, lo, hi, self.opacity_text, self.threshold_text):
+            w.setObjectName("hint")
+        kind.setVisible(kind_text != layer.name)
+        grid.addWidget(kind, 0, 0, 1, 3)
+        for row, (text, slider, value) in enumerate(
+            (("Opacity", self.opacity_slider, self.opacity_text),
+             ("Threshold", self.threshold_slider, self.threshold_text)), start=1,
+        ):  # fmt: skip
+            grid.addWidget(QLabel(text), row, 0)
+            grid.addWidget(slider, row, 1)
+            grid.addWidget(value, row, 2)
+        grid.addWidget(self.legend, 3, 0, 1, 3)
         ends = QHBoxLayout()
         ends.addWidget(lo)
         ends.addStretch(1)
         ends.addWidget(hi)
-        grid.addLayout(ends, 5, 0, 1, 3)
+        grid.addLayout(ends, 4, 0, 1, 3)
         grid.setColumnStretch(1, 1)
-        layer.sigChanged.connect(self.refresh)
-        self.refresh()
+        return box
 
     def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -126,8 +151,8 @@ class LayerCard(QFrame):
         self.opacity_text.setText(f"{layer.opacity * 100:.0f} %")
         self.threshold_text.setText(_fmt(layer.threshold))
         self.legend.setPixmap(QPixmap.fromImage(layer.legend_image(220, 10)))
-        for c in (self.opacity_slider, self.threshold_slider, self.colormap_combo, self.legend):
-            c.setEnabled(layer.visible)
+        self.colormap_combo.setEnabled(layer.visible)
+        self.details.setVisible(layer.visible)
 
 
 class LayersPanel(QWidget):
@@ -139,6 +164,7 @@ class LayersPanel(QWidget):
         super().__init__(parent)
         self.cards: dict[str, LayerCard] = {}
         self._body = QWidget()
+        self._body.setObjectName("panelBody")
         self._cards_layout = QVBoxLayout(self._body)
         self._cards_layout.setContentsMargins(8, 8, 8, 8)
         self._cards_layout.setSpacing(8)
@@ -188,7 +214,8 @@ class LayersPanel(QWidget):
             if not layer.visible:
                 continue
             value = layer.value_at(l0_x, l0_y)
-            lines.append(f"{layer.name}: {'–' if value is None else _fmt(value)}")
+            name = display_name(layer.name, layer.kind)
+            lines.append(f"{name}: {'–' if value is None else _fmt(value)}")
         if lines:
             self.readout.setText("\n".join(lines))
         elif self.cards:
