@@ -56,6 +56,38 @@ def value_noise(seed: int, key: int, l0_x: int, l0_y: int, w: int, h: int, scale
     return out.astype(np.float32)
 
 
+def value_noise_at(
+    seed: int, key: int, l0_y: NDArray[np.float32], l0_x: NDArray[np.float32], scale_px: float
+) -> F32:
+    """``value_noise`` evaluated at arbitrary global points (same lattice and weights)."""
+    ty = (np.asarray(l0_y, np.float64) + 0.5) / scale_px
+    tx = (np.asarray(l0_x, np.float64) + 0.5) / scale_px
+    iy, ix = np.floor(ty).astype(np.int64), np.floor(tx).astype(np.int64)
+    fy, fx = (ty - iy).astype(np.float32), (tx - ix).astype(np.float32)
+    fy, fx = fy * fy * (3 - 2 * fy), fx * fx * (3 - 2 * fx)
+    top = hash_u01(seed, key, iy, ix) * (1 - fx) + hash_u01(seed, key, iy, ix + 1) * fx
+    bot = hash_u01(seed, key, iy + 1, ix) * (1 - fx) + hash_u01(seed, key, iy + 1, ix + 1) * fx
+    return (top * (1 - fy) + bot * fy).astype(np.float32)
+
+
+def fbm_at(
+    seed: int,
+    key: int,
+    l0_y: NDArray[np.float32],
+    l0_x: NDArray[np.float32],
+    scale_px: float,
+    octaves: int = 3,
+) -> F32:
+    """``fbm`` evaluated at arbitrary global points."""
+    total = np.zeros(np.shape(l0_y), np.float32)
+    amp, norm = 1.0, 0.0
+    for o in range(octaves):
+        total += amp * value_noise_at(seed, key * 31 + o, l0_y, l0_x, scale_px / 2**o)
+        norm += amp
+        amp *= 0.5
+    return total / np.float32(norm)
+
+
 def fbm(
     seed: int, key: int, l0_x: int, l0_y: int, w: int, h: int, scale_px: float, octaves: int = 3
 ) -> F32:

@@ -38,6 +38,7 @@ class SpriteBank:
     kind: NucleusKind
     sprites: F32  # (B, 2C, 2C) haematoxylin optical density
     centre_px: NDArray[np.float32]  # (B, 2) nucleus centre (y, x) inside its window
+    angle_rad: NDArray[np.float32]  # (B,) long-axis angle in [0, pi), sprites sorted by it
 
 
 def make_bank(rng: np.random.Generator, kind: NucleusKind, n: int = 192) -> SpriteBank:
@@ -76,7 +77,9 @@ def make_bank(rng: np.random.Generator, kind: NucleusKind, n: int = 192) -> Spri
     if kind.nucleoli:
         od += _nucleoli(rng, centre, ra, s)
     dark = rng.uniform(*kind.darkness, n).astype(np.float32)[:, None, None]
-    return SpriteBank(kind, (np.clip(od, 0, None) * dark).astype(np.float32), centre)
+    order = np.argsort(ang)
+    sprites = (np.clip(od, 0, None) * dark).astype(np.float32)
+    return SpriteBank(kind, sprites[order], centre[order], ang[order])
 
 
 def _nucleoli(rng: np.random.Generator, centre: F32, ra: F32, s: int) -> F32:
@@ -92,6 +95,8 @@ def _nucleoli(rng: np.random.Generator, centre: F32, ra: F32, s: int) -> F32:
 
 DensityFn = Callable[[NDArray[np.float32], NDArray[np.float32]], F32]
 """Probability of a nucleus at global level-0 (y, x) centres (arrays of equal shape)."""
+OrientFn = Callable[[NDArray[np.float32], NDArray[np.float32]], F32]
+"""Preferred long-axis angle (rad, [0, pi)) at global level-0 (y, x) points."""
 
 
 def stamp(
@@ -103,8 +108,13 @@ def stamp(
     w: int,
     h: int,
     density: DensityFn,
+    orient: OrientFn | None = None,
 ) -> F32:
-    """Haematoxylin OD of this nucleus kind over the region (max where nuclei overlap)."""
+    """Haematoxylin OD of this nucleus kind over the region (max where nuclei overlap).
+
+    With ``orient``, each cell picks a sprite whose angle is near the preferred one there
+    (fibroblasts lie along the collagen), otherwise any sprite.
+    """
     c = bank.kind.cell_px
     s = 2 * c
     out = np.zeros((h, w), np.float32)
@@ -112,9 +122,7 @@ def stamp(
         for pj in (0, 1):
             ci = _cells(l0_y, h, c, pi)
             cj = _cells(l0_x, w, c, pj)
-            pick = (hash_u01(seed, key, ci[:, None], cj[None, :]) * len(bank.sprites)).astype(
-                np.int64
-            )
+            pick = _pick(bank, seed, key, ci, cj, orient)
             cy = (ci * c)[:, None] + bank.centre_px[pick, 0]
             cx = (cj * c)[None, :] + bank.centre_px[pick, 1]
             keep = hash_u01(seed, key + 1, ci[:, None], cj[None, :]) < density(cy, cx)
@@ -123,6 +131,25 @@ def stamp(
             oy, ox = l0_y - int(ci[0]) * c, l0_x - int(cj[0]) * c
             np.maximum(out, canvas[oy : oy + h, ox : ox + w], out=out)
     return out
+
+
+def _pick(
+    bank: SpriteBank,
+    seed: int,
+    key: int,
+    ci: NDArray[np.int64],
+    cj: NDArray[np.int64],
+    orient: OrientFn | None,
+) -> NDArray[np.int64]:
+    n = len(bank.sprites)
+    u = hash_u01(seed, key, ci[:, None], cj[None, :])
+    if orient is None:
+        return (u * n).astype(np.int64)
+    c = bank.kind.cell_px
+    cy = ((ci + 1) * c).astype(np.float32)[:, None] + np.zeros((1, len(cj)), np.float32)
+    cx = ((cj + 1) * c).astype(np.float32)[None, :] + np.zeros((len(ci), 1), np.float32)
+    target = np.mod(orient(cy, cx), np.pi) / np.pi * n
+    return (np.floor(target + (u - 0.5) * 12).astype(np.int64)) % n
 
 
 def _cells(l0_start: int, n: int, c: int, parity: int) -> NDArray[np.int64]:

@@ -17,6 +17,7 @@ from pathscaat.data import synthetic_nuclei as nuc
 from pathscaat.data.synthetic_noise import (
     F32,
     fbm,
+    fbm_at,
     fibre_texture,
     sample_periodic,
     smoothstep,
@@ -35,6 +36,7 @@ class Assets:
     seed: int
     textures: list[F32]
     banks: dict[str, nuc.SpriteBank]
+    angles_rad: list[float]
 
 
 @lru_cache(maxsize=8)
@@ -42,10 +44,11 @@ def make_assets(seed: int, texture_px: int = 512) -> Assets:
     """Textures and sprite banks for ``seed`` (cached: they cost a fraction of a second)."""
     rng = np.random.default_rng([seed, 7])
     base = rng.uniform(0, np.pi)
-    textures = [fibre_texture(rng, texture_px, base + k * np.pi / 3) for k in range(3)]
+    angles = [float(base + k * np.pi / 3) for k in range(3)]
+    textures = [fibre_texture(rng, texture_px, a) for a in angles]
     kinds = (nuc.LYMPHOCYTE, nuc.FIBROBLAST, nuc.EPITHELIAL, nuc.ATYPICAL)
     banks = {k.name: nuc.make_bank(rng, k) for k in kinds}
-    return Assets(seed, textures, banks)
+    return Assets(seed, textures, banks, angles)
 
 
 @dataclass
@@ -139,10 +142,22 @@ def render_region(
     )
     h_od = t * (0.05 + band * 0.12 + a * 0.1)
     for k, (name, bank) in enumerate(assets.banks.items()):
-        layer = nuc.stamp(bank, key, 101 + 17 * k, l0_x, l0_y, w, h, _density(layout, name))
+        orient = _orientation(assets, key) if name == "fibroblast" else None
+        density = _density(layout, name)
+        layer = nuc.stamp(bank, key, 101 + 17 * k, l0_x, l0_y, w, h, density, orient)
         h_od = np.maximum(h_od, t * layer)
     e_od *= 1 - 0.5 * np.clip(h_od - 0.3, 0, 1)
     return _to_rgb(h_od, e_od, stain, key, l0_x, l0_y)
+
+
+def _orientation(assets: Assets, key: int) -> nuc.OrientFn:
+    """Angle of the locally dominant fibre texture (the same weights as ``_fibres``)."""
+
+    def fn(l0_y: F32, l0_x: F32) -> F32:
+        weights = np.stack([fbm_at(key, 11 + k, l0_y, l0_x, 500.0, 2) for k in range(3)])
+        return np.asarray(assets.angles_rad, np.float32)[np.argmax(weights, axis=0)]
+
+    return fn
 
 
 def _fibres(assets: Assets, key: int, l0_x: int, l0_y: int, w: int, h: int) -> F32:
