@@ -55,10 +55,10 @@ def predict_slide(
     probabilities only. Finished tiles persist in ``out_dir/.partial``; a rerun of the
     same job skips them. On ``should_stop`` raises ``JobCancelled`` with them kept.
     """
+    sal_name = check_settings(saliency, batch_size, workers)
+    dev = resolve_device(device)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sal_name = None if saliency in (None, "none") else str(saliency)
-    dev = resolve_device(device)
     model, meta, ckpt_json = load_model(checkpoint)
     with open_slide(slide_path, mpp_override=slide_mpp) as slide:
         on_progress(ProgressRecord("tissue", 0, 1, "finding tissue"))
@@ -91,6 +91,22 @@ def predict_slide(
     overlay_set.save()
     store.remove()
     return overlay_set
+
+
+def check_settings(saliency: str | None, batch_size: int, workers: int) -> str | None:
+    """Fail before any slow step; returns the saliency method name (None: no saliency)."""
+    from pathscaat.saliency import list_methods
+
+    if batch_size < 1 or workers < 0:
+        raise PathscaatError(
+            f"batch size must be >= 1 and workers >= 0 (got {batch_size}, {workers})"
+        )
+    if saliency in (None, "none"):
+        return None
+    if saliency not in list_methods():
+        known = ", ".join([*list_methods(), "none"])
+        raise PathscaatError(f"unknown saliency method {saliency!r}; choose one of: {known}")
+    return str(saliency)
 
 
 def load_model(checkpoint: str | Path) -> tuple[Any, Any, Path]:
