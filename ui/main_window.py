@@ -49,13 +49,17 @@ OVERVIEW_HEIGHT = 240
 
 
 class MainWindow(QMainWindow):
-    """PathSCAAT's window; ``show_error_dialogs=False`` keeps errors in the sink (tests)."""
+    """PathSCAAT's window.
+
+    ``interactive=False`` (tests, batch screenshots) keeps errors in the sink and the status
+    bar instead of dialogs, and never asks before closing.
+    """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
-        show_error_dialogs: bool = True,
+        interactive: bool = True,
         synchronous_viewer: bool = False,
     ) -> None:
         super().__init__()
@@ -63,7 +67,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self.errors = ErrorSink(self, show_dialogs=show_error_dialogs, status=self._flash)
+        self.interactive = interactive
+        self.errors = ErrorSink(self, show_dialogs=interactive, status=self._flash)
         self.settings = settings if settings is not None else Settings()
         for problem in self.settings.problems:
             self.errors.report(f"Settings were reset: {problem}", title="Settings", minor=True)
@@ -332,6 +337,17 @@ class MainWindow(QMainWindow):
         else:
             self.open_slide(target)
 
+    def _confirm_stop_run(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Quit PathSCAAT",
+            "A model run is still in progress. Stop it and quit?\n\n"
+            "Tiles already scored are kept; running the same model again resumes the run.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def show_about(self) -> None:
         QMessageBox.about(
             self,
@@ -345,6 +361,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop jobs and workers, close files, save the window state, then close."""
+        if self.interactive and self.runs.is_running() and not self._confirm_stop_run():
+            event.ignore()
+            return
         self.runs.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()

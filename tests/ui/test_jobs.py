@@ -200,7 +200,7 @@ def window_with_slide(qtbot, tmp_path: Path):
     from ui.main_window import MainWindow
     from ui.settings import Settings
 
-    win = MainWindow(Settings(tmp_path / "s.ini"), show_error_dialogs=False)
+    win = MainWindow(Settings(tmp_path / "s.ini"), interactive=False)
     qtbot.addWidget(win)
     win.show()
     win.open_slide(synthetic_slide(tmp_path))

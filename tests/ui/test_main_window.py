@@ -26,7 +26,7 @@ REAL_SLIDES = {"CMU-1-Small-Region.svs": 0.499, "test3-DAPI-2-(387).ndpi": 0.228
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path):
-    win = MainWindow(Settings(tmp_path / "settings.ini"), show_error_dialogs=False)
+    win = MainWindow(Settings(tmp_path / "settings.ini"), interactive=False)
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -196,7 +196,7 @@ def test_corrupt_settings_file_does_not_stop_start_up(qtbot, tmp_path: Path) -> 
     path = tmp_path / "settings.ini"
     garbage = b"[window\ngeometry=@ByteArray(\x00\xff\n[recent]\nmax=many\n"
     path.write_bytes(garbage + os.urandom(500))
-    win = MainWindow(Settings(path), show_error_dialogs=False)
+    win = MainWindow(Settings(path), interactive=False)
     qtbot.addWidget(win)
     win.show()
     assert win.isVisible()
@@ -207,7 +207,7 @@ def test_corrupt_settings_file_does_not_stop_start_up(qtbot, tmp_path: Path) -> 
 
 def test_close_leaves_no_threads(qtbot, tmp_path: Path, shared_data: Path) -> None:
     before = threading.active_count()
-    win = MainWindow(Settings(tmp_path / "s.ini"), show_error_dialogs=False)
+    win = MainWindow(Settings(tmp_path / "s.ini"), interactive=False)
     qtbot.addWidget(win)
     win.show()
     open_and_wait(qtbot, win, shared_data / "slides" / "test3-DAPI-2-(387).ndpi")

@@ -1,0 +1,52 @@
+"""The run-model dialog: checkpoint check, defaults, the request it returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from ui.dialogs.run_model_dialog import (
+    RunModelDialog,
+    checkpoint_problem,
+    default_output_dir,
+)
+
+
+def test_checkpoint_problem(tmp_path: Path) -> None:
+    assert "Choose a checkpoint" in checkpoint_problem("")
+    assert ".json or .safetensors" in checkpoint_problem(str(tmp_path / "m.pt"))
+    (tmp_path / "m.json").write_text("{}")
+    assert "missing" in checkpoint_problem(str(tmp_path / "m.json"))
+    (tmp_path / "m.safetensors").write_bytes(b"")
+    assert checkpoint_problem(str(tmp_path / "m.json")) == ""
+    assert checkpoint_problem(str(tmp_path / "m.safetensors")) == ""
+
+
+def test_default_output_next_to_slide_or_under_root(tmp_path: Path) -> None:
+    slide = tmp_path / "case 7.svs"
+    out = default_output_dir(slide, tmp_path / "tumour.json")
+    assert out == tmp_path / "case 7-tumour-pathscaat"
+    assert default_output_dir(slide, None, "/data/runs") == Path(
+        "/data/runs/case 7-model-pathscaat"
+    )
+
+
+def test_dialog_request(qtbot, tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_text("{}")
+    (tmp_path / "m.safetensors").write_bytes(b"")
+    slide = tmp_path / "s.svs"
+    dlg = RunModelDialog(slide, device="cpu", saliency="gradcam")
+    qtbot.addWidget(dlg)
+    ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled() and dlg.problem.text()
+    dlg.checkpoint_edit.setText(str(tmp_path / "m.json"))
+    assert ok.isEnabled() and dlg.problem.text() == ""
+    req = dlg.request()
+    assert req.checkpoint == tmp_path / "m.json"
+    assert req.out == tmp_path / "s-m-pathscaat"
+    assert (req.device, req.saliency, req.slide) == ("cpu", "gradcam", slide)
+    dlg.out_edit.setText(str(tmp_path / "mine"))
+    dlg.out_edit.textEdited.emit(str(tmp_path / "mine"))
+    dlg.checkpoint_edit.setText(str(tmp_path / "m.safetensors"))
+    assert dlg.request().out == tmp_path / "mine"  # a folder the user typed is kept
