@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -86,7 +87,13 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.viewer)
         self.setCentralWidget(self.stack)
         self.minimap = Minimap(self.viewer)
-        self.overview_dock = self._dock("Overview", "overviewDock", self.minimap, "overview")
+        self.overview = QStackedWidget()
+        no_slide = QLabel("No slide open.")
+        no_slide.setObjectName("hint")
+        no_slide.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.overview.addWidget(no_slide)
+        self.overview.addWidget(self.minimap)
+        self.overview_dock = self._dock("Overview", "overviewDock", self.overview, "overview")
         self.info_panel = InfoPanel()
         self.layers_panel = LayersPanel()
         self.info_dock = self._dock("Slide", "infoDock", self.info_panel, "info")
@@ -218,6 +225,7 @@ class MainWindow(QMainWindow):
         self.slide, self.slide_path = slide, path
         self.viewer.set_slide(slide)
         self.stack.setCurrentWidget(self.viewer)
+        self.overview.setCurrentWidget(self.minimap)
         self.info_panel.set_slide(slide)
         self.layers_panel.set_layers([])
         self.settings.add_recent(path)
@@ -257,8 +265,10 @@ class MainWindow(QMainWindow):
         self.info_panel.set_slide(None)
         self.empty_page.set_recent(self.settings.recent_files())
         self.stack.setCurrentWidget(self.empty_page)
+        self.overview.setCurrentIndex(0)
         self.setWindowTitle("PathSCAAT")
         self.status.clear_cursor()
+        self.status.clearMessage()
         self.status.set_magnification(None)
         self._update_actions()
 

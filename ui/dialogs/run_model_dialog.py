@@ -165,6 +165,7 @@ class RunModelDialog(QDialog):
         if not self._out_edited:
             ckpt = Path(text) if text.strip() else None
             self.out_edit.setText(str(default_output_dir(self._slide, ckpt, self._output_root)))
+            self.out_edit.setCursorPosition(0)
 
     def request(self) -> RunRequest:
         return RunRequest(

@@ -83,6 +83,7 @@ class InfoPanel(QWidget):
             item = self._layout.takeAt(0)
             w = item.widget() if item is not None else None
             if w is not None:
+                w.setParent(None)  # gone from the screen now, freed at the next loop turn
                 w.deleteLater()
         self.fields = {}
 

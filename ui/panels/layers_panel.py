@@ -195,6 +195,7 @@ class LayersPanel(QWidget):
 
         for card in self.cards.values():
             card.layer.sigChanged.disconnect(card.refresh)
+            card.setParent(None)
             card.deleteLater()
         self.cards = {}
         for layer in layers:
