@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from ui.main_window import MainWindow
 
 EXIT_AFTER_ENV = "PATHSCAAT_GUI_EXIT_AFTER_S"
@@ -44,15 +46,9 @@ def _exit_after_s() -> float | None:
         return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the app until its window closes; returns the exit code."""
-    multiprocessing.freeze_support()
-    args = _parse(sys.argv[1:] if argv is None else argv)
-    if multiprocessing.get_start_method(allow_none=True) is None:
-        multiprocessing.set_start_method("spawn")
-
+def _make_app() -> tuple[QApplication, Path | None]:
+    """The QApplication with names, log file, stylesheet and pyqtgraph's row-major order."""
     import pyqtgraph as pg
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from resources import resource_path
@@ -66,13 +62,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("PathSCAAT")
     app.setDesktopFileName("pathscaat")
+    log_path: Path | None
     try:
         log_path = setup_file_logging()
     except OSError as exc:  # a read-only home must not stop the app
         log_path = None
         print(f"pathscaat-gui: cannot write the log file ({exc})", file=sys.stderr)
     app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
+    return app, log_path
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app until its window closes; returns the exit code."""
+    multiprocessing.freeze_support()
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if multiprocessing.get_start_method(allow_none=True) is None:
+        multiprocessing.set_start_method("spawn")
+
+    from PySide6.QtCore import QTimer
+
+    app, log_path = _make_app()
     from ui.main_window import MainWindow
 
     window = MainWindow()

@@ -79,6 +79,25 @@ class MainWindow(QMainWindow):
         self.slide_path: Path | None = None
         self._pending_path: Path | None = None
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
+        self._build_central()
+        self._build_docks()
+        self.actions_ = build_actions(self)
+        self.recent_menu = QMenu(self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        docks = (self.overview_dock, self.info_dock, self.layers_dock)
+        panels = [d.toggleViewAction() for d in docks]
+        build_menus(self, self.actions_, self.recent_menu, panels)
+        self.toolbar = build_toolbar(self, self.actions_, panels)
+        self.loader = SlideLoader(self)
+        self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
+        self.runs = ModelRunController(self, self.settings, self.errors, self.status)
+        self._connect()
+        self.setAcceptDrops(True)
+        self._restore_state()
+        self._update_actions()
+
+    def _build_central(self) -> None:
+        """The empty page (with recent slides) and the viewer, one shown at a time."""
         self.stack = QStackedWidget()
         self.empty_page = EmptyPage()
         self.empty_page.sigOpen.connect(self.open_slide)
@@ -86,6 +105,9 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.empty_page)
         self.stack.addWidget(self.viewer)
         self.setCentralWidget(self.stack)
+
+    def _build_docks(self) -> None:
+        """Overview on top; slide info and overlays as tabs below it, on the right."""
         self.minimap = Minimap(self.viewer)
         self.overview = QStackedWidget()
         no_slide = QLabel("No slide open.")
@@ -100,18 +122,6 @@ class MainWindow(QMainWindow):
         self.layers_dock = self._dock("Overlays", "layersDock", self.layers_panel, "layers")
         self.tabifyDockWidget(self.info_dock, self.layers_dock)
         self.info_dock.raise_()
-        self.actions_ = build_actions(self)
-        self.recent_menu = QMenu(self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        docks = (self.overview_dock, self.info_dock, self.layers_dock)
-        panels = [d.toggleViewAction() for d in docks]
-        build_menus(self, self.actions_, self.recent_menu, panels)
-        self.toolbar = build_toolbar(self, self.actions_, panels)
-        self.loader = SlideLoader(self)
-        self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
-        self.runs = ModelRunController(self, self.settings, self.errors, self.status)
-        self._connect()
-        self.setAcceptDrops(True)
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.info_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks(
@@ -119,8 +129,6 @@ class MainWindow(QMainWindow):
             [OVERVIEW_HEIGHT, DEFAULT_SIZE[1] - OVERVIEW_HEIGHT],
             Qt.Orientation.Vertical,
         )
-        self._restore_state()
-        self._update_actions()
 
     def _dock(self, title: str, name: str, widget: QWidget, icon_name: str) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -94,24 +94,13 @@ class RunModelDialog(QDialog):
         self._out_edited = False
         self.checkpoint_edit = QLineEdit(checkpoint)
         self.checkpoint_edit.setPlaceholderText("model.json or model.safetensors")
-        browse_ckpt = QPushButton("Browse…")
-        browse_ckpt.clicked.connect(self._browse_checkpoint)
         self.device_combo = self._combo(DEVICES, device)
         self.saliency_combo = self._combo(SALIENCY_METHODS, saliency)
         self.out_edit = QLineEdit()
         self.out_edit.textEdited.connect(lambda _t: setattr(self, "_out_edited", True))
-        browse_out = QPushButton("Browse…")
-        browse_out.clicked.connect(self._browse_output)
         self.problem = QLabel()
         self.problem.setObjectName("hint")
         self.problem.setWordWrap(True)
-
-        form = QFormLayout()
-        form.addRow("Slide:", QLabel(slide.name))
-        form.addRow("Checkpoint:", self._row(self.checkpoint_edit, browse_ckpt))
-        form.addRow("Device:", self.device_combo)
-        form.addRow("Saliency:", self.saliency_combo)
-        form.addRow("Output folder:", self._row(self.out_edit, browse_out))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -121,11 +110,24 @@ class RunModelDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(self._form(slide))
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.checkpoint_edit.textChanged.connect(self._validate)
         self._validate()
+
+    def _form(self, slide: Path) -> QFormLayout:
+        browse_ckpt = QPushButton("Browse…")
+        browse_ckpt.clicked.connect(self._browse_checkpoint)
+        browse_out = QPushButton("Browse…")
+        browse_out.clicked.connect(self._browse_output)
+        form = QFormLayout()
+        form.addRow("Slide:", QLabel(slide.name))
+        form.addRow("Checkpoint:", self._row(self.checkpoint_edit, browse_ckpt))
+        form.addRow("Device:", self.device_combo)
+        form.addRow("Saliency:", self.saliency_combo)
+        form.addRow("Output folder:", self._row(self.out_edit, browse_out))
+        return form
 
     def _combo(self, items: tuple[tuple[str, str], ...], current: str) -> QComboBox:
         combo = QComboBox()
