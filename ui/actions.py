@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -138,3 +140,21 @@ def build_toolbar(win: QMainWindow, acts: Actions, panel_actions: list[QAction])
         bar.addAction(act)
     win.addToolBar(bar)
     return bar
+
+
+def fill_recent_menu(
+    menu: QMenu, files: list[str], open_fn: Callable[[str], None], clear_fn: Callable[[], None]
+) -> None:
+    """Rebuild File > Open Recent: one entry per slide (full path in the tip), Clear List."""
+    menu.clear()
+    for text in files:
+        act = menu.addAction(Path(text).name)
+        act.setToolTip(text)
+        act.setStatusTip(text)
+        act.triggered.connect(lambda _=False, p=text: open_fn(p))
+    if not files:
+        menu.addAction("No recent slides").setEnabled(False)
+    menu.addSeparator()
+    clear = menu.addAction("Clear List")
+    clear.setEnabled(bool(files))
+    clear.triggered.connect(clear_fn)

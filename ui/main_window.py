@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pathscaat import __version__
-from ui.actions import build_actions, build_menus, build_toolbar, icon
+from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
+from ui.dialogs.about import show_about
 from ui.errors import ErrorSink, describe_exception
 from ui.loader import SlideLoader
 from ui.model_run import ModelRunController
@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         self.info_panel.sigMppChanged.connect(self._mpp_changed)
         self.overlays.sigLoaded.connect(self._overlays_loaded)
         self.runs.sigRunningChanged.connect(lambda _r: self._update_actions())
-        self.runs.sigOverlaysReady.connect(self.load_overlays)
+        self.runs.sigOverlaysReady.connect(self._run_succeeded)
 
     def _flash(self, text: str) -> None:
         self.status.showMessage(text, 15000)
@@ -286,20 +286,10 @@ class MainWindow(QMainWindow):
         self._view_changed(None)
 
     def _fill_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        files = self.settings.recent_files()
-        for text in files:
-            act = menu.addAction(Path(text).name)
-            act.setToolTip(text)
-            act.setStatusTip(text)
-            act.triggered.connect(lambda _=False, p=text: self.open_slide(p))
-        if not files:
-            menu.addAction("No recent slides").setEnabled(False)
-        menu.addSeparator()
-        clear = menu.addAction("Clear List")
-        clear.setEnabled(bool(files))
-        clear.triggered.connect(self.settings.clear_recent)
+        fill_recent_menu(
+            self.recent_menu, self.settings.recent_files(), self.open_slide,
+            self.settings.clear_recent,
+        )  # fmt: skip
 
     # -- overlays ---------------------------------------------------------------------
     def choose_overlays(self) -> None:
@@ -324,6 +314,17 @@ class MainWindow(QMainWindow):
         req = self.runs.ask(self.slide_path)
         if req is not None:
             self.runs.start(req)
+
+    def _run_succeeded(self, folder: Path, slide: Path) -> None:
+        """Show a finished run's overlays, unless the user moved on to another slide."""
+        if self.slide_path is not None and self.slide_path.resolve() == slide.resolve():
+            self.load_overlays(folder)
+            return
+        self.errors.report(
+            f"The model run on {slide.name} finished; its overlays are in {folder}. Open "
+            "that slide, then File ▸ Open Overlays… to see them.",
+            title="Model run", minor=True,
+        )  # fmt: skip
 
     # -- viewer feedback --------------------------------------------------------------
     def _cursor_moved(self, l0_x: float, l0_y: float) -> None:
@@ -367,15 +368,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About PathSCAAT",
-            f"<h3>PathSCAAT {__version__}</h3>"
-            "<p>Whole-slide image viewer, SCAAT fine-tuning of timm backbones and sparse "
-            "saliency overlays for digital pathology.</p>"
-            "<p>For research use only; not for diagnostic use.</p>"
-            f"<p>Settings: {self.settings.path}</p>",
-        )
+        show_about(self, self.settings.path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop jobs and workers, close files, save the window state, then close."""

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class ModelRunController(QObject):
     """Owns the job runner of model runs and reports to the status bar and error sink."""
 
-    sigOverlaysReady = Signal(object)  # Path of the output folder
+    sigOverlaysReady = Signal(object, object)  # output folder, slide it was run on
     sigRunningChanged = Signal(bool)
 
     def __init__(
@@ -107,8 +107,8 @@ class ModelRunController(QObject):
     def _result(self, result: dict[str, Any]) -> None:
         assert self.request is not None
         took = format_duration(time.monotonic() - self._t0)
-        self._status.showMessage(f"Model run finished in {took}; overlays loaded.", 10000)
-        self.sigOverlaysReady.emit(self.request.out)
+        self._status.showMessage(f"Model run finished in {took}.", 10000)
+        self.sigOverlaysReady.emit(self.request.out, self.request.slide)
 
     def _failed(self, message: str) -> None:
         name = self.request.slide.name if self.request else "the slide"

@@ -259,3 +259,17 @@ def test_app_main_with_exit_timer_and_corrupt_user_settings(tmp_path: Path, cmu_
     text = logs[0].read_text()
     assert "could not be read" in text and "started" in text
     assert list(config.glob("pathscaat-gui.ini.broken-*"))
+
+
+def test_finished_run_for_another_slide_does_not_land_on_this_one(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, window, plain_image(tmp_path))
+    folder = write_overlays(tmp_path / "run", window.slide.dimensions)
+    window._run_succeeded(folder, tmp_path / "other slide.svs")
+    assert window.viewer.overlays() == []
+    assert (
+        window.errors.history[-1].minor and "other slide.svs" in window.errors.history[-1].message
+    )
+    window._run_succeeded(folder, tmp_path / "photo.png")
+    assert len(window.viewer.overlays()) == 2
