@@ -23,7 +23,7 @@ from pathscaat.data.loader import make_loader
 from pathscaat.data.patch_folder import PatchFolder, data_hash
 from pathscaat.data.split import Split, make_split
 from pathscaat.models import CheckpointMeta, PathscaatModel, create_model, save_checkpoint
-from pathscaat.models.checkpoint import read_meta
+from pathscaat.models.checkpoint import checkpoint_stem, read_meta
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -57,10 +57,10 @@ def seed_everything(seed: int) -> None:
 def _prepare_data(config: TrainConfig, img_px: int, dist: ddp.DistInfo) -> _Data:
     folder = PatchFolder(config.data)
     split_file = config.out / "split.json"
-    if config.resume is not None or split_file.is_file():
-        prior = config.resume.parent / "split.json" if config.resume else split_file
-        split = Split.load(prior if prior.is_file() else split_file)
-    else:
+    prior = config.resume.parent / "split.json" if config.resume else None
+    if prior is not None and prior.is_file():  # a resumed run keeps its split
+        split = Split.load(prior)
+    else:  # deterministic, so every rank computes the same one
         split = make_split(
             folder.image_root, folder.items, config.val_fraction, config.test_fraction, config.seed
         )
@@ -122,18 +122,25 @@ def _meta(
     )
 
 
-def _resume(config: TrainConfig, model: PathscaatModel, opt: torch.optim.Optimizer) -> RunState:
+def _resume(
+    config: TrainConfig, model: PathscaatModel, classes: list[str], opt: torch.optim.Optimizer
+) -> RunState:
+    """Weights (and, when saved, optimiser and run state) of ``config.resume``."""
     from safetensors.torch import load_file
 
     assert config.resume is not None
     meta = read_meta(config.resume)
-    if meta.backbone != config.backbone:
+    if meta.backbone != config.backbone or meta.class_names != classes:
         raise PathscaatError(
-            f"--resume {config.resume} is a {meta.backbone} model, not {config.backbone}; "
-            "give the same --backbone"
+            f"--resume {config.resume} is a {meta.backbone} model of classes "
+            f"{meta.class_names}, this run is {config.backbone} on {classes}; give the same "
+            "--backbone and data"
         )
-    stem = config.resume.with_suffix("") if config.resume.suffix else config.resume
-    model.load_state_dict(load_file(str(stem.with_suffix(".safetensors"))))
+    stem = checkpoint_stem(config.resume)
+    try:
+        model.load_state_dict(load_file(str(stem.with_suffix(".safetensors"))))
+    except Exception as exc:
+        raise PathscaatError(f"cannot resume from {stem}: {exc}") from exc
     if has_state(stem):
         return load_state(stem, opt)
     return RunState(epochs_done=meta.epoch)
@@ -211,7 +218,8 @@ def _train(
     data = _prepare_data(config, model.input_px, dist)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    state = _resume(config, model, opt) if config.resume else RunState()
+    classes = list(data.folder.classes)
+    state = _resume(config, model, classes, opt) if config.resume else RunState()
     run = _Run(config, model, _meta(config, model, data, kwargs), opt, state, dist)
     ctx = _epoch_context(config, run, data, device, on_progress, should_stop)
     stopped_early = _run_epochs(run, ctx, data, device)

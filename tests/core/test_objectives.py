@@ -150,8 +150,10 @@ def test_bn_running_stats_moved_by_clean_forward_only(model, batch) -> None:
     assert all(torch.equal(v, before[k]) for k, v in model.named_buffers())
 
 
-@pytest.mark.parametrize("objective", ["erm", "sgt", "scaat", "trades"])
-@pytest.mark.parametrize("divergence", ["kl", "js"])
+@pytest.mark.parametrize(
+    ("objective", "divergence"),
+    [("erm", "kl"), ("sgt", "kl"), ("scaat", "kl"), ("scaat", "js"), ("trades", "kl")],
+)
 def test_loss_finite_and_decreases(batch, objective, divergence) -> None:
     x, y = batch
     torch.manual_seed(0)
@@ -159,7 +161,7 @@ def test_loss_finite_and_decreases(batch, objective, divergence) -> None:
     cfg = ScaatConfig.for_objective(objective, divergence=divergence, eps=EPS)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     losses = []
-    for _ in range(6):
+    for _ in range(4):
         torch.manual_seed(1)
         out = objective_loss(model, x, y, cfg)
         assert torch.isfinite(out.loss) and out.reg >= 0

@@ -71,6 +71,9 @@ def test_resume_continues_the_run(tiny: Path, tmp_path: Path) -> None:
     assert Split.load(tmp_path / "resumed" / "split.json") == Split.load(tmp_path / "split.json")
     _, meta = load_checkpoint(second.last)
     assert meta.epoch == 2
+    other = _config(tiny, tmp_path / "x", backbone="resnet10t", resume=second.last)
+    with pytest.raises(PathscaatError, match="same --backbone"):
+        train(other)
 
 
 def test_cancel_leaves_a_usable_checkpoint(tiny: Path, tmp_path: Path) -> None:
