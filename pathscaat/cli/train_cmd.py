@@ -2,6 +2,7 @@
 
 A thin call into ``pathscaat.training.train``. SIGTERM or SIGINT asks the run to stop at
 the next batch; it saves ``last`` and the command exits 130 (a second SIGINT aborts).
+Several GPUs: ``torchrun --nproc_per_node N -m pathscaat.cli.main train ...`` (DDP).
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def register(subparsers: Any) -> None:
 
 
 def _add_knobs(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("objective knobs (scaat-method; unset = the objective's default)")
+    g = p.add_argument_group(
+        "objective knobs (unset = the objective's default; the defaults are this project's, "
+        "not the SCAAT paper's)"
+    )
     g.add_argument("--mask", choices=("soft", "adaptive", "fraction", "random", "none"))
     g.add_argument("--eps", type=_number, help="attack budget in [0,1] units, e.g. 4/255")
     g.add_argument("--steps", type=int, help="signed-gradient ascent steps")
@@ -143,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
             result = train(config, on_progress=printer, should_stop=lambda: flag[0])
     finally:
         printer.close()
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+        return 0
     if args.progress == "json":
         printer.event("result", **result.to_dict())
         return 0
