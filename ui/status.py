@@ -81,8 +81,9 @@ class StatusBar(QStatusBar):
     def set_magnification(self, mag: float | None, downsample: float | None = None) -> None:
         if mag:
             self.magnification.setText(f"{mag:.1f}×" if mag < 10 else f"{mag:.0f}×")
-        elif downsample:
-            self.magnification.setText(f"1:{downsample:.1f}")
+        elif downsample:  # no scale: say how large the pixels are drawn instead
+            zoom = 100.0 / downsample
+            self.magnification.setText(f"{zoom:.0f} %" if zoom >= 10 else f"{zoom:.1f} %")
         else:
             self.magnification.setText("")
 

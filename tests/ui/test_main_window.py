@@ -273,3 +273,30 @@ def test_finished_run_for_another_slide_does_not_land_on_this_one(
     )
     window._run_succeeded(folder, tmp_path / "photo.png")
     assert len(window.viewer.overlays()) == 2
+
+
+def test_default_layout_has_no_overlaps(qtbot, window: MainWindow, cmu_svs: Path) -> None:
+    """At 1280 x 800 with a run in progress, no status field or panel covers another."""
+    from ui.jobs import JobProgress
+
+    open_and_wait(qtbot, window, cmu_svs)
+    window.resize(1280, 800)
+    window.status.set_job(JobProgress("infer", 640, 1370, "", 75.0))
+    window.status.set_cursor(2219, 2966, 0.499, 0.499)
+    window.status.set_tiles_pending(128)
+    window.status.set_magnification(20.0)
+    qtbot.wait(50)
+    status = window.status
+    fields = [status.job_label, status.job_bar, status.job_cancel, status.tiles]
+    fields += [status.magnification, status.position]
+    rects = [w.geometry() for w in fields]
+    for i, a in enumerate(rects):
+        assert status.rect().contains(a), fields[i]
+        assert fields[i].width() >= min(fields[i].sizeHint().width(), 300)
+        for b in rects[i + 1 :]:
+            assert not a.intersects(b)
+    central = window.centralWidget().geometry()
+    for dock in (window.overview_dock, window.info_dock, window.layers_dock):
+        if dock.isVisible():
+            assert not central.intersects(dock.geometry())
+    assert central.width() >= 800
