@@ -77,7 +77,6 @@ class MainWindow(QMainWindow):
             self.errors.show_dialogs = False
         self.slide: Any = None
         self.slide_path: Path | None = None
-        self._pending_path: Path | None = None
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
         self._build_central()
         self._build_docks()
@@ -223,12 +222,10 @@ class MainWindow(QMainWindow):
     def open_slide(self, path: str | Path) -> None:
         """Open ``path`` in the background; the current slide stays until it arrives."""
         path = Path(path)
-        self._pending_path = path
         self.status.showMessage(f"Opening {path.name}…")
         self.loader.open(path)
 
     def _slide_loaded(self, path: Path, slide: Any) -> None:
-        self._pending_path = None
         self._drop_slide()
         self.slide, self.slide_path = slide, path
         self.viewer.set_slide(slide)
@@ -245,19 +242,19 @@ class MainWindow(QMainWindow):
     def _slide_failed(self, path: Path, exc: BaseException) -> None:
         from pathscaat.slides.errors import SlideError, SlideNotFoundError
 
-        self._pending_path = None
         self.status.clearMessage()
-        if isinstance(exc, SlideError):
-            text = f"PathSCAAT could not open “{path.name}”: {exc.what}.\n\n{exc.todo}"
-        else:
-            text = (
-                f"PathSCAAT could not open “{path.name}”: {describe_exception(exc)}\n\n"
-                "Check that the file is a whole-slide image or picture and is complete."
-            )
         if isinstance(exc, SlideNotFoundError):
             self.settings.remove_recent(path)
             self.empty_page.set_recent(self.settings.recent_files())
-        self.errors.report(text, title="Cannot open slide", exc=exc, details=str(path))
+        if isinstance(exc, SlideError):  # says what happened and what to do: no traceback
+            text = f"PathSCAAT could not open “{path.name}”: {exc.what.rstrip('.')}.\n\n{exc.todo}"
+            self.errors.report(text, title="Cannot open slide", details=str(path))
+            return
+        text = (
+            f"PathSCAAT could not open “{path.name}”: {describe_exception(exc)}\n\n"
+            "Check that the file is a whole-slide image or picture and is complete."
+        )
+        self.errors.report(text, title="Cannot open slide", exc=exc)
 
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""

@@ -300,3 +300,17 @@ def test_default_layout_has_no_overlaps(qtbot, window: MainWindow, cmu_svs: Path
         if dock.isVisible():
             assert not central.intersects(dock.geometry())
     assert central.width() >= 800
+
+
+def test_error_sink_logs_everything_and_catches_stray_exceptions(qtbot, caplog) -> None:
+    sink = ErrorSink(None, show_dialogs=False)
+    try:
+        raise RuntimeError("reader thread died")
+    except RuntimeError as exc:
+        sink.report_exception(exc, title="Worker", context="Reading tiles failed.")
+    sink.excepthook(ValueError, ValueError("slot blew up"), None)
+    assert [r.title for r in sink.history] == ["Worker", "Unexpected error"]
+    assert sink.history[0].message == "Reading tiles failed. RuntimeError: reader thread died"
+    assert "slot blew up" in sink.history[1].message
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Traceback" in logged and "reader thread died" in logged and "slot blew up" in logged
