@@ -39,7 +39,7 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.setSizeGripEnabled(False)
         self.position = self._label("", "Cursor position in level-0 pixels and micrometres")
-        self.position.setMinimumWidth(300)
+        self.position.setMinimumWidth(260)
         self.magnification = self._label("", "Current magnification (objective equivalent)")
         self.magnification.setMinimumWidth(70)
         self.tiles = self._label("", "Tiles still being read from the slide")

@@ -314,3 +314,23 @@ def test_error_sink_logs_everything_and_catches_stray_exceptions(qtbot, caplog) 
     assert "slot blew up" in sink.history[1].message
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Traceback" in logged and "reader thread died" in logged and "slot blew up" in logged
+
+
+def test_window_state_persists(qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "s.ini"
+    win = MainWindow(Settings(path), interactive=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(760, 560)  # inside the 800 x 600 offscreen screen, which restoring respects
+    win.overview_dock.hide()
+    qtbot.wait(20)
+    size = (win.width(), win.height())
+    win.close()
+    again = MainWindow(Settings(path), interactive=False)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.wait(20)
+    assert (again.width(), again.height()) == size
+    assert not again.overview_dock.isVisible() and again.info_dock.isVisible()
+    assert again.errors.history == []
+    again.close()

@@ -32,6 +32,7 @@ class EmptyPage(QWidget):
         )
         text.setObjectName("emptyHint")
         text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        text.setWordWrap(True)
         self.recent = QLabel()
         self.recent.setObjectName("emptyHint")
         self.recent.setAlignment(Qt.AlignmentFlag.AlignHCenter)
