@@ -231,3 +231,28 @@ def test_partial_store_resumes_only_the_same_job(tmp_path: Path) -> None:
     np.testing.assert_allclose(again.saliency_of(3), sal[1], rtol=1e-3)
     other = PartialStore.open(tmp_path, "job-b", n_tiles=5, n_classes=2, sal_px=4)
     assert other.n_done == 0 and other.pending().tolist() == [0, 1, 2, 3, 4]
+
+
+def test_given_overlapping_grid_paints_each_tiles_centre(tmp_path: Path, ckpt: Path) -> None:
+    from PIL import Image
+
+    from pathscaat.tiling.grid import make_grid
+
+    rng = np.random.default_rng(2)
+    pink = np.array([200, 120, 170], np.uint8) + rng.integers(0, 40, (160, 200, 3), np.uint8)
+    Image.fromarray(pink).save(tmp_path / "plain.png")
+    with open_slide(tmp_path / "plain.png") as slide:
+        grid = make_grid(slide, tile_px=INPUT_PX, downsample=1.0, overlap_px=8, min_tissue=0.0)
+    result = predict_slide(tmp_path / "plain.png", ckpt, tmp_path / "out", grid=grid,
+                           device="cpu", batch_size=64)  # fmt: skip
+    assert len(read_rows(tmp_path / "out")) == len(grid.l0_xy)
+    sal = result.get("saliency")
+    with open_slide(result.path_of(sal)) as raster:
+        full = raster.read_region((0, 0), 0, raster.dimensions)[..., 0]
+    # each tile paints its centre (4 l0 px = 1 raster px cropped per side): they tile the
+    # covered area without gaps, and nothing lies outside it
+    assert sal.l0_per_px == pytest.approx(4.0)
+    l0_end = grid.l0_xy.max(axis=0) + INPUT_PX - 4
+    inner = full[1 : l0_end[1] // 4, 1 : l0_end[0] // 4]
+    assert (inner > 0).all()
+    assert full[l0_end[1] // 4 :].max(initial=0) == 0
