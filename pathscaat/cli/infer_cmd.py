@@ -52,10 +52,16 @@ def register(sub: Any) -> None:
 
 @contextmanager
 def stop_on_signals() -> Iterator[Callable[[], bool]]:
-    """Yield ``should_stop``: true once SIGINT or SIGTERM arrived (handlers restored after)."""
+    """Yield ``should_stop``: true once SIGINT or SIGTERM arrived (handlers restored after).
+
+    A second signal interrupts at once (KeyboardInterrupt, exit 130) for a user who will
+    not wait for the current batch.
+    """
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
         stop.set()
 
     if threading.current_thread() is not threading.main_thread():
