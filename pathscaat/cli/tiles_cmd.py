@@ -47,12 +47,17 @@ def _fraction(text: str) -> float:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "tiles",
-        help="tissue mask, tile grid at a µm/px, optional patches",
-        description=(__doc__ or "").splitlines()[0],
-    )
+    p = sub.add_parser("tiles", help="tissue mask, tile grid at a µm/px, optional patches",
+                       description=(__doc__ or "").splitlines()[0])  # fmt: skip
     p.add_argument("slide", help="slide file")
+    p.add_argument("--out", required=True, help="output folder")
+    _add_grid_args(p)
+    _add_extract_args(p)
+    add_progress_arg(p)
+    p.set_defaults(func=run)
+
+
+def _add_grid_args(p: argparse.ArgumentParser) -> None:
     scale = p.add_mutually_exclusive_group()
     scale.add_argument(
         "--mpp",
@@ -96,7 +101,9 @@ def register(sub: Any) -> None:
         metavar="UM",
         help="override the slide's level-0 µm/px (when it has none or a wrong one)",
     )
-    p.add_argument("--out", required=True, help="output folder")
+
+
+def _add_extract_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extract", action="store_true", help="also write the tiles as images")
     p.add_argument(
         "--workers",
@@ -106,8 +113,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--label", default=None, help="class folder for --extract (default unlabelled)")
     p.add_argument("--format", choices=("png", "jpg"), default="png", help="patch format")
-    add_progress_arg(p)
-    p.set_defaults(func=run)
 
 
 @contextmanager

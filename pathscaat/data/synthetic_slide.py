@@ -15,6 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,17 @@ PRESETS: dict[str, tuple[int, int]] = {"small": (4096, 3072), "large": (20000, 1
 RENDER_THREADS = max(1, min(4, os.cpu_count() or 1))
 MIN_LEVEL_PX = 256
 """Stop adding pyramid levels once the longer side is below this."""
+
+
+@dataclass(frozen=True)
+class _Scene:
+    assets: Assets
+    layout: Layout
+    stain: Stain
+    key: int
+
+    def render(self, l0_x: int, l0_y: int, tile: int) -> NDArray[np.uint8]:
+        return render_region(self.assets, self.layout, self.stain, self.key, l0_x, l0_y, tile, tile)
 
 
 def write_synthetic_slide(
@@ -57,81 +69,52 @@ def write_synthetic_slide(
     layout, regions = slide_layout(rng, width, height)
     stain = Stain.random(rng, max_blur_px=0.0)
     assets = make_assets(int(rng.integers(1 << 16)), 1024)
-    key = int(rng.integers(1 << 30))
+    scene = _Scene(assets, layout, stain, int(rng.integers(1 << 30)))
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".synthetic-") as tmp:
-        _write_pyramid(
-            out,
-            Path(tmp),
-            assets,
-            layout,
-            stain,
-            key,
-            (width, height),
-            tile,
-            mpp,
-            jpeg_quality,
-            on_progress,
-        )
+        _write_pyramid(out, Path(tmp), scene, (width, height), tile, mpp, jpeg_quality, on_progress)
     regions_path = out.with_name(out.stem + ".regions.json")
     meta = {
-        "software": SOFTWARE,
-        "slide": out.name,
-        "width": width,
-        "height": height,
-        "mpp": mpp,
-        "seed": seed,
-        "classes": ["benign", "atypical", "inflamed"],
+        "software": SOFTWARE, "slide": out.name, "width": width, "height": height,
+        "mpp": mpp, "seed": seed, "classes": ["benign", "atypical", "inflamed"],
         "note": "tissue outside the listed regions is benign; polygons in level-0 px",
         "regions": regions,
-    }
+    }  # fmt: skip
     regions_path.write_text(json.dumps(meta, indent=1))
     return out, regions_path
 
 
+def _pyramid_dims(width: int, height: int) -> list[tuple[int, int]]:
+    """Level sizes halving down to MIN_LEVEL_PX (at least 4 levels)."""
+    dims = [(width, height)]
+    while max(dims[-1]) // 2 >= MIN_LEVEL_PX or len(dims) < 4:
+        w, h = dims[-1]
+        dims.append((max(1, w // 2), max(1, h // 2)))
+    return dims
+
+
 def _write_pyramid(
-    out: Path,
-    tmp: Path,
-    assets: Assets,
-    layout: Layout,
-    stain: Stain,
-    key: int,
-    dims: tuple[int, int],
-    tile: int,
-    mpp: float,
-    quality: int,
-    on_progress: OnProgress,
-) -> None:
+    out: Path, tmp: Path, scene: _Scene, dims: tuple[int, int], tile: int, mpp: float,
+    quality: int, on_progress: OnProgress,
+) -> None:  # fmt: skip
     import tifffile
 
-    width, height = dims
-    level_dims = [(width, height)]
-    while max(level_dims[-1]) // 2 >= MIN_LEVEL_PX or len(level_dims) < 4:
-        w, h = level_dims[-1]
-        level_dims.append((max(1, w // 2), max(1, h // 2)))
+    level_dims = _pyramid_dims(*dims)
     res = 1e4 / mpp  # pixels per cm
-    lvl1 = np.lib.format.open_memmap(tmp / "l1.npy", "w+", np.uint8, (*level_dims[1][::-1], 3))
     desc = f"{SOFTWARE} H&E-like slide (not real tissue); mpp={mpp}"
-    with tifffile.TiffWriter(out, bigtiff=width * height * 3 > 2**31) as tw:
+    prev = np.lib.format.open_memmap(tmp / "l1.npy", "w+", np.uint8, (*level_dims[1][::-1], 3))
+    with tifffile.TiffWriter(out, bigtiff=dims[0] * dims[1] * 3 > 2**31) as tw:
 
         def put(tiles: Iterator[NDArray[np.uint8]], k: int) -> None:
             w, h = level_dims[k]
             tw.write(
-                tiles,
-                shape=(h, w, 3),
-                dtype=np.uint8,
-                tile=(tile, tile),
-                photometric="rgb",
-                compression="jpeg",
-                compressionargs={"level": quality},
-                resolution=(res / 2**k, res / 2**k),
-                resolutionunit="CENTIMETER",
-                software=SOFTWARE,
-                description=desc if k == 0 else None,
+                tiles, shape=(h, w, 3), dtype=np.uint8, tile=(tile, tile), photometric="rgb",
+                compression="jpeg", compressionargs={"level": quality},
+                resolution=(res / 2**k, res / 2**k), resolutionunit="CENTIMETER",
+                software=SOFTWARE, description=desc if k == 0 else None,
                 subfiletype=1 if k else 0,
-            )
+            )  # fmt: skip
 
-        put(_level0_tiles(assets, layout, stain, key, dims, tile, lvl1, on_progress), 0)
-        prev = lvl1
+        put(_level0_tiles(scene, dims, tile, prev, on_progress), 0)
         for k in range(1, len(level_dims)):
             put(_array_tiles(prev, tile), k)
             if k + 1 < len(level_dims):
@@ -144,32 +127,23 @@ def _write_pyramid(
 
 
 def _level0_tiles(
-    assets: Assets,
-    layout: Layout,
-    stain: Stain,
-    key: int,
-    dims: tuple[int, int],
-    tile: int,
-    lvl1: NDArray[np.uint8],
+    scene: _Scene, dims: tuple[int, int], tile: int, lvl1: NDArray[np.uint8],
     on_progress: OnProgress,
-) -> Iterator[NDArray[np.uint8]]:
+) -> Iterator[NDArray[np.uint8]]:  # fmt: skip
     """Render level-0 tiles row-major; fill ``lvl1`` with their 2x2 averages on the way.
 
     Tiles of one row render in a few threads (numpy releases the GIL on whole-array work);
     only one row of tiles is held at a time.
     """
-    width, height = dims
-    n_x, n_y = -(-width // tile), -(-height // tile)
-    glass = render_region(assets, _glass(layout), stain, key, 0, 0, tile, tile)
-    f = layout.factor
-    tissue = layout.maps["tissue"]
+    n_x, n_y = -(-dims[0] // tile), -(-dims[1] // tile)
+    glass = _Scene(scene.assets, _glass(scene.layout), scene.stain, scene.key).render(0, 0, tile)
+    f = scene.layout.factor
+    tissue = scene.layout.maps["tissue"]
 
     def render(l0_xy: tuple[int, int]) -> NDArray[np.uint8]:
         l0_x, l0_y = l0_xy
         box = tissue[l0_y // f : (l0_y + tile) // f + 2, l0_x // f : (l0_x + tile) // f + 2]
-        if box.size and float(box.max()) > 0.01:
-            return render_region(assets, layout, stain, key, l0_x, l0_y, tile, tile)
-        return glass
+        return scene.render(l0_x, l0_y, tile) if box.size and float(box.max()) > 0.01 else glass
 
     h1, w1 = lvl1.shape[:2]
     with ThreadPoolExecutor(RENDER_THREADS) as pool:

@@ -161,22 +161,9 @@ def extract_patches(
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / MANIFEST
     done = _load_done(manifest, out)
-    cfg = _Config(
-        str(slide_path),
-        mpp_override,
-        grid,
-        str(out),
-        Path(slide_path).stem,
-        fmt,
-        _output_mpp(slide_path, grid, mpp_override),
-    )
-    jobs = [
-        (i, lab)
-        for i, lab in _labelled(grid, label)
-        if f"{lab}/{cfg.stem}_{grid.l0_xy[i][0]}_{grid.l0_xy[i][1]}.{fmt}" not in done
-    ]
-    for lab in {lab for _, lab in jobs}:
-        (out / lab).mkdir(parents=True, exist_ok=True)
+    mpp = _output_mpp(slide_path, grid, mpp_override)
+    cfg = _Config(str(slide_path), mpp_override, grid, str(out), Path(slide_path).stem, fmt, mpp)
+    jobs = _pending(cfg, label, done)
     total, n_done = len(jobs), 0
     on_progress(ProgressRecord("extract", 0, total, f"{len(done)} already on disk"))
     with _ManifestAppender(manifest) as append:
@@ -190,6 +177,19 @@ def extract_patches(
             f"partial results kept in {manifest}"
         )
     return manifest
+
+
+def _pending(cfg: _Config, label: str | LabelFn | None, done: set[str]) -> list[tuple[int, str]]:
+    """(tile index, label) of tiles not yet in the manifest; creates their class folders."""
+    xy = cfg.grid.l0_xy
+    jobs = [
+        (i, lab)
+        for i, lab in _labelled(cfg.grid, label)
+        if f"{lab}/{cfg.stem}_{xy[i][0]}_{xy[i][1]}.{cfg.fmt}" not in done
+    ]
+    for lab in {lab for _, lab in jobs}:
+        (Path(cfg.out_dir) / lab).mkdir(parents=True, exist_ok=True)
+    return jobs
 
 
 def _labelled(grid: TileGrid, label: str | LabelFn | None) -> Iterator[tuple[int, str]]:
