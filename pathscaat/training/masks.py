@@ -54,14 +54,14 @@ def random_permute(mask: torch.Tensor, generator: torch.Generator | None = None)
 
 
 def budget_fraction(
-    sal: torch.Tensor | None, mask: str, cfg_gamma: float, tau: float, k: float, random_like: str
+    sal: torch.Tensor | None, mask: str, gamma: float, tau: float, k: float, random_like: str
 ) -> torch.Tensor | None:
     """Per-pixel fraction of eps the adversary may use (B x 1 x H x W); None = everywhere."""
     if mask == "none" or sal is None:
         return None
     kind = random_like if mask == "random" else mask
     if kind == "soft":
-        frac = soft_mask(sal, cfg_gamma)
+        frac = soft_mask(sal, gamma)
     elif kind == "adaptive":
         frac = adaptive_mask(sal, tau)
     else:

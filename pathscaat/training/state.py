@@ -26,7 +26,6 @@ class RunState:
     best_epoch: int = -1
     best_score: list[float] = field(default_factory=lambda: [-1.0, float("-inf")])
     history: list[dict[str, Any]] = field(default_factory=list)
-    scaler: dict[str, Any] = field(default_factory=dict)
 
 
 def _replace(tmp: Path, final: Path) -> None:
