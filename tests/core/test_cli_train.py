@@ -37,6 +37,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
 
 
+@pytest.mark.slow
 def test_json_lines_parse_and_result_names_checkpoints(tiny: Path, tmp_path: Path) -> None:
     proc = subprocess.run(
         _cmd(tiny, tmp_path, 1), capture_output=True, text=True, env=_env(), cwd=REPO
@@ -58,6 +59,7 @@ def test_bad_data_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert err.startswith("pathscaat: error: patch folder not found") and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_sigterm_cancels_and_keeps_a_checkpoint(tiny: Path, tmp_path: Path) -> None:
     proc = subprocess.Popen(
         _cmd(tiny, tmp_path, 500), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -60,6 +60,7 @@ def _worker(rank: int, port: int, data: str, out: str) -> None:
     train(config)  # joins the same group, shuts it down at the end
 
 
+@pytest.mark.slow
 def test_two_cpu_ranks_end_with_identical_weights(kather_mini: Path, tmp_path: Path) -> None:
     data = write_tiny_kather(kather_mini, tmp_path / "data", per_class=8, px=32)
     mp.spawn(_worker, args=(_free_port(), str(data), str(tmp_path)), nprocs=WORLD, join=True)

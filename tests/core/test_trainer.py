@@ -41,6 +41,7 @@ def _config(data: Path, out: Path, **kw) -> TrainConfig:
     return TrainConfig(**base)
 
 
+@pytest.mark.slow
 def test_train_writes_reloadable_checkpoints(tiny: Path, tmp_path: Path) -> None:
     records: list[ProgressRecord] = []
     result = train(_config(tiny, tmp_path, epochs=2), on_progress=records.append)
@@ -63,6 +64,7 @@ def test_train_writes_reloadable_checkpoints(tiny: Path, tmp_path: Path) -> None
         assert torch.equal(model(x), twin(x))
 
 
+@pytest.mark.slow
 def test_resume_continues_the_run(tiny: Path, tmp_path: Path) -> None:
     first = train(_config(tiny, tmp_path, epochs=1))
     cfg = _config(tiny, tmp_path / "resumed", epochs=2, resume=first.last)
