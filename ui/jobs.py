@@ -33,6 +33,8 @@ class JobProgress:
     total: int
     message: str
     eta_s: float | None
+    warning: str = ""
+    """A caveat the job wants the user to see (``extra.warning`` of the record)."""
 
     @property
     def fraction(self) -> float | None:
@@ -48,13 +50,25 @@ def cli_command() -> list[str]:
 
 
 def infer_arguments(
-    slide: str | Path, checkpoint: str | Path, out: str | Path, *, saliency: str, device: str
+    slide: str | Path,
+    checkpoint: str | Path,
+    out: str | Path,
+    *,
+    saliency: str,
+    device: str,
+    slide_mpp: float | None = None,
 ) -> list[str]:
-    """Arguments of ``pathscaat infer`` with JSON-lines progress (after :func:`cli_command`)."""
-    return [
+    """Arguments of ``pathscaat infer`` with JSON-lines progress (after :func:`cli_command`).
+
+    ``slide_mpp`` passes a µm/px the user set in the app, which the child cannot know.
+    """
+    args = [
         "infer", str(slide), "--model", str(checkpoint), "--saliency", saliency,
         "--device", device, "--out", str(out), "--progress", "json",
     ]  # fmt: skip
+    if slide_mpp is not None:
+        args += ["--slide-mpp", f"{slide_mpp:g}"]
+    return args
 
 
 class _Eta:
@@ -194,7 +208,10 @@ class JobRunner(QObject):
             log.warning("job: malformed progress line %r", obj)
             return
         eta = self._eta.update(stage, done, total)
-        self.sigProgress.emit(JobProgress(stage, done, total, str(obj.get("message", "")), eta))
+        extra = obj.get("extra")
+        warning = str(extra.get("warning", "")) if isinstance(extra, dict) else ""
+        message = str(obj.get("message", ""))
+        self.sigProgress.emit(JobProgress(stage, done, total, message, eta, warning))
 
     def _read_stderr(self, at_exit: bool = False) -> None:
         if self._proc is None:

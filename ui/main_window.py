@@ -308,7 +308,9 @@ class MainWindow(QMainWindow):
     def run_model(self) -> None:
         if self.slide_path is None:
             return
-        req = self.runs.ask(self.slide_path)
+        mpp = self.slide.mpp if self.slide is not None else None
+        user_mpp = mpp.x if mpp is not None and mpp.source == "user" else None
+        req = self.runs.ask(self.slide_path, user_mpp)
         if req is not None:
             self.runs.start(req)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,11 @@ class ModelRunController(QObject):
     def is_running(self) -> bool:
         return self.runner.is_running()
 
-    def ask(self, slide: Path) -> RunRequest | None:
-        """Show the dialog (modal); remember the choices; the request, or None if cancelled."""
+    def ask(self, slide: Path, slide_mpp: float | None = None) -> RunRequest | None:
+        """Show the dialog (modal); remember the choices; the request, or None if cancelled.
+
+        ``slide_mpp`` is a µm/px the user set in the app; the run uses it too.
+        """
         dlg = RunModelDialog(
             slide,
             checkpoint=self._settings.get("jobs/checkpoint"),
@@ -63,7 +67,7 @@ class ModelRunController(QObject):
         )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
-        req = dlg.request()
+        req = replace(dlg.request(), slide_mpp=slide_mpp)
         self._settings.set("jobs/checkpoint", str(req.checkpoint))
         self._settings.set("jobs/device", req.device)
         self._settings.set("jobs/saliency", req.saliency)
@@ -90,8 +94,9 @@ class ModelRunController(QObject):
         self._t0 = time.monotonic()
         program, *lead = cli_command()
         args = lead + infer_arguments(
-            req.slide, req.checkpoint, req.out, saliency=req.saliency, device=req.device
-        )
+            req.slide, req.checkpoint, req.out,
+            saliency=req.saliency, device=req.device, slide_mpp=req.slide_mpp,
+        )  # fmt: skip
         self._status.set_job(JobProgress("starting", 0, 0, "", None))
         self.runner.start(program, args, cwd=req.out)
         self.sigRunningChanged.emit(self.is_running())
@@ -103,6 +108,8 @@ class ModelRunController(QObject):
 
     def _progress(self, progress: JobProgress) -> None:
         self._status.set_job(progress)
+        if progress.warning:
+            self._errors.report(progress.warning, title="Model run", minor=True)
 
     def _result(self, result: dict[str, Any]) -> None:
         assert self.request is not None

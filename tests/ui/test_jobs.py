@@ -53,6 +53,8 @@ def test_progress_then_result(qtbot, tmp_path: Path) -> None:
         tmp_path,
         """
         print("a plain log line, not JSON", flush=True)
+        print(json.dumps({"type": "progress", "stage": "grid", "done": 0, "total": 0,
+                          "message": "m", "extra": {"warning": "no scale"}}), flush=True)
         for i in range(1, 5):
             print(json.dumps({"type": "progress", "stage": "infer", "done": i, "total": 4,
                               "message": f"batch {i}", "extra": {}}), flush=True)
@@ -65,6 +67,8 @@ def test_progress_then_result(qtbot, tmp_path: Path) -> None:
     assert rec.names() == ["sigResult", "sigFinished"]
     assert rec.arg("sigResult")["overlays"] == "/x/overlays.json"
     assert rec.arg("sigFinished") == 0
+    assert rec.progress[0].warning == "no scale" and rec.progress[0].fraction is None
+    del rec.progress[0]
     assert [p.done for p in rec.progress] == [1, 2, 3, 4]
     assert rec.progress[-1].fraction == 1.0
     assert rec.progress[0].eta_s is None and rec.progress[2].eta_s is not None
@@ -156,15 +160,20 @@ def test_infer_command_line() -> None:
     assert args[:2] == ["infer", "s.svs"]
     assert args[args.index("--progress") + 1] == "json"
     assert args[args.index("--saliency") + 1] == "gradcam"
+    assert "--slide-mpp" not in args
+    args = infer_arguments(
+        "s.png", "m.json", "out", saliency="vanilla", device="cpu", slide_mpp=0.25
+    )
+    assert args[-2:] == ["--slide-mpp", "0.25"]
 
 
 # -- the real `pathscaat infer` from the window ------------------------------------------
 
 
 def synthetic_slide(folder: Path) -> Path:
-    """A 1024 px tiled TIFF at 0.5 µm/px: a pink 'tissue' ellipse on white."""
+    """A 1024 px PNG (no µm/px of its own): a pink 'tissue' ellipse on white."""
     import numpy as np
-    import tifffile
+    from PIL import Image
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:1024, 0:1024]
@@ -172,11 +181,8 @@ def synthetic_slide(folder: Path) -> Path:
     blob = ((xx - 500) / 380) ** 2 + ((yy - 520) / 300) ** 2 < 1
     noise = rng.integers(-25, 25, (int(blob.sum()), 3))
     rgb[blob] = (np.array([200, 120, 170]) + noise).clip(0, 255)
-    path = folder / "synthetic slide.tif"
-    tifffile.imwrite(
-        path, rgb, tile=(256, 256), photometric="rgb",
-        resolution=(1e4 / 0.5, 1e4 / 0.5), resolutionunit="CENTIMETER",
-    )  # fmt: skip
+    path = folder / "synthetic slide.png"
+    Image.fromarray(rgb).save(path)
     return path
 
 
@@ -215,15 +221,21 @@ def test_model_run_end_to_end_through_the_window(qtbot, window_with_slide, tmp_p
     from ui.dialogs.run_model_dialog import RunRequest
 
     win = window_with_slide
+    assert win.slide.mpp is None
+    win.info_panel.apply_mpp(0.5)  # the user sets µm/px; the child gets it as --slide-mpp
     out = tmp_path / "run out"
-    req = RunRequest(win.slide_path, tiny_checkpoint(tmp_path), out, "cpu", "vanilla")
+    req = RunRequest(win.slide_path, tiny_checkpoint(tmp_path), out, "cpu", "vanilla", 0.5)
     stages: list[str] = []
-    win.runs.runner.sigProgress.connect(lambda p: stages.append(p.stage))
+    messages: list[str] = []
+    win.runs.runner.sigProgress.connect(
+        lambda p: (stages.append(p.stage), messages.append(p.message))
+    )
     win.runs.start(req)
     assert win.actions_.cancel_job.isEnabled() and not win.actions_.run_model.isEnabled()
     qtbot.waitUntil(lambda: not win.runs.is_running(), timeout=120000)
     assert win.errors.history == [], win.errors.history
     assert "infer" in stages
+    assert not any("no µm/px" in m for m in messages), "the user's µm/px did not reach the run"
     names = [o.name for o in win.viewer.overlays()]
     assert names[0] == "saliency" and {"prob_a", "prob_b", "tissue"} <= set(names)
     assert set(win.layers_panel.cards) == set(names)

@@ -42,6 +42,8 @@ class RunRequest:
     out: Path
     device: str
     saliency: str
+    slide_mpp: float | None = None
+    """µm/px the user set for the slide in the app (None: the file's own)."""
 
 
 def user_runs_dir() -> Path:
