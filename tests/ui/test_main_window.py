@@ -240,7 +240,7 @@ def test_error_sink_coalesces_dialogs(qtbot) -> None:
 
 
 def test_app_main_with_exit_timer_and_corrupt_user_settings(tmp_path: Path, cmu_svs) -> None:
-    """The real entry point: corrupt per-user settings, a slide argument, auto-exit."""
+    """The real entry point: corrupt per-user settings, slide and overlays arguments, auto-exit."""
     config = tmp_path / "config" / "PathSCAAT"
     config.mkdir(parents=True)
     (config / "pathscaat-gui.ini").write_bytes(b"[window\n\x00\xff garbage")
@@ -248,9 +248,10 @@ def test_app_main_with_exit_timer_and_corrupt_user_settings(tmp_path: Path, cmu_
         os.environ, QT_QPA_PLATFORM="offscreen", PATHSCAAT_GUI_EXIT_AFTER_S="2",
         XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
     )  # fmt: skip
+    overlays = write_overlays(tmp_path / "run", (2220, 2967))
     code = "import sys, ui.app; sys.exit(ui.app.main(sys.argv[1:]))"
     out = subprocess.run(
-        [sys.executable, "-c", code, str(cmu_svs)],
+        [sys.executable, "-c", code, str(cmu_svs), "--overlays", str(overlays)],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -258,6 +259,7 @@ def test_app_main_with_exit_timer_and_corrupt_user_settings(tmp_path: Path, cmu_
     assert logs, "the per-user log file was not written"
     text = logs[0].read_text()
     assert "could not be read" in text and "started" in text
+    assert f"loaded 2 overlays from {overlays}" in text
     assert list(config.glob("pathscaat-gui.ini.broken-*"))
 
 
