@@ -31,14 +31,9 @@ def env() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
-def test_json_lines_then_result(cmu_svs: Path, ckpt: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        infer_cmd(cmu_svs, ckpt, out, "--batch-size", "32"),
-        capture_output=True, text=True, env=env(), timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+def check_json_lines(stdout: str, out: Path) -> list[dict]:
+    """Every line one JSON object: progress events, then one result naming the manifest."""
+    events = [json.loads(line) for line in stdout.splitlines()]
     assert {e["type"] for e in events[:-1]} == {"progress"}
     infer = [e for e in events if e.get("stage") == "infer"]
     assert infer and infer[-1]["done"] == infer[-1]["total"] > 0
@@ -49,21 +44,22 @@ def test_json_lines_then_result(cmu_svs: Path, ckpt: Path, tmp_path: Path) -> No
     loaded = OverlaySet.load(result["overlays"])
     assert all(loaded.path_of(o).is_file() for o in loaded.overlays)
     assert Path(result["tiles_csv"]).is_file()
+    return infer
 
 
-def test_bad_checkpoint_exit_1_one_line(cmu_svs: Path, tmp_path: Path) -> None:
+def test_bad_checkpoint_exit_1_one_line(
+    cmu_svs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathscaat.cli.main import main
+
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
-    proc = subprocess.run(
-        infer_cmd(cmu_svs, bad, tmp_path / "out"),
-        capture_output=True, text=True, env=env(), timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 1
-    lines = proc.stderr.strip().splitlines()
+    assert main(infer_cmd(cmu_svs, bad, tmp_path / "out")[3:]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pathscaat: error:") and "checkpoint" in lines[0]
 
 
-def test_sigterm_cancels_with_130_and_rerun_resumes(
+def test_sigterm_cancels_with_130_then_rerun_resumes_to_a_result(
     cmu_svs: Path, ckpt: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
@@ -79,10 +75,11 @@ def test_sigterm_cancels_with_130_and_rerun_resumes(
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     assert "cancelled" in err and (out / ".partial").is_dir()
+    assert not (out / "overlays.json").exists()
 
     rerun = subprocess.run(args, capture_output=True, text=True, env=env(), timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    infer = [json.loads(x) for x in rerun.stdout.splitlines()]
-    infer = [e for e in infer if e.get("stage") == "infer"]
+    infer = check_json_lines(rerun.stdout, out)
     assert infer[0]["extra"]["resumed"] > 0
     assert infer[-1]["extra"]["computed"] == infer[-1]["total"] - infer[0]["extra"]["resumed"]
+    assert not (out / ".partial").exists()
