@@ -67,6 +67,8 @@ def test_real_slide_opens_and_info_shows_mpp(
     assert window.stack.currentWidget() is window.viewer
     assert window.info_panel.fields["µm/px"].text().startswith(f"{REAL_SLIDES[name]:.3g}")
     assert "Source" in window.info_panel.fields
+    meta = window.info_panel.metadata
+    assert meta is not None and meta.topLevelItemCount() == len(window.slide.properties)
     assert name in window.windowTitle()
     assert window.settings.recent_files()[0] == str(path.resolve())
     assert window.actions_.zoom_presets[1.0].isEnabled()

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +74,7 @@ class InfoPanel(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
         self.fields: dict[str, QLabel] = {}
+        self.metadata: QTreeWidget | None = None
         self.set_mpp_button = QPushButton("Set µm/px…")
         self.set_mpp_button.setToolTip("Enter the pixel size at full resolution (µm per pixel)")
         self.set_mpp_button.clicked.connect(self.request_mpp)
@@ -86,6 +89,7 @@ class InfoPanel(QWidget):
                 w.setParent(None)  # gone from the screen now, freed at the next loop turn
                 w.deleteLater()
         self.fields = {}
+        self.metadata = None
 
     def _group(self, title: str, rows: list[tuple[str, str]]) -> QFormLayout:
         box = QGroupBox(title)
@@ -118,6 +122,7 @@ class InfoPanel(QWidget):
         self.set_mpp_button.setObjectName("primary" if slide.mpp is None else "")
         self.set_mpp_button.style().polish(self.set_mpp_button)
         self._add_associated(slide)
+        self._add_properties(slide)
         self._layout.addStretch(1)
 
     def _file_rows(self, slide: Any) -> list[tuple[str, str]]:
@@ -175,6 +180,32 @@ class InfoPanel(QWidget):
             cell.addWidget(image, 0, Qt.AlignmentFlag.AlignHCenter)
             cell.addWidget(caption)
             grid.addLayout(cell, i // THUMB_COLUMNS, i % THUMB_COLUMNS)
+        self._layout.addWidget(box)
+
+    def _add_properties(self, slide: Any) -> None:
+        """Every metadata key of the file, searchable by eye (sorted, selectable)."""
+        props = dict(slide.properties)
+        if not props:
+            return
+        box = QGroupBox(f"Metadata ({len(props)})")
+        layout = QVBoxLayout(box)
+        tree = QTreeWidget()
+        tree.setObjectName("metadata")
+        tree.setColumnCount(2)
+        tree.setHeaderLabels(["Key", "Value"])
+        tree.setRootIsDecorated(False)
+        tree.setAlternatingRowColors(True)
+        tree.setMinimumHeight(180)
+        for key in sorted(props):
+            item = QTreeWidgetItem([key, str(props[key])])
+            item.setToolTip(0, key)
+            item.setToolTip(1, str(props[key]))
+            tree.addTopLevelItem(item)
+        tree.resizeColumnToContents(0)
+        tree.setColumnWidth(0, min(tree.columnWidth(0), 140))  # leave room for the values
+        tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        layout.addWidget(tree)
+        self.metadata = tree
         self._layout.addWidget(box)
 
     def request_mpp(self) -> None:
