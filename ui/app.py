@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow()
     sys.excepthook = window.errors.excepthook
+    threading.excepthook = window.errors.thread_excepthook
     log.info("PathSCAAT GUI started; log file %s", log_path)
     window.show()
     if args.slide:
@@ -97,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(int(delay * 1000), window.close)
     code = app.exec()
     sys.excepthook = sys.__excepthook__
+    threading.excepthook = threading.__excepthook__
     return int(code)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, QThread, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger("pathscaat.gui")
@@ -76,6 +77,7 @@ class ErrorSink(QObject):
     """
 
     sigReported = Signal(object)  # ErrorReport
+    _sigLater = Signal(object)  # a report made on another thread, shown on the UI thread
 
     def __init__(
         self,
@@ -92,6 +94,7 @@ class ErrorSink(QObject):
         self._last_shown: dict[tuple[str, str], float] = {}
         self._dialog: QMessageBox | None = None
         self._dialog_reports: list[ErrorReport] = []
+        self._sigLater.connect(self._present, Qt.ConnectionType.QueuedConnection)
 
     @property
     def dialog(self) -> QMessageBox | None:
@@ -121,17 +124,24 @@ class ErrorSink(QObject):
             message,
             f"\n{details}" if details else "",
         )
+        if QThread.currentThread() is not self.thread():  # widgets live on the UI thread
+            self._sigLater.emit(rep)
+            return rep
+        self._present(rep)
+        return rep
+
+    def _present(self, rep: ErrorReport) -> None:
+        """Record ``rep`` and show it (UI thread only)."""
         self.history.append(rep)
         self.sigReported.emit(rep)
-        key = (title, message)
+        key = (rep.title, rep.message)
         now = time.monotonic()
         repeated = now - self._last_shown.get(key, -1e9) < REPEAT_QUIET_S
-        if minor or repeated or not self.show_dialogs:
-            self._show_status(f"{title}: {message}" if not minor else message)
-            return rep
+        if rep.minor or repeated or not self.show_dialogs:
+            self._show_status(rep.message if rep.minor else f"{rep.title}: {rep.message}")
+            return
         self._last_shown[key] = now
         self._show_dialog(rep)
-        return rep
 
     def report_exception(self, exc: BaseException, *, title: str, context: str = "") -> None:
         """Report ``exc`` with an optional sentence of context before its message."""
@@ -173,6 +183,12 @@ class ErrorSink(QObject):
         """Close the open error dialog (window teardown, tests)."""
         if self._dialog is not None:
             self._dialog.done(0)
+
+    def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        """``threading.excepthook``: an exception ending a Python thread reaches the sink."""
+        if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+            return
+        self.excepthook(args.exc_type, args.exc_value, args.exc_traceback)
 
     def excepthook(
         self,

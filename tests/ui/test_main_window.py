@@ -338,3 +338,23 @@ def test_window_state_persists(qtbot, tmp_path: Path) -> None:
     assert not again.overview_dock.isVisible() and again.info_dock.isVisible()
     assert again.errors.history == []
     again.close()
+
+
+def test_error_sink_accepts_reports_from_other_threads(qtbot, monkeypatch) -> None:
+    sink = ErrorSink(None, show_dialogs=True)
+    worker = threading.Thread(
+        target=lambda: sink.report("disk full while writing tiles", title="Worker")
+    )
+    worker.start()
+    worker.join()
+    assert sink.history == []  # queued: recorded and shown on the UI thread
+    qtbot.waitUntil(lambda: bool(sink.history), timeout=2000)
+    assert sink.dialog is not None and sink.dialog.text() == "disk full while writing tiles"
+    monkeypatch.setattr(threading, "excepthook", sink.thread_excepthook)
+    crashing = threading.Thread(target=lambda: 1 / 0)
+    crashing.start()
+    crashing.join()
+    qtbot.waitUntil(lambda: len(sink.history) == 2, timeout=2000)
+    assert sink.history[1].title == "Unexpected error"
+    assert "ZeroDivisionError" in sink.history[1].message
+    sink.close_dialog()
