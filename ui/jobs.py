@@ -113,7 +113,6 @@ class JobRunner(QObject):
         self._stderr_lines: list[str] = []
         self._result: dict[str, Any] | None = None
         self._cancel_requested = False
-        self._failed_to_start = False
         self._eta = _Eta()
 
     def is_running(self) -> bool:
@@ -149,7 +148,7 @@ class JobRunner(QObject):
         self._cancel_requested = True
         proc = self._proc
         proc.terminate()
-        QTimer.singleShot(self.cancel_grace_ms, lambda: self._kill_if_running(proc))
+        QTimer.singleShot(self.cancel_grace_ms, self, lambda: self._kill_if_running(proc))
 
     def _kill_if_running(self, proc: QProcess) -> None:
         if proc is self._proc and self.is_running():
@@ -247,7 +246,6 @@ class JobRunner(QObject):
     # -- end of the process -----------------------------------------------------
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and self._proc is not None:
-            self._failed_to_start = True
             program = self._proc.program()
             self._proc = None
             self.sigFailed.emit(
