@@ -13,9 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.inference.resume import PartialStore, file_stamp, fingerprint
-from pathscaat.inference.scoring import TileScorer, resolve_device
+from pathscaat.inference.scoring import ScoredBatch, TileScorer, resolve_device
 from pathscaat.inference.stitch import Layout, RasterJob, write_rasters
 from pathscaat.inference.tile_loader import TileBatches
 from pathscaat.inference.tiles_csv import TILES_CSV, write_tiles_csv
@@ -166,30 +169,54 @@ def _score_tiles(
     on_progress: OnProgress,
     should_stop: ShouldStop,
 ) -> None:
-    """Score the loader's tiles batch by batch, persisting each batch before reporting."""
-    n_tiles, resumed = len(store.done), store.n_done
-    computed, t0 = 0, time.perf_counter()
-    extra = {"computed": 0, "resumed": resumed, "tiles_per_s": 0.0}
-    note = f"{resumed} tiles from an earlier run" if resumed else "scoring tiles"
-    on_progress(ProgressRecord("infer", resumed, n_tiles, note, dict(extra)))
+    """Score the loader's tiles batch by batch, persisting each batch before reporting.
+
+    Batch k is stored and reported after batch k+1 was launched, so on a GPU the host
+    work of one batch overlaps the device work of the next.
+    """
+    report = _Reporter(store, on_progress)
+    pending: tuple[NDArray[np.int64], ScoredBatch] | None = None
     with loader:
         try:
             for idx, tiles in loader:
                 if should_stop():
-                    store.commit()
-                    raise JobCancelled(
-                        f"inference stopped after {store.n_done} of {n_tiles} tiles; they are "
-                        f"kept in {store.folder}: run the same inference again to finish the rest"
-                    )
-                probs, sal = scorer(tiles)
-                store.record(idx, probs, sal)
-                computed += len(idx)
-                rate = computed / max(time.perf_counter() - t0, 1e-9)
-                extra = {"computed": computed, "resumed": resumed, "tiles_per_s": round(rate, 2)}
-                msg = f"{rate:.1f} tiles/s"
-                on_progress(ProgressRecord("infer", resumed + computed, n_tiles, msg, extra))
+                    break
+                scored = scorer.submit(tiles)
+                if pending is not None:
+                    report.finish(*pending)
+                pending = (idx, scored)
+            if pending is not None:
+                report.finish(*pending)
         finally:
             store.commit()
+    if store.n_done < len(store.done):
+        raise JobCancelled(
+            f"inference stopped after {store.n_done} of {len(store.done)} tiles; they are kept "
+            f"in {store.folder}: run the same inference again to finish the rest"
+        )
+
+
+class _Reporter:
+    """Stores finished batches and reports progress (``extra``: computed, resumed, rate)."""
+
+    def __init__(self, store: PartialStore, on_progress: OnProgress) -> None:
+        self.store, self.on_progress = store, on_progress
+        self.n_tiles, self.resumed = len(store.done), store.n_done
+        self.computed, self.t0 = 0, time.perf_counter()
+        note = f"{self.resumed} tiles from an earlier run" if self.resumed else "scoring tiles"
+        self._emit(note, 0.0)
+
+    def finish(self, idx: NDArray[np.int64], scored: ScoredBatch) -> None:
+        probs, sal = scored.numpy()
+        self.store.record(idx, probs, sal)
+        self.computed += len(idx)
+        rate = self.computed / max(time.perf_counter() - self.t0, 1e-9)
+        self._emit(f"{rate:.1f} tiles/s", rate)
+
+    def _emit(self, message: str, rate: float) -> None:
+        extra = {"computed": self.computed, "resumed": self.resumed, "tiles_per_s": round(rate, 2)}
+        done = self.resumed + self.computed
+        self.on_progress(ProgressRecord("infer", done, self.n_tiles, message, extra))
 
 
 def _write_outputs(

@@ -11,6 +11,7 @@ gradients, Grad-CAM) need several passes by nature and go through ``pathscaat.sa
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,12 +43,32 @@ def resolve_device(device: str) -> torch.device:
     return torch.device("cpu")
 
 
+@dataclass
+class ScoredBatch:
+    """One batch's results, possibly still being copied back from the GPU.
+
+    ``numpy()`` waits for that copy; until it is called the GPU may already work on the
+    next batch, so the host-side bookkeeping of one batch overlaps the next one's compute.
+    """
+
+    probs: Tensor
+    sal: Tensor | None
+    ready: torch.cuda.Event | None = None
+
+    def numpy(self) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        if self.ready is not None:
+            self.ready.synchronize()
+        sal = None if self.sal is None else self.sal.numpy()
+        return self.probs.numpy(), sal
+
+
 class TileScorer:
-    """Callable: uint8 tiles (B x H x W x 3) -> (probabilities B x C, saliency B x S x S).
+    """uint8 tiles (B x H x W x 3) -> probabilities B x C and saliency B x S x S.
 
     Saliency is max-pooled from the tile's input size to ``sal_px`` (sparse peaks stay),
     in raw gradient units; None when ``saliency`` is None. AMP (bfloat16 where the GPU
-    has it, else float16) is used on CUDA unless ``amp=False``.
+    has it, else float16) is used on CUDA unless ``amp=False``. ``submit`` returns without
+    waiting for the GPU; calling the scorer returns numpy arrays.
     """
 
     def __init__(
@@ -67,7 +88,11 @@ class TileScorer:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.saliency = saliency
         self.sal_px = sal_px
-        self.amp = device.type == "cuda" if amp is None else amp
+        use_amp = device.type == "cuda" if amp is None else amp
+        self._amp_dtype = None
+        if use_amp and device.type == "cuda":
+            bf16 = torch.cuda.is_bf16_supported()
+            self._amp_dtype = torch.bfloat16 if bf16 else torch.float16
         self._method = None
         if saliency is not None and saliency not in FUSED_METHODS:
             from pathscaat.saliency import get_method
@@ -75,10 +100,9 @@ class TileScorer:
             self._method = get_method(saliency)
 
     def _autocast(self) -> contextlib.AbstractContextManager[object]:
-        if not self.amp or self.device.type != "cuda":
+        if self._amp_dtype is None:
             return contextlib.nullcontext()
-        bf16 = torch.cuda.is_bf16_supported()
-        return torch.autocast("cuda", dtype=torch.bfloat16 if bf16 else torch.float16)
+        return torch.autocast("cuda", dtype=self._amp_dtype)
 
     def to_input(self, tiles: NDArray[np.uint8] | Tensor) -> Tensor:
         """uint8 B x H x W x 3 (numpy or tensor) -> float B x 3 x H x W in [0, 1] on device."""
@@ -92,18 +116,23 @@ class TileScorer:
     def __call__(
         self, tiles: NDArray[np.uint8] | Tensor
     ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        return self.submit(tiles).numpy()
+
+    def submit(self, tiles: NDArray[np.uint8] | Tensor) -> ScoredBatch:
+        """Launch one batch; results come back through ``ScoredBatch.numpy()``."""
         x = self.to_input(tiles)
+        sal: Tensor | None = None
         if self.saliency is None:
             with torch.no_grad(), self._autocast():
                 logits = self.model(x)
-            return _probs(logits), None
-        if self._method is None:
+        elif self._method is None:
             logits, sal = self._fused(x)
         else:
             with torch.no_grad(), self._autocast():
                 logits = self.model(x)
             sal = self._method.attribute(self.model, x, logits.argmax(1))
-        return _probs(logits), self._pool(sal)
+        probs = logits.float().softmax(dim=1)
+        return self._to_host(probs, None if sal is None else self._pool(sal))
 
     def _fused(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Forward, then one backward of the summed predicted-class logits."""
@@ -115,12 +144,22 @@ class TileScorer:
         attr = grad if self.saliency == "vanilla" else grad * x.detach()
         return logits.detach(), attr.abs().amax(dim=1)
 
-    def _pool(self, sal: Tensor) -> NDArray[np.float32]:
+    def _pool(self, sal: Tensor) -> Tensor:
         sal = sal.float()
         if sal.shape[-1] != self.sal_px or sal.shape[-2] != self.sal_px:
             sal = F.adaptive_max_pool2d(sal[:, None], self.sal_px)[:, 0]
-        return sal.cpu().numpy().astype(np.float32, copy=False)
+        return sal
 
+    def _to_host(self, probs: Tensor, sal: Tensor | None) -> ScoredBatch:
+        """Start the copies to (pinned) host memory; on CUDA they finish asynchronously."""
+        if self.device.type != "cuda":
+            return ScoredBatch(probs.cpu(), None if sal is None else sal.cpu())
 
-def _probs(logits: Tensor) -> NDArray[np.float32]:
-    return logits.float().softmax(dim=1).cpu().numpy().astype(np.float32, copy=False)
+        def pinned(t: Tensor) -> Tensor:
+            host = torch.empty(t.shape, dtype=t.dtype, pin_memory=True)
+            return host.copy_(t, non_blocking=True)
+
+        ready = torch.cuda.Event()
+        batch = ScoredBatch(pinned(probs), None if sal is None else pinned(sal), ready)
+        ready.record()
+        return batch
