@@ -258,3 +258,27 @@ def test_failed_model_run_shows_the_childs_error(qtbot, window_with_slide, tmp_p
     assert report.title == "Model run failed"
     assert "broken.json" in report.message and "Traceback" not in report.message
     assert win.viewer.overlays() == [] and win.isVisible()
+
+
+@pytest.mark.slow
+def test_cancel_a_real_model_run(qtbot, window_with_slide, tmp_path: Path) -> None:
+    """Cancel from the status bar: the child stops on SIGTERM and keeps its finished tiles."""
+    from ui.dialogs.run_model_dialog import RunRequest
+
+    win = window_with_slide
+    out = tmp_path / "cancelled run"
+    ckpt = tiny_checkpoint(tmp_path)
+    req = RunRequest(win.slide_path, ckpt, out, "cpu", "vanilla", 4.0)  # ~350 tiles
+    scored: list[int] = []
+    win.runs.runner.sigProgress.connect(lambda p: p.stage == "infer" and scored.append(p.done))
+    cancelled: list[bool] = []
+    win.runs.runner.sigCancelled.connect(lambda: cancelled.append(True))
+    win.runs.start(req)
+    qtbot.waitUntil(lambda: bool(scored), timeout=60000)  # scoring has begun
+    win.status.job_cancel.click()
+    qtbot.waitUntil(lambda: not win.runs.is_running(), timeout=30000)
+    assert cancelled == [True]
+    assert win.errors.history == []
+    assert "cancelled" in win.status.currentMessage()
+    assert not (out / "overlays.json").exists() and win.viewer.overlays() == []
+    assert win.actions_.run_model.isEnabled()
