@@ -63,19 +63,8 @@ def predict_slide(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, meta, ckpt_json = load_model(checkpoint)
-    with open_slide(slide_path, mpp_override=slide_mpp) as slide:
-        on_progress(ProgressRecord("tissue", 0, 1, "finding tissue"))
-        tissue = detect_tissue(slide)
-        on_progress(ProgressRecord("tissue", 1, 1, "tissue found"))
-        grid = grid if grid is not None else grid_for(slide, meta, tissue, on_progress)
-        mpp = slide.mpp.x if slide.mpp else None
-        slide_dims = slide.dimensions
+    grid, tissue, mpp, slide_dims = survey(slide_path, slide_mpp, meta, grid, on_progress)
     n_tiles = len(grid.l0_xy)
-    if n_tiles == 0:
-        raise PathscaatError(
-            f"{slide_path}: no tissue tiles to score. Check the slide shows tissue, or lower "
-            "the grid's min_tissue."
-        )
     layout = Layout.for_grid(grid)
     key = _job_key(slide_path, ckpt_json, grid, sal_name, layout)
     store = PartialStore.open(
@@ -94,6 +83,29 @@ def predict_slide(
     overlay_set.save()
     store.remove()
     return overlay_set
+
+
+def survey(
+    slide_path: str | Path,
+    slide_mpp: float | None,
+    meta: Any,
+    grid: Any,
+    on_progress: OnProgress,
+) -> tuple[Any, Any, float | None, tuple[int, int]]:
+    """(grid, tissue mask, slide µm/px, slide dims): what to score and where it lies."""
+    with open_slide(slide_path, mpp_override=slide_mpp) as slide:
+        on_progress(ProgressRecord("tissue", 0, 1, "finding tissue"))
+        tissue = detect_tissue(slide)
+        on_progress(ProgressRecord("tissue", 1, 1, "tissue found"))
+        grid = grid if grid is not None else grid_for(slide, meta, tissue, on_progress)
+        mpp = slide.mpp.x if slide.mpp else None
+        slide_dims = slide.dimensions
+    if len(grid.l0_xy) == 0:
+        raise PathscaatError(
+            f"{slide_path}: no tissue tiles to score. Check the slide shows tissue, or lower "
+            "the grid's min_tissue."
+        )
+    return grid, tissue, mpp, slide_dims
 
 
 def check_settings(saliency: str | None, batch_size: int, workers: int) -> str | None:

@@ -257,3 +257,11 @@ def test_given_overlapping_grid_paints_each_tiles_centre(tmp_path: Path, ckpt: P
     inner = full[1 : l0_end[1] // 4, 1 : l0_end[0] // 4]
     assert (inner > 0).all()
     assert full[l0_end[1] // 4 :].max(initial=0) == 0
+
+
+def test_blank_slide_is_one_clear_error(tmp_path: Path, ckpt: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(np.full((200, 240, 3), 245, np.uint8)).save(tmp_path / "glass.png")
+    with pytest.raises(PathscaatError, match="no tissue tiles"):
+        predict_slide(tmp_path / "glass.png", ckpt, tmp_path / "out", device="cpu")
