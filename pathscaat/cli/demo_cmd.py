@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="run the loop on a generated synthetic slide",
-        description=(__doc__ or "").splitlines()[0],
+        description=(__doc__ or "").splitlines()[0].replace("``", ""),
     )
     p.add_argument(
         "--out", default="pathscaat-demo", help="output folder (default ./pathscaat-demo)"

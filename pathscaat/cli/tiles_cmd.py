@@ -48,7 +48,7 @@ def _fraction(text: str) -> float:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("tiles", help="tissue mask, tile grid at a µm/px, optional patches",
-                       description=(__doc__ or "").splitlines()[0])  # fmt: skip
+                       description=(__doc__ or "").splitlines()[0].replace("``", ""))  # fmt: skip
     p.add_argument("slide", help="slide file")
     p.add_argument("--out", required=True, help="output folder")
     _add_grid_args(p)
