@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pg.setConfigOptions(imageAxisOrder="row-major")
     app = QApplication.instance() or QApplication(["pathscaat-shots"])
+    assert isinstance(app, QApplication)
     app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
     window = MainWindow(Settings(out / "settings.ini"))
     window.resize(width, height)
