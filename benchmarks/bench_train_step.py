@@ -4,7 +4,6 @@ The spec's budget: SCAAT about three forward + three backward passes against ERM
 each, i.e. SCAAT/ERM <= 3.0. Ratios are measured in the same run on the same device.
 
     python benchmarks/bench_train_step.py --quick --threads 1   # small model, CPU
-
     python benchmarks/bench_train_step.py --device cuda          # + resnet18, ViT-S at 224 px
 
 On a shared CPU use one thread: other processes then disturb every objective alike.

@@ -141,6 +141,12 @@ class PatchFolder(Dataset[dict[str, Any]]):
     def subset(self, rel_paths: Sequence[str], transform: Transform | None = None) -> PatchFolder:
         """A dataset over the named items only (same classes and roots)."""
         by_path = {i.rel_path: i for i in self.items}
+        absent = [p for p in rel_paths if p not in by_path]
+        if absent:
+            raise PathscaatError(
+                f"{len(absent)} files of the split are not in {self.image_root} (first: "
+                f"{absent[0]}); the data changed since the split was made"
+            )
         new = object.__new__(PatchFolder)
         new.__dict__.update(self.__dict__)
         new.items = [by_path[p] for p in rel_paths]
