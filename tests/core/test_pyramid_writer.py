@@ -49,7 +49,7 @@ def test_description_levels_and_tiles(tmp_path: Path) -> None:
         tmp_path / "p.tif", raster, l0_per_px=16.0, description={"kind": "probability"}
     )
     with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
+        page = tif.pages.first
         desc = json.loads(page.description)
         assert desc["l0_per_px"] == 16.0 and desc["kind"] == "probability"
         assert page.is_tiled and page.tilewidth == 256
