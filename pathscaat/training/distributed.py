@@ -52,6 +52,8 @@ def init_distributed(device: torch.device) -> DistInfo:
     )
     if not torch_dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
+        if backend == "nccl":  # NCCL needs each rank on its own device before joining
+            torch.cuda.set_device(info.local_rank % torch.cuda.device_count())
         torch_dist.init_process_group(backend=backend)
     return info
 
