@@ -9,6 +9,7 @@ rasters, write ``tiles.csv`` and ``overlays.json`` and drop the partial results.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -231,10 +232,21 @@ class _Reporter:
         self.on_progress(ProgressRecord("infer", done, self.n_tiles, message, extra))
 
 
+def _remove_scratch(out: Path) -> None:
+    """Delete scratch left by a run killed while writing (names only this module uses)."""
+    for pattern in (".stitch-*", ".pyramid-*", "*.tif.tmp", "tiles.csv.tmp"):
+        for stale in out.glob(pattern):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+
 def _write_outputs(
     job: RasterJob, grid: Any, out: Path, tissue: Any, on_progress: OnProgress
 ) -> OverlaySet:
     """Rasters, then the table; the manifest is saved last by the caller."""
+    _remove_scratch(out)
     n_rasters = len(job.classes) + (job.store.sal is not None) + (tissue is not None)
     written = [0]
 

@@ -244,8 +244,14 @@ def test_given_overlapping_grid_paints_each_tiles_centre(tmp_path: Path, ckpt: P
     Image.fromarray(pink).save(tmp_path / "plain.png")
     with open_slide(tmp_path / "plain.png") as slide:
         grid = make_grid(slide, tile_px=INPUT_PX, downsample=1.0, overlap_px=8, min_tissue=0.0)
+    (tmp_path / "out" / ".stitch-killed").mkdir(parents=True)  # scratch of a killed run
+    (tmp_path / "out" / "saliency.tif.tmp").write_bytes(b"half")
     result = predict_slide(tmp_path / "plain.png", ckpt, tmp_path / "out", grid=grid,
                            device="cpu", batch_size=64)  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "overlays.json", "prob_atypical.tif", "prob_benign.tif", "prob_inflamed.tif",
+        "saliency.tif", "tiles.csv", "tissue.tif",
+    ]  # fmt: skip
     assert len(read_rows(tmp_path / "out")) == len(grid.l0_xy)
     sal = result.get("saliency")
     with open_slide(result.path_of(sal)) as raster:
