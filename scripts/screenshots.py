@@ -5,7 +5,8 @@
 States: ``01-empty``, ``02-slide``, ``03-inference-running``, ``04-overlays``,
 ``05-error``. The model run is real: a tiny randomly initialised checkpoint is written
 to OUT_DIR/model and ``pathscaat infer`` runs over the slide in a child process, exactly
-as the app's Analysis > Run Model does. Works offscreen (``QT_QPA_PLATFORM=offscreen``).
+as the app's Analysis > Run Model does. Uses the display when there is one (e.g. under
+``xvfb-run``), else Qt's offscreen platform.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--no-run", action="store_true", help="skip the model-run states")
     args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no screen: render offscreen
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in args.size.split("x"))
@@ -142,6 +144,7 @@ def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:
     window.viewer.zoom_by(2.0)
     settle(app, window, 1.5)
     window.viewer.sigCursorMoved.emit(1210.0, 1382.0)  # as if the pointer rested there
+    wait_for(app, lambda: False, 0.2)
     window.grab().save(str(out / "04-overlays.png"))
     return not window.errors.history
 

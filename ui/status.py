@@ -39,7 +39,8 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.setSizeGripEnabled(False)
         self.position = self._label("", "Cursor position in level-0 pixels and micrometres")
-        self.position.setMinimumWidth(260)
+        sample = "x 100,000  y 100,000 px   ·   50,000.0, 50,000.0 µm"
+        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(sample) + 16)
         self.magnification = self._label("", "Current magnification (objective equivalent)")
         self.magnification.setMinimumWidth(70)
         self.tiles = self._label("", "Tiles still being read from the slide")
