@@ -37,6 +37,7 @@ class Actions:
     run_model: QAction
     cancel_job: QAction
     about: QAction
+    show_logs: QAction
     zoom_presets: dict[float, QAction] = field(default_factory=dict)
 
 
@@ -73,6 +74,10 @@ def build_actions(win: QMainWindow) -> Actions:
         ),
         cancel_job=_action(win, "Cancel Model Run", "cancel", None, "Stop the running job"),
         about=_action(win, "&About PathSCAAT", "info", None, "Version and credits"),
+        show_logs=_action(
+            win, "Show &Log Folder", None, None,
+            "Open the folder of the log file (attach it to a problem report)",
+        ),
     )  # fmt: skip
     acts.zoom_in.setShortcuts([QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")])
     acts.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -118,6 +123,8 @@ def build_menus(
     analysis_menu.addAction(acts.cancel_job)
 
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction(acts.show_logs)
+    help_menu.addSeparator()
     help_menu.addAction(acts.about)
 
 

@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QByteArray, Qt, QUrl
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
 from ui.dialogs.about import show_about
-from ui.errors import ErrorSink, describe_exception
+from ui.errors import ErrorSink, describe_exception, user_log_dir
 from ui.loader import SlideLoader
 from ui.model_run import ModelRunController
 from ui.overlays import OverlayController
@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         a.run_model.triggered.connect(self.run_model)
         a.cancel_job.triggered.connect(self.runs.cancel)
         a.about.triggered.connect(self.show_about)
+        a.show_logs.triggered.connect(self.show_logs)
         for mag, act in a.zoom_presets.items():
             act.triggered.connect(lambda _=False, m=mag: self.viewer.zoom_to_magnification(m))
         self.loader.sigLoaded.connect(self._slide_loaded)
@@ -368,6 +369,12 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         show_about(self, self.settings.path)
+
+    def show_logs(self) -> None:
+        folder = user_log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.errors.report(f"The log files are in {folder}.", title="Log folder", minor=True)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop jobs and workers, close files, save the window state, then close."""

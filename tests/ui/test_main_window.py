@@ -56,6 +56,9 @@ def test_window_opens_empty(window: MainWindow) -> None:
     assert window.width() >= 1000 and window.height() >= 700
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "View", "Analysis", "Help"]
+    help_menu = window.menuBar().actions()[3].menu()
+    items = [a.text().replace("&", "") for a in help_menu.actions() if a.text()]
+    assert items == ["Show Log Folder", "About PathSCAAT"]
 
 
 @pytest.mark.parametrize("name", sorted(REAL_SLIDES))
