@@ -165,7 +165,7 @@ def evaluate_method(
     per_image["sanity_rank_corr"] = sanity.final
     if images.masks is not None:
         per_image["relevance_mass"] = relevance_mass(sal, images.masks)
-        per_image["relevance_mass_chance"] = _mask_area(images.masks)
+        per_image["relevance_mass_chance"] = mask_area(images.masks)
         per_image["pointing_game"] = pointing_game(sal, images.masks)
     result = {
         "summary": {key: stats(v) for key, v in per_image.items()},
@@ -180,7 +180,7 @@ def evaluate_method(
     return result, sal
 
 
-def _mask_area(masks: Tensor) -> Tensor:
+def mask_area(masks: Tensor) -> Tensor:
     """Fraction of the image inside the mask: relevance mass of a uniform map (NaN if empty)."""
     area = masks.flatten(1).float().mean(dim=1)
     return torch.where(area > 0, area, torch.full_like(area, float("nan")))

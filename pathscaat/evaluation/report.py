@@ -104,9 +104,12 @@ def render_report(metrics: dict[str, Any], plots: Sequence[Path]) -> str:
         "",
     ]
     for e in metrics["models"]:
+        area = e["images"].get("mask_area")
+        chance = "" if area is None else f" Evidence masks cover {area:.3f} of their images"
         parts.append(
             f"- **{e['name']}** ({e['backbone']}, objective {e['objective']}, "
             f"{e['input_px']} px): {e['images']['n']} images, {e['images']['subset']}."
+            + (chance and chance + " (the relevance mass of a uniform map).")
         )
     parts += ["", markdown_table(header, body), "", LEGEND]
     warnings = accuracy_warnings(metrics)

@@ -21,6 +21,7 @@ from pathscaat.evaluation.model_eval import (
     EvalSettings,
     accuracy_metrics,
     evaluate_method,
+    mask_area,
     mean_curves,
     model_baseline,
     stats,
@@ -139,6 +140,8 @@ def _evaluate_model(
     masks = None if images.masks is None else images.masks.to(device)
     on_device = replace(images, x=images.x.to(device), labels=images.labels.to(device), masks=masks)
     base = model_baseline(model, on_device, settings)
+    if images.masks is not None:
+        entry["images"]["mask_area"] = stats(mask_area(images.masks))["mean"]
     entry.update(accuracy_metrics(base.pred, on_device.labels))
     entry["random"] = {
         "summary": {k: stats(v) for k, v in base.scores.items()},

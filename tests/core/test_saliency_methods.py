@@ -107,3 +107,17 @@ def test_integrated_gradients_completeness(resnet: nn.Module) -> None:
             gap = model(x) - model(ig.make_baseline(x))
         expected = gap.gather(1, target.view(-1, 1)).squeeze(1)
         torch.testing.assert_close(raw.sum(dim=(1, 2, 3)), expected, atol=2e-3, rtol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "gradcam"])
+def test_frozen_model_under_inference_mode(name: str) -> None:
+    """Inference freezes parameters and may call from inference_mode: maps must still come."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))
+    model.append(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2)))
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with torch.inference_mode():
+        x = torch.rand(2, 3, 8, 8)
+        sal = get_method(name).attribute(model, x, torch.tensor([0, 1]))
+    assert sal.shape == (2, 8, 8) and (sal >= 0).all() and sal.sum() > 0
