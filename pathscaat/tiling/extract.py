@@ -3,9 +3,9 @@
 Layout: ``out_dir/<label>/<slidestem>_<l0x>_<l0y>.<fmt>`` plus ``out_dir/manifest.csv``.
 Parallel readers each hold their own slide handle (a process per worker opening the slide
 once in its initializer, or a handle per thread), so reads never queue on one lock.
-Resumable: a tile is done when its row is in the manifest *and* its file exists; files are
-written to a temporary name and renamed, rows are appended and flushed to the OS after
-every batch, so a crash or cancel of the job loses at most the tiles in flight.
+Resumable: a tile is done when its row is in the manifest *and* its file exists. Rows are
+appended and flushed to the OS after every batch, only after their files were written, so
+a crash or cancel loses at most the tiles in flight (rewritten on the next run).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class _TileWriter:
         c, g = self.cfg, self.cfg.grid
         l0_x, l0_y = (int(v) for v in g.l0_xy[i])
         rel = f"{label}/{c.stem}_{l0_x}_{l0_y}.{c.fmt}"
-        _save_atomic(read_tile(self.slide(), g, i), Path(c.out_dir) / rel, c.fmt)
+        _save(read_tile(self.slide(), g, i), Path(c.out_dir) / rel, c.fmt)
         return {
             "slide": c.slide_path,
             "l0_x": l0_x,
@@ -112,15 +112,15 @@ class _TileWriter:
         self._opened.clear()
 
 
-def _save_atomic(rgb: Any, path: Path, fmt: str) -> None:
+def _save(rgb: Any, path: Path, fmt: str) -> None:
+    """Encode in memory, then one write: no temp file and rename (they cost ~0.4 ms a tile
+    on some file systems); a file torn by a crash has no manifest row and is rewritten."""
     buf = io.BytesIO()
     if fmt == "png":
         Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
     else:
         Image.fromarray(rgb).save(buf, format="JPEG", quality=92)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, path)
+    path.write_bytes(buf.getbuffer())
 
 
 _PROCESS_WRITER: _TileWriter | None = None
