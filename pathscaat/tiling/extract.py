@@ -3,6 +3,8 @@
 Layout: ``out_dir/<label>/<slidestem>_<l0x>_<l0y>.<fmt>`` plus ``out_dir/manifest.csv``.
 Parallel readers each hold their own slide handle (a process per worker opening the slide
 once in its initializer, or a handle per thread), so reads never queue on one lock.
+Processes are the default: Pillow's PNG encoder, most of the cost of a tile, holds the GIL
+(it writes through an in-memory chunk writer), so threads only help reads and JPEG.
 Resumable: a tile is done when its row is in the manifest *and* its file exists. Rows are
 appended and flushed to the OS after every batch, only after their files were written, so
 a crash or cancel loses at most the tiles in flight (rewritten on the next run).
