@@ -27,7 +27,7 @@ def plot_curves(metrics: dict[str, Any], out_dir: Path) -> list[Path]:
     methods = list(metrics["settings"]["methods"])
     for kind, title in CURVE_TITLES.items():
         xs = ACCURACY_FRACTIONS if kind == "masked_accuracy" else DELETION_FRACTIONS
-        fig = Figure(figsize=(4.2 * len(methods), 3.6))
+        fig = Figure(figsize=(max(6.0, 4.2 * len(methods)), 3.9))
         axes = fig.subplots(1, len(methods), squeeze=False)
         for ax, method in zip(axes[0], methods, strict=True):
             for i, entry in enumerate(metrics["models"]):
@@ -41,7 +41,7 @@ def plot_curves(metrics: dict[str, Any], out_dir: Path) -> list[Path]:
             ax.set_ylim(-0.02, 1.02)
         axes[0][0].set_ylabel("accuracy" if kind == "masked_accuracy" else "p(predicted class)")
         axes[0][-1].legend(fontsize=7, loc="best")
-        fig.suptitle(title + "; dashed: random order", fontsize=10)
+        fig.suptitle(title + "\ndashed: the same model with a random pixel order", fontsize=9)
         fig.tight_layout()
         paths.append(_save(fig, out_dir / f"{kind}.png"))
     return paths

@@ -41,7 +41,9 @@ signal). Insertion AUC: from the blurred image, putting the most salient pixels 
 higher is better. Masked-acc area: mean accuracy after removing the top 0..90% salient
 pixels (mean-colour fill; Ismail et al. 2021); lower = steeper drop. Sanity ρ: Spearman
 correlation between the map and the map of the same model with every layer randomised
-(cascading from the top, Adebayo et al. 2018); it must be low. Relevance mass: fraction of
+(cascading from the top, Adebayo et al. 2018); it must be near 0 (a large |ρ| of either
+sign means the map's layout survives without the trained weights; coarse Grad-CAM maps of
+small inputs have few layouts and reach it easily). Relevance mass: fraction of
 saliency inside the evidence mask (chance = mask area); pointing: the map's maximum lies
 in the mask. Values are means over images; metrics.json holds spreads, curves and every
 per-image value.
