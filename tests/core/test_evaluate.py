@@ -107,3 +107,20 @@ def test_cli_evaluate_json_progress(
     assert {line["type"] for line in lines[:-1]} == {"progress"}
     assert main([*argv, "--methods", "nope"]) == 1
     assert "unknown saliency method" in capsys.readouterr().err
+
+
+def test_balanced_sample_and_split_lookup(tmp_path: Path) -> None:
+    from pathscaat.data.split import Split
+    from pathscaat.evaluation.data import balanced_sample, split_test_paths
+
+    paths = [f"a/{i}.png" for i in range(8)] + ["b/0.png", "c/0.png", "c/1.png"]
+    labels = [0] * 8 + [1, 2, 2]
+    picked = balanced_sample(paths, labels, 4, seed=0)
+    assert len(picked) == 4 and {"b/0.png"} <= set(picked)
+    assert {p[0] for p in picked} == {"a", "b", "c"}
+    assert picked == balanced_sample(paths, labels, 4, seed=0)
+    split = Split(train=paths[:5], val=[], test=paths[5:], group_by="file", seed=0, n_groups=11)
+    saved = split.save(tmp_path / "split.json")
+    assert split_test_paths({"path": str(saved)}, set(paths)) == paths[5:]
+    assert split_test_paths({"test": ["elsewhere.png"]}, set(paths)) is None  # other folder
+    assert split_test_paths({}, set(paths)) is None
