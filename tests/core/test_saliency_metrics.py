@@ -92,6 +92,12 @@ def test_localisation_hand_case_and_quantus() -> None:
 def test_ranks_orders_and_random_permutations() -> None:
     sal = torch.tensor([[[0.1, 0.9], [0.5, 0.2]]])
     assert saliency_ranks(sal).tolist() == [[3, 0, 1, 2]]
+    flat = torch.zeros(1, 8, 8)
+    flat[0, 7, 7] = 1.0
+    ranks = saliency_ranks(flat)
+    assert ranks[0, -1] == 0  # the one salient pixel first
+    assert ranks[0, :8].float().mean() > 8  # ties not in raster order
+    assert torch.equal(saliency_ranks(flat, seed=None)[0, :3], torch.tensor([1, 2, 3]))
     r = random_ranks(3, 10, seed=1)
     assert (r.sort(dim=1).values == torch.arange(10)).all()
     assert torch.equal(r, random_ranks(3, 10, seed=1))

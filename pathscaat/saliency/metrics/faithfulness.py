@@ -54,9 +54,19 @@ def make_fill(x: Tensor, fill: str) -> Tensor:
     raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
 
 
-def saliency_ranks(saliency: Tensor) -> Tensor:
-    """``[B, H, W] -> [B, H*W]`` rank of each pixel, 0 = most salient (ties by position)."""
-    order = torch.argsort(saliency.flatten(1), dim=1, descending=True, stable=True)
+def saliency_ranks(saliency: Tensor, seed: int | None = 0) -> Tensor:
+    """``[B, H, W] -> [B, H*W]`` rank of each pixel, 0 = most salient.
+
+    Ties (the zeros of a ReLU'd Grad-CAM, a flat region) are broken in a seeded random
+    order, not raster order, which would delete a contiguous band first.
+    """
+    flat = saliency.detach().flatten(1)
+    if seed is None:
+        order = torch.argsort(flat, dim=1, descending=True, stable=True)
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        perm = torch.randperm(flat.shape[1], generator=gen).to(flat.device)
+        order = perm[torch.argsort(flat[:, perm], dim=1, descending=True, stable=True)]
     return torch.argsort(order, dim=1)
 
 
