@@ -68,6 +68,20 @@ def register(sub: Any) -> None:
         help="images used by the randomisation sanity check",
     )
     p.add_argument(
+        "--smoothgrad-samples",
+        type=_positive_int,
+        default=16,
+        metavar="N",
+        help="noisy copies averaged by SmoothGrad",
+    )
+    p.add_argument(
+        "--ig-steps",
+        type=_positive_int,
+        default=32,
+        metavar="N",
+        help="path steps of Integrated Gradients",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="seed of the random pixel order and sampling"
     )
     p.add_argument("--out", required=True, help="output folder for report.md, metrics.json, plots")
@@ -96,7 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
     printer = ProgressPrinter(args.progress)
     settings = EvalSettings(
-        batch_size=args.batch_size, sanity_images=args.sanity_images, seed=args.seed
+        batch_size=args.batch_size,
+        sanity_images=args.sanity_images,
+        seed=args.seed,
+        method_kwargs={
+            "smoothgrad": {"n_samples": args.smoothgrad_samples},
+            "integrated_gradients": {"n_steps": args.ig_steps},
+        },
     )
     try:
         with _stop_on_signals() as should_stop:
