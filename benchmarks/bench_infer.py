@@ -57,6 +57,7 @@ class Pair:
     e2e_s: float = 0.0
     e2e_cpu_s: float = 0.0
     loop_rate: float = 0.0
+    phases: tuple[float, float, float] = (0.0, 0.0, 0.0)  # setup, scoring, writing (wall s)
 
     @property
     def ratio(self) -> float:
@@ -93,8 +94,10 @@ def compute_only(args: argparse.Namespace, ckpt: Path, pair: Pair) -> None:
 def end_to_end(args: argparse.Namespace, ckpt: Path, out: Path, pair: Pair) -> None:
     """predict_slide on the same slide and grid; also the scoring loop's own rate."""
     last: list[ProgressRecord] = []
+    marks: dict[str, float] = {}  # wall time of each stage's first record
 
     def keep(rec: ProgressRecord) -> None:
+        marks.setdefault(rec.stage, time.perf_counter())
         if rec.stage == "infer":
             last[:] = [rec]
 
@@ -103,6 +106,11 @@ def end_to_end(args: argparse.Namespace, ckpt: Path, out: Path, pair: Pair) -> N
                   batch_size=args.batch_size, workers=args.workers, on_progress=keep)  # fmt: skip
     sync(resolve_device(args.device))
     pair.e2e_s, pair.e2e_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    pair.phases = (
+        marks["infer"] - t0,
+        marks["write"] - marks["infer"],
+        t0 + pair.e2e_s - marks["write"],
+    )
     assert last[0].total == pair.n_tiles, "both runs must score the same tiles"
     pair.loop_rate = float(last[0].extra["tiles_per_s"])
 
@@ -150,6 +158,11 @@ def report(args: argparse.Namespace, pairs: list[Pair]) -> None:
     print(f"compute only (preloaded tiles): {n} tiles in {best_c:.2f} s = {n / best_c:.1f} tiles/s")
     print(f"end to end (predict_slide):     {n} tiles in {best_e:.2f} s = {n / best_e:.1f} tiles/s")
     loop_rate = max(p.loop_rate for p in pairs)
+    setup_s, score_s, write_s = min(pairs, key=lambda p: p.e2e_s).phases
+    print(
+        f"  its phases: model+tissue+grid {setup_s:.2f} s, scoring {score_s:.2f} s, "
+        f"stitching+writing {write_s:.2f} s"
+    )
     print(f"  scoring loop alone (reads overlapped with compute): {loop_rate:.1f} tiles/s")
     print(f"ratio end-to-end / compute-only, best of each = {best_c / best_e:.2f} (target >= 0.7)")
     for label, values in (
