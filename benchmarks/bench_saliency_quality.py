@@ -7,12 +7,15 @@ runs the protocol of shared/docs/evaluation.md on each arm's held-out images, an
 table gives mean ± spread (standard deviation over seeds). The claim "saliency guidance
 helps" needs SCAAT to beat the random-mask control of the same area, not only ERM.
 
-    python benchmarks/bench_saliency_quality.py --quick   # smoke run, minutes on 2 CPU cores
-    python benchmarks/bench_saliency_quality.py           # 3 seeds, small inputs, < 1 h on 2 cores
+    python benchmarks/bench_saliency_quality.py --quick   # smoke run: ~17 min on 2 shared cores
+    python benchmarks/bench_saliency_quality.py           # 3 seeds, small inputs (sized for
+                                                          # ~1 h on 2 idle cores; not yet timed)
     python benchmarks/bench_saliency_quality.py --full    # for a GPU: 224 px, resnet18, 30 epochs
 
-Models start from random weights (no network access for pretrained ones). Trained runs
-are kept under ``--out`` and reused on a rerun (``--retrain`` to start over).
+Evaluation, not training, dominates the time: every deletion/insertion curve is 29
+forward passes per image, for the saliency order and for the random order. Models start
+from random weights (no network access for pretrained ones). Trained runs are kept under
+``--out`` and reused on a rerun (``--retrain`` to start over).
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class Profile:
 DEFAULT = Profile(
     seeds=(0, 1, 2), epochs=6, img_px=64, backbone="resnet10t", lr=2e-3, batch_size=32,
     synthetic_per_class=60, synthetic_px=96, kather_classes=None,
-    methods=("vanilla", "smoothgrad", "integrated_gradients"), max_images=48, sanity_images=8,
+    methods=("vanilla", "smoothgrad", "integrated_gradients"), max_images=32, sanity_images=8,
 )  # fmt: skip
 PROFILES = {
     "default": DEFAULT,
