@@ -71,6 +71,11 @@ def test_synthetic_slide_is_a_pyramidal_tiff_with_mpp(tmp_path: Path) -> None:
         assert "PathSCAAT synthetic" in page.tags["Software"].value
         assert "PathSCAAT synthetic" in page.description
         rgb = levels[0].asarray()
+    from pathscaat.slides import open_slide
+
+    with open_slide(path) as slide:  # the project's own reader sees the pyramid and mpp
+        assert slide.level_count >= 4 and slide.dimensions == (2048, 1536)
+        assert slide.mpp is not None and abs(slide.mpp.x - 0.5) < 1e-6
     meta = json.loads(regions.read_text())
     labels = {r["label"] for r in meta["regions"]}
     assert labels == {"atypical", "inflamed"}
