@@ -20,6 +20,7 @@ from pathscaat.slides.base import Mpp, RGBArray, Slide
 from pathscaat.slides.errors import CorruptSlideError
 from pathscaat.slides.guard import ReadGuard
 from pathscaat.slides.mpp import objective_power, resolve_mpp
+from pathscaat.slides.openslide_fastread import read_rgb
 from pathscaat.slides.pixels import composite_on_white
 
 NAME = "openslide"
@@ -104,10 +105,9 @@ class OpenSlideSlide(Slide):
     def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         with self._guard.reading():
             try:
-                img = self._osr.read_region(l0_xy, level, size)
+                return read_rgb(self._osr, l0_xy, level, size)
             except openslide.OpenSlideError as exc:
                 raise self._fail(exc) from exc
-        return composite_on_white(np.asarray(img))
 
     def close(self) -> None:
         super().close()

@@ -159,3 +159,21 @@ def test_closed_slide_refuses_reads(cmu_svs: Path) -> None:
     assert slide.closed
     with pytest.raises(SlideClosedError):
         slide.read_region((0, 0), 0, (10, 10))
+
+
+@pytest.mark.parametrize("level_xy", [(0, (0, 0)), (0, (2100, 2900)), (0, (-50, -30))])
+def test_openslide_fast_read_equals_public_api(cmu_svs, level_xy) -> None:
+    """The numpy fast path gives exactly openslide's RGBA composited on white."""
+    import openslide
+
+    from pathscaat.slides.openslide_fastread import read_rgb
+    from pathscaat.slides.pixels import composite_on_white
+
+    level, l0_xy = level_xy
+    with openslide.OpenSlide(str(cmu_svs)) as osr:
+        fast = read_rgb(osr, l0_xy, level, (300, 200))
+        public = composite_on_white(np.asarray(osr.read_region(l0_xy, level, (300, 200))))
+    assert fast.shape == (200, 300, 3) and fast.dtype == np.uint8
+    np.testing.assert_array_equal(fast, public)
+    if l0_xy[0] < 0 or l0_xy[0] > 2000:  # part of the region lies off the slide: white there
+        assert (fast[-5:, -5:] == 255).all() if l0_xy[0] > 0 else (fast[:5, :5] == 255).all()
