@@ -10,6 +10,7 @@ from torch import nn
 from pathscaat.progress import PathscaatError
 from pathscaat.saliency import get_method, list_methods
 from pathscaat.saliency.gradcam import find_target_layer
+from pathscaat.saliency.integrated_gradients import IntegratedGradients
 
 ALL = ["vanilla", "input_x_gradient", "smoothgrad", "integrated_gradients", "gradcam"]
 FAST = {"smoothgrad": {"n_samples": 4}, "integrated_gradients": {"n_steps": 8}}
@@ -88,10 +89,11 @@ def test_gradcam_layer_for_timm_resnet_and_vit(resnet: nn.Module, vit: nn.Module
     wrapped = nn.Sequential(nn.Identity(), resnet)  # normalisation first, as create_model does
     assert find_target_layer(wrapped)[0] is resnet.layer4
     layer, prefix = find_target_layer(vit)
-    assert layer is vit.blocks[-1].norm1 and prefix == 1
+    norm = vit.get_submodule("blocks.1.norm1")  # the last of two blocks
+    assert layer is norm and prefix == 1
     sal = get_method("gradcam").attribute(vit, torch.rand(2, 3, 32, 32), torch.tensor([0, 2]))
     assert sal.shape == (2, 32, 32) and (sal >= 0).all()
-    assert not vit.blocks[-1].norm1._forward_hooks  # the temporary hook is gone
+    assert not norm._forward_hooks  # the temporary hook is gone
 
 
 def test_integrated_gradients_completeness(resnet: nn.Module) -> None:
@@ -101,7 +103,7 @@ def test_integrated_gradients_completeness(resnet: nn.Module) -> None:
     x = torch.rand(2, 3, 8, 8)
     target = torch.tensor([0, 1])
     for baseline in ("black", "mean"):
-        ig = get_method("integrated_gradients", n_steps=64, baseline=baseline)
+        ig = IntegratedGradients(n_steps=64, baseline=baseline)
         raw = ig.attribute_raw(model, x, target)
         with torch.no_grad():
             gap = model(x) - model(ig.make_baseline(x))

@@ -166,7 +166,10 @@ def test_deletion_matches_quantus_pixel_flipping() -> None:
     a = rng.random((3, 1, 6, 6)).astype(np.float32)
     y = np.array([0, 1, 2])
     q = quantus.PixelFlipping(
-        features_in_step=3 * 4, perturb_baseline=0.5, normalise=False, disable_warnings=True
+        features_in_step=3 * 4,
+        perturb_baseline=0.5,  # type: ignore[arg-type]  # a constant fill; Quantus accepts it
+        normalise=False,
+        disable_warnings=True,
     )(model=model, x_batch=x, y_batch=y, a_batch=a, channel_first=True, softmax=True, device="cpu")
     xt = torch.from_numpy(x)
     fractions = tuple(4 * k / 36 for k in range(1, 10))
