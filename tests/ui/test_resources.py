@@ -60,6 +60,9 @@ def test_icons_found_from_an_installed_wheel(tmp_path) -> None:
         shutil.copytree(root / name, src / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(root / name, src / name)
+    stale = src / "resources" / "__pycache__"  # byte code a developer's tree always has
+    stale.mkdir(exist_ok=True)
+    (stale / "__init__.cpython-311.pyc").write_bytes(b"")
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
     subprocess.run(
         [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), "."],
