@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
+from scipy.ndimage import binary_dilation, binary_erosion
 
 from pathscaat.slides.base import Slide
 from pathscaat.tiling.grid import TileGrid
@@ -36,10 +37,15 @@ def draw_grid(
 
 
 def _tint_tissue(thumb: Image.Image, tissue: TissueMask) -> Image.Image:
-    """Blend a light green over tissue so mask and grid can be checked together."""
-    mask = Image.fromarray(tissue.mask.astype(np.uint8) * 45).resize(thumb.size)
-    overlay = Image.new("RGB", thumb.size, TISSUE_RGB)
-    return Image.composite(overlay, thumb, mask)
+    """Outline the tissue in green, leaving the stain colours untouched inside."""
+    mask = np.asarray(
+        Image.fromarray(tissue.mask.astype(np.uint8) * 255).resize(thumb.size, Image.NEAREST)
+    ) > 0
+    edge = mask & ~binary_erosion(mask, np.ones((3, 3), bool))
+    edge = binary_dilation(edge, np.ones((2, 2), bool))
+    rgb = np.array(thumb)
+    rgb[edge] = TISSUE_RGB
+    return Image.fromarray(rgb)
 
 
 def save_grid_png(
