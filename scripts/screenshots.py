@@ -3,7 +3,11 @@
     python scripts/screenshots.py [OUT_DIR] [--slide SLIDE] [--size 1280x800]
 
 States: ``01-empty``, ``02-slide``, ``03-inference-running``, ``04-overlays``,
-``05-error``. The model run is real: a tiny randomly initialised checkpoint is written
+``05-error``. With ``--demo DIR`` (the output of ``pathscaat demo``) it renders only the
+demo's result instead: the synthetic slide with the trained SCAAT model's saliency and
+class heatmap, zoomed on a planted atypical region (``06-demo-*.png``).
+
+The model run is real: a tiny randomly initialised checkpoint is written
 to OUT_DIR/model and ``pathscaat infer`` runs over the slide in a child process, exactly
 as the app's Analysis > Run Model does. Uses the display when there is one (e.g. under
 ``xvfb-run``), else Qt's offscreen platform.
@@ -21,6 +25,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SLIDE = REPO.parent / "shared" / "data" / "slides" / "CMU-1-Small-Region.svs"
+DEMO_HEATMAP = ("greens", 0.22)
+"""Colormap and opacity of the atypical-class heatmap in the demo shot."""
+DEMO_SALIENCY = ("inferno", 0.85, 0.3)
+"""Colormap, opacity and threshold (fraction of the range) of the demo shot's saliency."""
 
 
 def make_checkpoint(folder: Path) -> Path:
@@ -82,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slide", type=Path, default=DEFAULT_SLIDE)
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--no-run", action="store_true", help="skip the model-run states")
+    parser.add_argument("--demo", type=Path, help="a 'pathscaat demo' output: shoot its result")
     args = parser.parse_args(argv)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no screen: render offscreen
@@ -104,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(width, height)
     window.show()
     wait_for(app, lambda: False, 0.5)
+    if args.demo is not None:
+        ok = shoot_demo(app, window, args.demo, out)
+        window.close()
+        return 0 if ok else 1
     window.grab().save(str(out / "01-empty.png"))
 
     window.open_slide(args.slide)
@@ -146,6 +159,47 @@ def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:
     window.viewer.sigCursorMoved.emit(1210.0, 1382.0)  # as if the pointer rested there
     wait_for(app, lambda: False, 0.2)
     window.grab().save(str(out / "04-overlays.png"))
+    return not window.errors.history
+
+
+def demo_focus(demo: Path) -> tuple[float, float, float]:
+    """(x, y, side) in level-0 px: the largest planted atypical region, with a margin."""
+    import json
+
+    regions = json.loads((demo / "synthetic-slide.regions.json").read_text())["regions"]
+    boxes = [r["l0_bbox"] for r in regions if r["label"] == "atypical"]
+    x, y, w, h = max(boxes, key=lambda b: b[2] * b[3])
+    return x + w / 2, y + h / 2, max(w, h)
+
+
+def shoot_demo(app: object, window: Any, demo: Path, out: Path) -> bool:
+    """06: the demo's slide, SCAAT saliency over the atypical-class heatmap, at three zooms."""
+    window.open_slide(demo / "synthetic-slide.tif")
+    if not wait_for(app, lambda: window.slide is not None, 30):
+        print(f"could not open {demo}", file=sys.stderr)
+        return False
+    window.load_overlays(demo / "inference")
+    wait_for(app, lambda: bool(window.viewer.overlays()), 10)
+    for layer in window.viewer.overlays():
+        if layer.name == "prob_atypical":  # a light wash where the model says atypical
+            layer.visible, layer.colormap, layer.opacity = True, DEMO_HEATMAP[0], DEMO_HEATMAP[1]
+            layer.threshold = 0.5
+        elif layer.kind == "saliency":  # bright spots: only the upper part of the range
+            span = layer.value_max - layer.value_min
+            layer.colormap, layer.opacity = DEMO_SALIENCY[0], DEMO_SALIENCY[1]
+            layer.threshold = layer.value_min + DEMO_SALIENCY[2] * span
+    x, y, side = demo_focus(demo)
+    views = {"wide": (x, y, 2.6), "close": (x, y, 1.3), "edge": (x - side * 0.35, y, 0.75)}
+    for name, (cx, cy, margin) in views.items():
+        window.viewer.fit()
+        settle(app, window, 0.5)
+        _, _, w, h = window.viewer.l0_visible_rect()
+        window.viewer.zoom_by(min(w, h) / (side * margin))
+        window.viewer.center_on(cx, cy)
+        settle(app, window, 1.5)
+        window.viewer.sigCursorMoved.emit(cx, cy)
+        wait_for(app, lambda: False, 0.2)
+        window.grab().save(str(out / f"06-demo-{name}.png"))
     return not window.errors.history
 
 

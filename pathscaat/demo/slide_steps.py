@@ -1,49 +1,32 @@
-"""The demo: a synthetic slide taken through the loop, one step per function.
-
-Steps share a ``DemoState`` so later work can append steps (train SCAAT on the extracted
-patches, run inference, evaluate) without touching the earlier ones. Everything written
-is "PathSCAAT synthetic" data, never real tissue.
-"""
+"""Demo steps on the slide: write it, read what it is, tile it into labelled patches."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from pathscaat.demo.profile import SYNTHETIC_MPP
+from pathscaat.demo.state import DemoState
 from pathscaat.progress import OnProgress, ShouldStop, never_stop, no_progress
-from pathscaat.tiling.job import TilingOutputs, run_tiling
+from pathscaat.tiling.job import run_tiling
 
-DEFAULT_OUT = Path("pathscaat-demo")
 BENIGN = "benign"
-
-
-@dataclass
-class DemoState:
-    """What the demo has produced so far (paths under ``out_dir``)."""
-
-    out_dir: Path
-    seed: int = 0
-    slide: Path | None = None
-    regions: Path | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    tiling: TilingOutputs | None = None
-    notes: list[str] = field(default_factory=list)
+SLIDE_NAME = "synthetic-slide.tif"
 
 
 def make_slide(
     state: DemoState, on_progress: OnProgress = no_progress, should_stop: ShouldStop = never_stop
 ) -> None:
-    """Write the small synthetic slide and its planted regions."""
+    """Write the synthetic slide and its planted regions."""
     from pathscaat.data.synthetic import write_synthetic_slide
 
+    width, height = state.profile.slide_px
     state.slide, state.regions = write_synthetic_slide(
-        state.out_dir / "synthetic-slide.tif", preset="small", seed=state.seed,
-        on_progress=on_progress,
+        state.out_dir / SLIDE_NAME, width=width, height=height, seed=state.seed,
+        mpp=SYNTHETIC_MPP, on_progress=on_progress,
     )  # fmt: skip
 
 
@@ -92,26 +75,6 @@ def region_labeller(regions_json: Path, tile_l0_px: float) -> Callable[[int, int
         return BENIGN
 
     return label
-
-
-Step = Callable[[DemoState, OnProgress, ShouldStop], None]
-STEPS: list[Step] = [make_slide, read_info, tile_slide]
-"""Run in order by ``run_demo``; later work appends training and evaluation steps."""
-
-
-def run_demo(
-    out_dir: str | Path = DEFAULT_OUT,
-    *,
-    seed: int = 0,
-    on_progress: OnProgress = no_progress,
-    should_stop: ShouldStop = never_stop,
-) -> DemoState:
-    """Every step in ``STEPS``; returns where the outputs are."""
-    state = DemoState(Path(out_dir), seed)
-    state.out_dir.mkdir(parents=True, exist_ok=True)
-    for step in STEPS:
-        step(state, on_progress, should_stop)
-    return state
 
 
 def label_counts(manifest: Path) -> dict[str, int]:

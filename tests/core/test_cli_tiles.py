@@ -1,4 +1,4 @@
-"""``pathscaat tiles`` and ``pathscaat demo`` end to end (in-process)."""
+"""``pathscaat tiles`` end to end (in-process); the demo is in test_demo.py."""
 
 from __future__ import annotations
 
@@ -114,14 +114,3 @@ def test_bad_overlap_is_rejected(cmu_svs: Path, tmp_path: Path) -> None:
     )
     assert rc == 1
 
-
-def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--progress", "none"]) == 0
-    text = capsys.readouterr().out
-    assert "synthetic" in text and str(out / "tiles" / "patches" / "manifest.csv") in text
-    with (out / "tiles" / "patches" / "manifest.csv").open() as fh:
-        labels = {r["label"] for r in csv.DictReader(fh)}
-    assert labels == {"benign", "atypical", "inflamed"}
-    regions = json.loads((out / "synthetic-slide.regions.json").read_text())
-    assert regions["software"] == "PathSCAAT synthetic"
