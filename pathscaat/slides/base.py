@@ -162,3 +162,63 @@ class Slide(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
+
+
+@dataclass(frozen=True)
+class SlideMetadata:
+    """What a :class:`StoredSlide` reads once at open and then only returns."""
+
+    level_dimensions: tuple[tuple[int, int], ...]
+    level_downsamples: tuple[float, ...]
+    properties: Mapping[str, str]
+    vendor: str | None
+    native_mpp: Mpp | None
+    objective_power: float | None
+
+    @classmethod
+    def from_properties(
+        cls,
+        level_dimensions: tuple[tuple[int, int], ...],
+        level_downsamples: tuple[float, ...],
+        properties: Mapping[str, str],
+    ) -> SlideMetadata:
+        """Vendor, mpp and objective from openslide-named ``properties`` (the shared chain)."""
+        from pathscaat.slides.mpp import objective_power, resolve_mpp
+
+        return cls(level_dimensions, level_downsamples, properties,
+                   properties.get("openslide.vendor"), resolve_mpp(properties),
+                   objective_power(properties))  # fmt: skip
+
+
+class StoredSlide(Slide):
+    """A ``Slide`` whose pyramid and metadata are fixed at open.
+
+    Subclasses set ``self._meta`` in ``__init__`` and implement ``_read_region`` (and
+    ``close`` when they own a handle); the metadata properties return the stored values.
+    """
+
+    _meta: SlideMetadata
+
+    @property
+    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
+        return self._meta.level_dimensions
+
+    @property
+    def level_downsamples(self) -> tuple[float, ...]:
+        return self._meta.level_downsamples
+
+    @property
+    def properties(self) -> Mapping[str, str]:
+        return self._meta.properties
+
+    @property
+    def vendor(self) -> str | None:
+        return self._meta.vendor
+
+    @property
+    def native_mpp(self) -> Mpp | None:
+        return self._meta.native_mpp
+
+    @property
+    def objective_power(self) -> float | None:
+        return self._meta.objective_power

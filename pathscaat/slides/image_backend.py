@@ -8,16 +8,14 @@ comes from the file's DPI when it states one (``tiff-resolution``), else from th
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from pathscaat.slides.base import Mpp, RGBArray, Slide
+from pathscaat.slides.base import RGBArray, Slide, SlideMetadata, StoredSlide
 from pathscaat.slides.errors import CorruptSlideError, UnsupportedSlideError
-from pathscaat.slides.mpp import objective_power, resolve_mpp
 from pathscaat.slides.pixels import to_rgb, white
 
 NAME = "image"
@@ -69,7 +67,7 @@ def _load(path: Path) -> tuple[RGBArray, dict[str, str]]:
         ) from exc
 
 
-class ImageSlide(Slide):
+class ImageSlide(StoredSlide):
     """A single-level slide held in memory."""
 
     backend_name = NAME
@@ -77,34 +75,9 @@ class ImageSlide(Slide):
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
         self._rgb, props = _load(self.path)
-        self._props = MappingProxyType(props)
-        self._native_mpp = resolve_mpp(self._props)
         h, w = self._rgb.shape[:2]
-        self._dims = ((int(w), int(h)),)
-
-    @property
-    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
-        return self._dims
-
-    @property
-    def level_downsamples(self) -> tuple[float, ...]:
-        return (1.0,)
-
-    @property
-    def properties(self) -> Mapping[str, str]:
-        return self._props
-
-    @property
-    def vendor(self) -> str | None:
-        return self._props["openslide.vendor"]
-
-    @property
-    def native_mpp(self) -> Mpp | None:
-        return self._native_mpp
-
-    @property
-    def objective_power(self) -> float | None:
-        return objective_power(self._props)
+        self._meta = SlideMetadata.from_properties(
+            ((int(w), int(h)),), (1.0,), MappingProxyType(props))
 
     def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         x, y = l0_xy

@@ -16,10 +16,9 @@ from types import MappingProxyType
 import numpy as np
 import openslide
 
-from pathscaat.slides.base import Mpp, RGBArray, Slide
+from pathscaat.slides.base import RGBArray, Slide, SlideMetadata, StoredSlide
 from pathscaat.slides.errors import CorruptSlideError
 from pathscaat.slides.guard import ReadGuard
-from pathscaat.slides.mpp import objective_power, resolve_mpp
 from pathscaat.slides.openslide_fastread import read_rgb
 from pathscaat.slides.pixels import composite_on_white
 
@@ -42,7 +41,7 @@ def _corrupt(path: Path, exc: Exception) -> CorruptSlideError:
     )
 
 
-class OpenSlideSlide(Slide):
+class OpenSlideSlide(StoredSlide):
     """A slide read through openslide-python."""
 
     backend_name = NAME
@@ -51,38 +50,14 @@ class OpenSlideSlide(Slide):
         super().__init__(path)
         try:
             self._osr = openslide.OpenSlide(str(self.path))
-            self._props = MappingProxyType(dict(self._osr.properties))
-            self._dims = tuple((int(w), int(h)) for w, h in self._osr.level_dimensions)
-            self._downs = tuple(float(d) for d in self._osr.level_downsamples)
+            props = MappingProxyType(dict(self._osr.properties))
+            dims = tuple((int(w), int(h)) for w, h in self._osr.level_dimensions)
+            downs = tuple(float(d) for d in self._osr.level_downsamples)
         except openslide.OpenSlideError as exc:
             raise _corrupt(self.path, exc) from exc
         self._guard = ReadGuard(self.path)
-        self._native_mpp = resolve_mpp(self._props)
+        self._meta = SlideMetadata.from_properties(dims, downs, props)
         self._assoc: Mapping[str, RGBArray] | None = None
-
-    @property
-    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
-        return self._dims
-
-    @property
-    def level_downsamples(self) -> tuple[float, ...]:
-        return self._downs
-
-    @property
-    def properties(self) -> Mapping[str, str]:
-        return self._props
-
-    @property
-    def vendor(self) -> str | None:
-        return self._props.get("openslide.vendor")
-
-    @property
-    def native_mpp(self) -> Mpp | None:
-        return self._native_mpp
-
-    @property
-    def objective_power(self) -> float | None:
-        return objective_power(self._props)
 
     @property
     def associated_images(self) -> Mapping[str, RGBArray]:

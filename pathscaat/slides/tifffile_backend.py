@@ -15,7 +15,6 @@ import math
 import re
 import struct
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO
@@ -23,10 +22,9 @@ from typing import Any, BinaryIO
 import numpy as np
 import tifffile
 
-from pathscaat.slides.base import Mpp, RGBArray, Slide
+from pathscaat.slides.base import RGBArray, Slide, SlideMetadata, StoredSlide
 from pathscaat.slides.errors import CorruptSlideError, SlideError, UnsupportedSlideError
 from pathscaat.slides.guard import ReadGuard
-from pathscaat.slides.mpp import objective_power, resolve_mpp
 from pathscaat.slides.pixels import to_rgb, white
 
 NAME = "tifffile"
@@ -205,7 +203,7 @@ def better_than_generic_tiff(path: Path) -> bool:
         return False
 
 
-class TiffSlide(Slide):
+class TiffSlide(StoredSlide):
     """A tiled or stripped TIFF pyramid read tile by tile."""
 
     backend_name = NAME
@@ -221,7 +219,7 @@ class TiffSlide(Slide):
         try:
             self._levels = _pick_levels(self._tf, self.path)
             _check_extent(self._levels, size, self.path)
-            self._props = MappingProxyType(_properties(self._tf, self._levels[0].page))
+            props = MappingProxyType(_properties(self._tf, self._levels[0].page))
         except SlideError:
             self._tf.close()
             raise
@@ -231,37 +229,13 @@ class TiffSlide(Slide):
         self._io_lock = threading.Lock()
         self._guard = ReadGuard(self.path)
         w0, h0 = self._levels[0].width, self._levels[0].height
-        self._dims = tuple((lvl.width, lvl.height) for lvl in self._levels)
-        self._downs = tuple((w0 / w + h0 / h) / 2 for w, h in self._dims)
-        self._native_mpp = resolve_mpp(self._props)
-
-    @property
-    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
-        return self._dims
-
-    @property
-    def level_downsamples(self) -> tuple[float, ...]:
-        return self._downs
-
-    @property
-    def properties(self) -> Mapping[str, str]:
-        return self._props
-
-    @property
-    def vendor(self) -> str | None:
-        return self._props["openslide.vendor"]
-
-    @property
-    def native_mpp(self) -> Mpp | None:
-        return self._native_mpp
-
-    @property
-    def objective_power(self) -> float | None:
-        return objective_power(self._props)
+        dims = tuple((lvl.width, lvl.height) for lvl in self._levels)
+        downs = tuple((w0 / w + h0 / h) / 2 for w, h in dims)
+        self._meta = SlideMetadata.from_properties(dims, downs, props)
 
     def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         lvl = self._levels[level]
-        ds = self._downs[level]
+        ds = self.level_downsamples[level]
         lvl_x, lvl_y = math.floor(l0_xy[0] / ds), math.floor(l0_xy[1] / ds)
         w, h = size
         out = white(h, w)

@@ -10,12 +10,11 @@ box-filtered in the loader's worker, so the UI thread paints a few small, clean 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 from PIL import Image
 
-from pathscaat.slides.base import Mpp, RGBArray, Slide
+from pathscaat.slides.base import Mpp, RGBArray, Slide, SlideMetadata, StoredSlide
 
 MAX_COARSEST_PX = 2048
 """No virtual levels when the coarsest real level is at most this long."""
@@ -31,7 +30,7 @@ def with_virtual_levels(slide: Slide) -> Slide:
     return VirtualPyramid(slide)
 
 
-class VirtualPyramid(Slide):
+class VirtualPyramid(StoredSlide):
     """``inner``'s levels plus box-filtered levels below its coarsest one."""
 
     backend_name = "virtual-levels"
@@ -48,36 +47,14 @@ class VirtualPyramid(Slide):
             dims.append((math.ceil(lvl_w / factor), math.ceil(lvl_h / factor)))
             downs.append(ds * factor)
             factor *= 2
-        self._dims = tuple(dims)
-        self._downs = tuple(float(d) for d in downs)
-
-    @property
-    def level_dimensions(self) -> tuple[tuple[int, int], ...]:
-        return self._dims
-
-    @property
-    def level_downsamples(self) -> tuple[float, ...]:
-        return self._downs
-
-    @property
-    def properties(self) -> Mapping[str, str]:
-        return self.inner.properties
-
-    @property
-    def vendor(self) -> str | None:
-        return self.inner.vendor
-
-    @property
-    def native_mpp(self) -> Mpp | None:
-        return self.inner.native_mpp
+        self._meta = SlideMetadata(
+            tuple(dims), tuple(float(d) for d in downs), inner.properties, inner.vendor,
+            inner.native_mpp, inner.objective_power)
 
     @property
     def mpp(self) -> Mpp | None:
+        """``inner``'s, so an override set on the opened slide shows through."""
         return self.inner.mpp
-
-    @property
-    def objective_power(self) -> float | None:
-        return self.inner.objective_power
 
     @property
     def closed(self) -> bool:
@@ -87,7 +64,7 @@ class VirtualPyramid(Slide):
         if level < self._n_real:
             return self.inner.read_region(l0_xy, level, size)
         real = self._n_real - 1
-        factor = self._downs[level] / self._downs[real]
+        factor = self.level_downsamples[level] / self.level_downsamples[real]
         w, h = size
         big = self.inner.read_region(l0_xy, real, (math.ceil(w * factor), math.ceil(h * factor)))
         small = Image.fromarray(big).resize((w, h), Image.Resampling.BOX)
