@@ -9,13 +9,10 @@ localisation where the folder has evidence masks) and writes ``report.md``,
 from __future__ import annotations
 
 import argparse
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
-from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+from pathscaat.cli.jobs import progress_job
+from pathscaat.cli.reporting import add_progress_arg
 
 
 def _positive_int(text: str) -> int:
@@ -89,26 +86,9 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-@contextmanager
-def _stop_on_signals() -> Iterator[Callable[[], bool]]:
-    """SIGINT/SIGTERM ask the job to stop at its next check instead of killing it."""
-    stop = {"flag": False}
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop["flag"] = True
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield lambda: stop["flag"]
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-
-
 def run(args: argparse.Namespace) -> int:
     from pathscaat.evaluation import EvalSettings, evaluate
 
-    printer = ProgressPrinter(args.progress)
     settings = EvalSettings(
         batch_size=args.batch_size,
         sanity_images=args.sanity_images,
@@ -118,22 +98,17 @@ def run(args: argparse.Namespace) -> int:
             "integrated_gradients": {"n_steps": args.ig_steps},
         },
     )
-    try:
-        with _stop_on_signals() as should_stop:
-            result = evaluate(
-                args.models, args.data, args.methods, args.out,
-                max_images=args.max_images, device=args.device, settings=settings,
-                on_progress=printer, should_stop=should_stop,
-            )  # fmt: skip
-    finally:
-        printer.close()
-    printer.event(
-        "result",
+    with progress_job(args.progress) as (printer, should_stop):
+        result = evaluate(
+            args.models, args.data, args.methods, args.out,
+            max_images=args.max_images, device=args.device, settings=settings,
+            on_progress=printer, should_stop=should_stop,
+        )  # fmt: skip
+    printer.result(
+        [f"report: {result.report}"],
         out=str(result.out),
         report=str(result.report),
         metrics=str(result.metrics_json),
         plots=[str(p) for p in result.plots],
     )
-    if args.progress != "json":
-        print(f"report: {result.report}")
     return 0

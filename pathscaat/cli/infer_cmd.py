@@ -7,15 +7,11 @@ the same command resumes); the exit code is then 130.
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+from pathscaat.cli.jobs import STOP_SIGNALS, progress_job
+from pathscaat.cli.reporting import add_progress_arg
 
 
 def register(sub: Any) -> None:
@@ -50,53 +46,22 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-@contextmanager
-def stop_on_signals() -> Iterator[Callable[[], bool]]:
-    """Yield ``should_stop``: true once SIGINT or SIGTERM arrived (handlers restored after).
-
-    A second signal interrupts at once (KeyboardInterrupt, exit 130) for a user who will
-    not wait for the current batch.
-    """
-    stop = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop.is_set
-        return
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop.is_set
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-
-
 def run(args: argparse.Namespace) -> int:
     from pathscaat.inference.predict import predict_slide
 
-    printer = ProgressPrinter(args.progress)
-    try:
-        with stop_on_signals() as should_stop:
-            result = predict_slide(
-                args.slide, args.model, args.out,
-                saliency=args.saliency, device=args.device, batch_size=args.batch_size,
-                workers=args.workers, slide_mpp=args.slide_mpp,
-                on_progress=printer, should_stop=should_stop,
-            )  # fmt: skip
-    finally:
-        printer.close()
+    with progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop):
+        result = predict_slide(
+            args.slide, args.model, args.out,
+            saliency=args.saliency, device=args.device, batch_size=args.batch_size,
+            workers=args.workers, slide_mpp=args.slide_mpp,
+            on_progress=printer, should_stop=should_stop,
+        )  # fmt: skip
     manifest = result.root / "overlays.json"
-    printer.event(
-        "result",
+    printer.result(
+        [str(manifest)],
         overlays=str(manifest),
         tiles_csv=str(result.root / (result.tiles_csv or "tiles.csv")),
         classes=result.classes,
         rasters=[o.file for o in result.overlays],
     )
-    if args.progress != "json":
-        print(manifest)
     return 0

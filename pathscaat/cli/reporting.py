@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from tqdm import tqdm
@@ -47,6 +48,13 @@ class ProgressPrinter:
             print(json.dumps({"type": kind, **data}, default=str), flush=True)
         elif kind == "log":
             print(data.get("message", ""), file=sys.stderr)
+
+    def result(self, lines: Sequence[str] = (), **data: Any) -> None:
+        """The job's ``result`` event in JSON mode; in the others ``lines`` on stdout."""
+        self.event("result", **data)
+        if self.mode != "json":
+            for line in lines:
+                print(line)
 
     def close(self) -> None:
         for bar in self._bars.values():

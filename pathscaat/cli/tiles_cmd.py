@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
-from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
-from pathscaat.progress import PathscaatError, ShouldStop
+from pathscaat.cli.jobs import progress_job
+from pathscaat.cli.reporting import add_progress_arg
+from pathscaat.progress import PathscaatError
 
 DEFAULT_MPP = 0.5
 
@@ -115,60 +111,36 @@ def _add_extract_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("png", "jpg"), default="png", help="patch format")
 
 
-@contextmanager
-def _stop_on_signals() -> Iterator[ShouldStop]:
-    """SIGINT/SIGTERM ask the job to stop cleanly (partial results kept)."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop.is_set
-        return
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop.is_set
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-
-
 def run(args: argparse.Namespace) -> int:
     from pathscaat.tiling.job import run_tiling
 
     if args.overlap < 0 or args.overlap >= args.size:
         raise PathscaatError(f"--overlap must be >= 0 and smaller than --size ({args.size})")
     target = None if args.downsample is not None else (args.mpp or DEFAULT_MPP)
-    printer = ProgressPrinter(args.progress)
-    try:
-        with _stop_on_signals() as should_stop:
-            res = run_tiling(
-                args.slide, args.out, tile_px=args.size,
-                target_mpp=target,
-                downsample=args.downsample, overlap_px=args.overlap,
-                min_tissue=args.min_tissue, slide_mpp=args.slide_mpp, extract=args.extract,
-                workers=args.workers, label=args.label, fmt=args.format,
-                on_progress=printer, should_stop=should_stop,
-            )  # fmt: skip
-    finally:
-        printer.close()
-    printer.event(
-        "result",
+    with progress_job(args.progress) as (printer, should_stop):
+        res = run_tiling(
+            args.slide, args.out, tile_px=args.size,
+            target_mpp=target,
+            downsample=args.downsample, overlap_px=args.overlap,
+            min_tissue=args.min_tissue, slide_mpp=args.slide_mpp, extract=args.extract,
+            workers=args.workers, label=args.label, fmt=args.format,
+            on_progress=printer, should_stop=should_stop,
+        )  # fmt: skip
+    lines = [
+        f"{len(res.grid)} tiles of {res.grid.tile_px} px "
+        f"({res.grid.l0_tile_px:.1f} level-0 px each, read at level {res.grid.read_level})",
+        f"tissue mask:  {res.tissue_png}",
+        f"grid picture: {res.grid_png}",
+        f"grid file:    {res.grid_file}",
+    ]
+    if res.manifest is not None:
+        lines.append(f"patches:      {res.manifest}")
+    printer.result(
+        lines,
         tiles=len(res.grid),
         tissue_png=str(res.tissue_png),
         grid_png=str(res.grid_png),
         grid=str(res.grid_file),
         manifest=None if res.manifest is None else str(res.manifest),
     )
-    if args.progress != "json":
-        print(
-            f"{len(res.grid)} tiles of {res.grid.tile_px} px "
-            f"({res.grid.l0_tile_px:.1f} level-0 px each, read at level {res.grid.read_level})"
-        )
-        print(f"tissue mask:  {res.tissue_png}")
-        print(f"grid picture: {res.grid_png}")
-        print(f"grid file:    {res.grid_file}")
-        if res.manifest is not None:
-            print(f"patches:      {res.manifest}")
     return 0

@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from fractions import Fraction
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+from pathscaat.cli.jobs import progress_job, signal_flag
+from pathscaat.cli.reporting import add_progress_arg
 
 KNOBS = ("mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start")
 
@@ -119,34 +118,17 @@ def build_config(args: argparse.Namespace) -> Any:
     )
 
 
-@contextmanager
-def cooperative_cancel() -> Iterator[list[bool]]:
-    """Turn SIGTERM/SIGINT into a stop flag for the job; a second SIGINT aborts at once."""
-    flag = [False]
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if flag[0] and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        flag[0] = True
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield flag
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+def cooperative_cancel() -> AbstractContextManager[list[bool]]:
+    """SIGTERM/SIGINT as a stop flag ``[stopped]``; a second SIGINT aborts (``pathscaat demo``)."""
+    return signal_flag(abort_on_repeat=(signal.SIGINT,))
 
 
 def run(args: argparse.Namespace) -> int:
     from pathscaat.training import train
 
     config = build_config(args)
-    printer = ProgressPrinter(args.progress)
-    try:
-        with cooperative_cancel() as flag:
-            result = train(config, on_progress=printer, should_stop=lambda: flag[0])
-    finally:
-        printer.close()
+    with progress_job(args.progress, abort_on_repeat=(signal.SIGINT,)) as (printer, should_stop):
+        result = train(config, on_progress=printer, should_stop=should_stop)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return 0
     if args.progress == "json":
