@@ -38,9 +38,8 @@ def draw_grid(
 
 def _tint_tissue(thumb: Image.Image, tissue: TissueMask) -> Image.Image:
     """Outline the tissue in green, leaving the stain colours untouched inside."""
-    mask = np.asarray(
-        Image.fromarray(tissue.mask.astype(np.uint8) * 255).resize(thumb.size, Image.Resampling.NEAREST)
-    ) > 0
+    mask_img = Image.fromarray(tissue.mask.astype(np.uint8) * 255)
+    mask = np.asarray(mask_img.resize(thumb.size, Image.Resampling.NEAREST)) > 0
     edge = mask & ~binary_erosion(mask, np.ones((3, 3), bool))
     edge = binary_dilation(edge, np.ones((2, 2), bool))
     rgb = np.array(thumb)
