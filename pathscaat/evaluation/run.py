@@ -29,6 +29,7 @@ from pathscaat.evaluation.model_eval import (
 from pathscaat.evaluation.plots import plot_curves, plot_saliency_grid
 from pathscaat.evaluation.report import FORMAT, FORMAT_VERSION, write_outputs
 from pathscaat.models import CheckpointMeta, checkpoint_stem, load_checkpoint, read_meta
+from pathscaat.models.device import resolve_device
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -51,12 +52,6 @@ class EvalResult:
     metrics_json: Path
     plots: list[Path]
     metrics: dict[str, Any]
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def model_names(paths: Sequence[str | Path]) -> list[str]:
@@ -199,7 +194,8 @@ def evaluate(
             job.check()
             entry = _model_entry(name, ckpt, meta, images)
             metrics["models"].append(entry)
-            maps = _evaluate_model(entry, ckpt, images, settings, resolve_device(device), job)
+            dev = resolve_device(device, auto_mps=False)  # float64 metrics: not on MPS
+            maps = _evaluate_model(entry, ckpt, images, settings, dev, job)
             plots.append(_grid(entry, images, maps, common, grid_images, out))
     finally:
         done = [e for e in metrics["models"] if "random" in e]

@@ -19,10 +19,11 @@ from numpy.typing import NDArray
 
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.inference.resume import PartialStore, file_stamp, fingerprint
-from pathscaat.inference.scoring import ScoredBatch, TileScorer, resolve_device
+from pathscaat.inference.scoring import ScoredBatch, TileScorer
 from pathscaat.inference.stitch import Layout, RasterJob, write_rasters
 from pathscaat.inference.tile_loader import TileBatches
 from pathscaat.inference.tiles_csv import TILES_CSV, write_tiles_csv
+from pathscaat.models.device import resolve_device
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,

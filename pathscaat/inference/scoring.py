@@ -19,28 +19,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
-from pathscaat.progress import PathscaatError
-
 FUSED_METHODS = ("vanilla", "input_x_gradient")
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA, then Apple MPS, then the CPU; an unusable choice is an error."""
-    if device != "auto":
-        try:
-            dev = torch.device(device)
-        except RuntimeError as exc:
-            raise PathscaatError(f"unknown device {device!r}: use auto, cpu, cuda or mps") from exc
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise PathscaatError("CUDA is not available here; use --device cpu or auto")
-        if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
-            raise PathscaatError(f"{device}: only {torch.cuda.device_count()} CUDA device(s)")
-        return dev
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 @dataclass

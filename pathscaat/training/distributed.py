@@ -17,8 +17,6 @@ import torch.distributed as torch_dist
 from torch import nn
 from torch.utils.data import Dataset, DistributedSampler
 
-from pathscaat.progress import PathscaatError
-
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -88,30 +86,3 @@ def agree(flags: list[bool], info: DistInfo, device: torch.device) -> list[bool]
     t = torch.tensor([float(f) for f in flags], device=device)
     torch_dist.all_reduce(t, op=torch_dist.ReduceOp.MAX)
     return [bool(v) for v in t.tolist()]
-
-
-def resolve_device(name: str, info: DistInfo | None = None) -> torch.device:
-    """``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``mps``, ``cuda`` or ``cuda:N``."""
-    local = info.local_rank if info is not None else 0
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", local % torch.cuda.device_count())
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as exc:
-        raise PathscaatError(
-            f"unknown device {name!r}: use auto, cpu, mps, cuda or cuda:N"
-        ) from exc
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise PathscaatError(f"device {name} asked for, but CUDA is not available here")
-        index = device.index if device.index is not None else local
-        if index >= torch.cuda.device_count():
-            raise PathscaatError(f"{name}: only {torch.cuda.device_count()} CUDA devices here")
-        return torch.device("cuda", index)
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise PathscaatError("device mps asked for, but MPS is not available here")
-    return device

@@ -24,6 +24,7 @@ from pathscaat.data.patch_folder import PatchFolder, data_hash
 from pathscaat.data.split import Split, make_split
 from pathscaat.models import CheckpointMeta, PathscaatModel, create_model, save_checkpoint
 from pathscaat.models.checkpoint import checkpoint_stem, read_meta
+from pathscaat.models.device import resolve_device
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -201,7 +202,7 @@ def train(
     Raises ``JobCancelled`` (after saving ``last``) when ``should_stop`` turns True and
     ``PathscaatError`` for a user-level problem (bad data, diverged loss...).
     """
-    dist = ddp.init_distributed(ddp.resolve_device(config.device))
+    dist = ddp.init_distributed(resolve_device(config.device))
     try:
         return _train(config, dist, on_progress if dist.is_main else no_progress, should_stop)
     finally:
@@ -211,7 +212,7 @@ def train(
 def _train(
     config: TrainConfig, dist: ddp.DistInfo, on_progress: OnProgress, should_stop: ShouldStop
 ) -> TrainResult:
-    device = ddp.resolve_device(config.device, dist)
+    device = resolve_device(config.device, local_rank=dist.local_rank)
     seed_everything(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     model, kwargs = _build_model(config, len(PatchFolder(config.data).classes))
