@@ -149,12 +149,14 @@ def _level0_tiles(
     with ThreadPoolExecutor(RENDER_THREADS) as pool:
         for ty in range(n_y):
             row = [(tx * tile, ty * tile) for tx in range(n_x)]
-            for tx, rgb in enumerate(pool.map(render, row)):
+            rendered = list(pool.map(render, row))
+            for tx, rgb in enumerate(rendered):
                 y0, x0 = ty * tile // 2, tx * tile // 2
                 part = _half(rgb)[: max(0, h1 - y0), : max(0, w1 - x0)]
                 lvl1[y0 : y0 + part.shape[0], x0 : x0 + part.shape[1]] = part
-                yield rgb
+            # report before yielding: the writer stops pulling after the last tile
             on_progress(ProgressRecord("synthetic slide", (ty + 1) * n_x, n_x * n_y))
+            yield from rendered
 
 
 def _glass(layout: Layout) -> Layout:

@@ -88,7 +88,11 @@ def test_synthetic_slide_is_a_pyramidal_tiff_with_mpp(tmp_path: Path) -> None:
 def test_synthetic_slide_is_deterministic(tmp_path: Path) -> None:
     from pathscaat.data.synthetic import write_synthetic_slide
 
-    a, ra = write_synthetic_slide(tmp_path / "a.tif", width=1024, height=768, seed=4)
+    records: list = []
+    a, ra = write_synthetic_slide(
+        tmp_path / "a.tif", width=1024, height=768, seed=4, on_progress=records.append
+    )
+    assert records and records[-1].done == records[-1].total  # the bar reaches its end
     b, rb = write_synthetic_slide(tmp_path / "b.tif", width=1024, height=768, seed=4)
     assert a.read_bytes() == b.read_bytes()
     assert json.loads(ra.read_text())["regions"] == json.loads(rb.read_text())["regions"]
