@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -70,16 +71,16 @@ class _StepPrinter(ProgressPrinter):
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathscaat.cli.train_cmd import cooperative_cancel
+    from pathscaat.cli.jobs import stop_on_signals
     from pathscaat.demo import FULL, QUICK, run_demo
 
     printer = _StepPrinter(args.progress)
     start = time.perf_counter()
     try:
-        with cooperative_cancel() as flag:
+        with stop_on_signals(abort_on_repeat=(signal.SIGINT,)) as should_stop:
             state = run_demo(
                 args.out, seed=args.seed, profile=QUICK if args.quick else FULL,
-                threads=args.threads, on_progress=printer, should_stop=lambda: flag[0],
+                threads=args.threads, on_progress=printer, should_stop=should_stop,
             )  # fmt: skip
     finally:
         printer.close()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-from contextlib import AbstractContextManager
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pathscaat.cli.jobs import progress_job, signal_flag
+from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import add_progress_arg
 
 KNOBS = ("mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start")
@@ -116,11 +115,6 @@ def build_config(args: argparse.Namespace) -> Any:
         amp=not args.no_amp,
         mpp=args.mpp,
     )
-
-
-def cooperative_cancel() -> AbstractContextManager[list[bool]]:
-    """SIGTERM/SIGINT as a stop flag ``[stopped]``; a second SIGINT aborts (``pathscaat demo``)."""
-    return signal_flag(abort_on_repeat=(signal.SIGINT,))
 
 
 def run(args: argparse.Namespace) -> int:
