@@ -18,8 +18,8 @@ import time
 import torch
 
 from pathscaat.models import create_model
+from pathscaat.models.device import resolve_device
 from pathscaat.training import ScaatConfig, objective_loss
-from pathscaat.training.distributed import resolve_device
 
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
 MODELS = {  # name: (backbone, px)
