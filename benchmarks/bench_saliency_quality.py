@@ -8,8 +8,8 @@ table gives mean ± spread (standard deviation over seeds). The claim "saliency 
 helps" needs SCAAT to beat the random-mask control of the same area, not only ERM.
 
     python benchmarks/bench_saliency_quality.py --quick   # smoke run: minutes on 2 idle CPU cores
-    python benchmarks/bench_saliency_quality.py           # 3 seeds, small inputs (sized for
-                                                          # ~1 h on 2 idle cores; not yet timed)
+    python benchmarks/bench_saliency_quality.py           # 3 seeds, 64 px, resnet10t, 12 epochs
+                                                          # (the demo's recipe; about 1 h on 2 cores)
     python benchmarks/bench_saliency_quality.py --full    # for a GPU: 224 px, resnet18, 30 epochs
 
 Evaluation, not training, dominates the time: every deletion/insertion curve is 29
@@ -86,8 +86,8 @@ class Profile:
 
 
 DEFAULT = Profile(
-    seeds=(0, 1, 2), epochs=6, img_px=64, backbone="resnet10t", lr=2e-3, batch_size=32,
-    synthetic_per_class=60, synthetic_px=96, kather_classes=None,
+    seeds=(0, 1, 2), epochs=12, img_px=64, backbone="resnet10t", lr=3e-3, batch_size=32,
+    synthetic_per_class=150, synthetic_px=96, kather_classes=None,
     methods=("vanilla", "smoothgrad", "integrated_gradients"), max_images=32, sanity_images=8,
 )  # fmt: skip
 PROFILES = {
