@@ -9,7 +9,7 @@ helps" needs SCAAT to beat the random-mask control of the same area, not only ER
 
     python benchmarks/bench_saliency_quality.py --quick   # smoke run: minutes on 2 idle CPU cores
     python benchmarks/bench_saliency_quality.py           # 3 seeds, 64 px, resnet10t, 12 epochs
-                                                          # (the demo's recipe; about 1 h on 2 cores)
+                                                          # (the demo's recipe; ~1 h on 2 cores)
     python benchmarks/bench_saliency_quality.py --full    # for a GPU: 224 px, resnet18, 30 epochs
 
 Evaluation, not training, dominates the time: every deletion/insertion curve is 29
