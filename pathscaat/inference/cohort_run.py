@@ -109,6 +109,7 @@ def _under_torchrun(
 
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(settings.device, local_rank=local_rank)
+    _check_one_gpu_per_rank(device, settings.device)
     info = ddp.init_distributed(device)
     res = ShardResult()
     table = None
@@ -126,3 +127,18 @@ def _under_torchrun(
             table = write_table(out, cohort, classes)
         ddp.shutdown(info)
     return CohortResult(table, len(cohort), res, info.rank, info.world_size)
+
+
+def _check_one_gpu_per_rank(device: object, name: str) -> None:
+    """NCCL refuses two ranks on one GPU: say so before joining rather than hang or crash."""
+    import torch
+
+    if getattr(device, "type", None) != "cuda":
+        return
+    local_world, n_gpus = int(os.environ.get("LOCAL_WORLD_SIZE", "1")), torch.cuda.device_count()
+    if local_world > 1 and (name not in ("auto", "cuda") or local_world > n_gpus):
+        raise PathscaatError(
+            f"{local_world} ranks on this node but {n_gpus} GPU(s) for "
+            f"--device {name}: each rank needs its own GPU. Use --device auto with "
+            "--nproc-per-node at most the number of GPUs, or --device cpu."
+        )

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch.multiprocessing as mp
 
-from tests.core.test_cohort import SETTINGS, cohort, read_table, tile_probs
+from tests.core.test_cohort import SETTINGS, Events, cohort, read_table, tile_probs
 
 __all__ = ["cohort"]  # the session fixture, shared with test_cohort.py
 
@@ -91,11 +91,11 @@ def test_two_gloo_ranks_each_slide_once_same_outputs_one_merge(
                     assert float(row[col]) == pytest.approx(float(want[name][col]), abs=1e-5)
 
 
-def _cli(slides: Path, ckpt: Path, out: Path, *extra: str) -> list[str]:
+def _cli(slides: Path, ckpt: Path, out: Path) -> list[str]:
     return [
         sys.executable, "-m", "pathscaat.cli.main", "infer-cohort", "--slides", str(slides),
         "--model", str(ckpt), "--out", str(out), "--device", "cpu", "--batch-size", "8",
-        "--read-threads", "1", "--progress", "json", *extra,
+        "--read-threads", "1", "--progress", "json",
     ]  # fmt: skip
 
 
@@ -119,18 +119,16 @@ def test_killed_run_resumed_with_two_workers_recomputes_nothing_finished(
     assert finished and not (out / "cohort.csv").exists()
     stamp = (out / finished[0] / "overlays.json").stat().st_mtime_ns
 
-    rerun = subprocess.run(_cli(slides, ckpt, out, "--workers", "2"), capture_output=True,
-                           text=True, env=env, timeout=300)  # fmt: skip
-    assert rerun.returncode == 0, rerun.stderr
-    events = [json.loads(line) for line in rerun.stdout.splitlines()]
-    outcomes = {e["extra"]["folder"]: e["extra"]["outcome"] for e in events
-                if e.get("stage") == "cohort"}  # fmt: skip
+    from pathscaat.inference.cohort_run import infer_cohort
+
+    rerun = Events()  # the same call as the CLI's, with two spawned workers
+    result = infer_cohort(slides, ckpt, out, SETTINGS, workers=2, on_progress=rerun)
+    outcomes = rerun.outcomes()
     assert outcomes[finished[0]] == "resumed"
     assert sorted(outcomes) == ["broken", "s0", "s1", "s2", "s3"]
-    assert [e["done"] for e in events if e.get("stage") == "cohort"] == [1, 2, 3, 4, 5]
+    assert [r.done for r in rerun.records if r.stage == "cohort"] == [1, 2, 3, 4, 5]
     assert (out / finished[0] / "overlays.json").stat().st_mtime_ns == stamp
-    result = events[-1]
-    assert result["type"] == "result" and (result["computed"], result["failed"]) == (3, 1)
+    assert (result.shard.computed, result.shard.resumed, result.shard.failed) == (3, 1, 1)
     table = read_table(out)
     assert {name: row["status"] for name, row in table.items()} == {
         "broken": "failed", **{f"s{i}": "done" for i in range(4)}
