@@ -5,11 +5,13 @@ them, and ``OUT/cohort.csv`` summarises the cohort. Rerunning resumes (finished 
 are skipped, a half-done one continues). Several GPUs or nodes:
 ``torchrun --nproc-per-node N -m pathscaat.cli.main infer-cohort ...``; several local
 processes: ``--workers N``. SIGINT/SIGTERM stop after the current batch (exit 130).
+Failed slides do not change the exit code (0): they are rows of the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
             computed=res.computed, resumed=res.resumed, failed=res.failed,
             rank=result.rank, world=result.world,
         )  # fmt: skip
+    if res.failed and printer.mode != "json":
+        print(f"pathscaat: {res.failed} slide(s) failed; the table names each error. Fix "
+              "them and run the same command again (finished slides are kept).",
+              file=sys.stderr)  # fmt: skip
     return 0
 
 
