@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SLIDE = REPO.parent / "shared" / "data" / "slides" / "CMU-1-Small-Region.svs"
+SHARED_DATA = Path(os.environ.get("PATHSCAAT_SHARED_DATA", REPO.parent / "shared" / "data"))
+DEFAULT_SLIDE = SHARED_DATA / "slides" / "CMU-1-Small-Region.svs"
 
 
 def make_checkpoint(folder: Path) -> Path:

@@ -54,7 +54,10 @@ def render_export(viewer: SlideViewer, req: ExportRequest) -> QImage:
         raise PathscaatError("Open a slide first, then export its view.")
     l0_rect, (out_w, out_h) = export_area(viewer, req)
     layers = [layer for layer in viewer.overlays() if layer.visible]
-    paints = [LayerPaint(lay.source, lay.l0_per_px, lay.lut(), lay.opacity) for lay in layers]
+    paints = [
+        LayerPaint(lay.source, lay.l0_per_px, lay.lut(), lay.opacity, not lay.legend_entries())
+        for lay in layers
+    ]
     rgb = np.ascontiguousarray(render_region(slide, l0_rect, (out_w, out_h), paints))
     image = QImage(rgb.data, out_w, out_h, out_w * 3, QImage.Format.Format_RGB888).copy()
     scale = out_w / max(1e-9, l0_rect[2])
@@ -84,7 +87,7 @@ def export_view(viewer: SlideViewer, req: ExportRequest) -> Path:
         raise PathscaatError(
             f"Cannot create the folder {path.parent} ({exc.strerror or exc}). Choose another."
         ) from exc
-    if not image.save(str(path), b"PNG"):
+    if not image.save(str(path)):  # the .png suffix chooses the format
         raise PathscaatError(
             f"Could not write {path}: check that the folder is writable and the disk has "
             "space, or choose another file."

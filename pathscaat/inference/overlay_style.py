@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 RGB = tuple[int, int, int]
 NO_DATA = 0
-ALPHA_FLOOR = 0.35
+ALPHA_FLOOR = 0.25
 """Alpha (fraction of the layer's opacity) of the weakest value still drawn."""
 CLASS_ALPHA_FLOOR = 0.25
 """Alpha of a class whose probability is only chance (1 / number of classes)."""
@@ -49,9 +49,35 @@ def value_alpha(threshold_code: int, floor: float = ALPHA_FLOOR) -> NDArray[np.u
     return np.round(alpha * 255).astype(np.uint8)
 
 
-def class_palette(n_classes: int) -> list[RGB]:
-    """A distinct colour per class index (cycling past the palette's length)."""
-    return [PALETTE[i % len(PALETTE)] for i in range(n_classes)]
+NAMED_COLOURS: tuple[tuple[tuple[str, ...], RGB], ...] = (
+    (("tum", "cancer", "carcin", "malig", "atyp"), (213, 94, 0)),
+    (("lym", "inflam", "immun"), (0, 114, 178)),
+    (("strom", "str"), (86, 180, 233)),
+    (("benign", "normal", "norm"), (0, 158, 115)),
+    (("necro", "debris", "deb"), (60, 60, 60)),
+    (("muc",), (204, 121, 167)),
+    (("adi", "fat"), (240, 228, 66)),
+    (("back", "empty", "bg"), (153, 153, 153)),
+)
+"""Conventional colours for common tissue classes, matched by the start of the name
+(tumour red-orange, immune cells blue, stroma light blue, necrosis dark, background grey)."""
+
+
+def class_palette(names: Sequence[str]) -> list[RGB]:
+    """A distinct colour per class: the conventional one where the name is known, else
+    the next unused colour of :data:`PALETTE` (cycling when there are more classes)."""
+    colours: list[RGB | None] = []
+    for name in names:
+        low = name.lower().lstrip("0123456789_- ")
+        known = next((c for keys, c in NAMED_COLOURS if low.startswith(keys)), None)
+        colours.append(known if known not in colours else None)
+    spare = [c for c in PALETTE if c not in colours]
+    out: list[RGB] = []
+    for i, colour in enumerate(colours):
+        if colour is None:
+            colour = spare.pop(0) if spare else PALETTE[i % len(PALETTE)]
+        out.append(colour)
+    return out
 
 
 def class_bins(n_classes: int) -> int:

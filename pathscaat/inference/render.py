@@ -1,9 +1,10 @@
 """Render a slide area with overlays to an RGB image at any size (File > Export View).
 
 The same sums as the viewer's screen: each overlay is read at the coarsest pyramid level
-still at least as fine as the output, its codes resized by nearest neighbour (codes are
-labels or bins, never averaged), mapped through the layer's lookup table and laid over
-the slide with the layer's opacity (:func:`~pathscaat.inference.overlay_style.composite`).
+still at least as fine as the output, its codes resized (bilinear for continuous values,
+as the screen smooths them; nearest neighbour for categorical codes such as a class map,
+which must never be averaged), mapped through the layer's lookup table and laid over the
+slide with the layer's opacity (:func:`~pathscaat.inference.overlay_style.composite`).
 The slide itself is read the same way and resized with a box filter.
 """
 
@@ -34,6 +35,8 @@ class LayerPaint:
     l0_per_px: float
     lut: NDArray[np.uint8]
     opacity: float
+    smooth: bool = True
+    """Interpolate codes (continuous values); False for categorical codes."""
 
 
 def fit_size(l0_w: float, l0_h: float, longest_px: int) -> tuple[int, int]:
@@ -56,17 +59,25 @@ def _src_window(
 
 
 def read_overlay(
-    source: Slide, l0_per_px: float, l0_rect: L0Rect, out_size: tuple[int, int]
+    source: Slide,
+    l0_per_px: float,
+    l0_rect: L0Rect,
+    out_size: tuple[int, int],
+    smooth: bool = False,
 ) -> NDArray[np.uint8]:
-    """H x W codes of ``source`` over ``l0_rect``, nearest-neighbour at ``out_size``."""
+    """H x W codes of ``source`` over ``l0_rect`` at ``out_size`` (see module docstring)."""
     out_w, out_h = out_size
     level, ds, lvl_x0, lvl_y0, step = _src_window(source, l0_rect, l0_per_px, out_w)
     cols = np.floor(lvl_x0 + (np.arange(out_w) + 0.5) * step).astype(np.int64)
     rows = np.floor(lvl_y0 + (np.arange(out_h) + 0.5) * step).astype(np.int64)
-    c0, r0 = int(cols.min()), int(rows.min())
-    size = (int(cols.max()) - c0 + 1, int(rows.max()) - r0 + 1)
+    c0, r0 = int(cols.min()) - 1, int(rows.min()) - 1  # one pixel of margin to interpolate
+    size = (int(cols.max()) - c0 + 2, int(rows.max()) - r0 + 2)
     window = read_codes(source, (round(c0 * ds), round(r0 * ds)), level, size)
-    return window[np.ix_(rows - r0, cols - c0)]
+    if not smooth:
+        return window[np.ix_(rows - r0, cols - c0)]
+    box = (lvl_x0 - c0, lvl_y0 - r0, lvl_x0 - c0 + out_w * step, lvl_y0 - r0 + out_h * step)
+    image = Image.fromarray(window).resize(out_size, Image.Resampling.BILINEAR, box=box)
+    return np.asarray(image, dtype=np.uint8)
 
 
 def read_base(slide: Slide, l0_rect: L0Rect, out_size: tuple[int, int]) -> NDArray[np.uint8]:
@@ -87,7 +98,8 @@ def render_region(
     """The slide over ``l0_rect`` with ``layers`` (bottom first) laid on it, as RGB."""
     base = read_base(slide, l0_rect, out_size)
     painted = [
-        (apply_lut(read_overlay(p.source, p.l0_per_px, l0_rect, out_size), p.lut), p.opacity)
+        (apply_lut(read_overlay(p.source, p.l0_per_px, l0_rect, out_size, p.smooth), p.lut),
+         p.opacity)
         for p in layers
-    ]
+    ]  # fmt: skip
     return composite(base, painted)

@@ -54,7 +54,7 @@ def test_class_map_codes_carry_argmax_and_probability() -> None:
 
 
 def test_class_map_lut_colours_and_alpha() -> None:
-    colours = class_palette(3)
+    colours = class_palette(["a", "b", "c"])
     lut = class_map_lut(colours, min_prob=0.5)
     prob_codes = np.zeros((3, 1, 3), dtype=np.uint8)
     prob_codes[:, 0, 0] = (20, 215, 20)  # class 1, sure
@@ -63,7 +63,12 @@ def test_class_map_lut_colours_and_alpha() -> None:
     rgba = apply_lut(encode_class_map(prob_codes), lut)[0]
     assert tuple(rgba[0, :3]) == colours[1] and tuple(rgba[1, :3]) == colours[0]
     assert rgba[0, 3] > rgba[1, 3] > 0 and rgba[2, 3] == 0
-    assert len(set(class_palette(12))) == 12
+    assert len(set(class_palette([f"class {i}" for i in range(12)]))) == 12
+    kather = ["01_TUMOR", "02_STROMA", "03_COMPLEX", "04_LYMPHO", "05_DEBRIS", "06_MUCOSA",
+              "07_ADIPOSE", "08_EMPTY"]  # fmt: skip
+    palette = class_palette(kather)
+    assert len(set(palette)) == len(kather)  # named ones conventional, all distinct
+    assert palette[0] == (213, 94, 0) and palette[3] == (0, 114, 178)
 
 
 def test_composite_is_alpha_blending() -> None:
@@ -147,5 +152,6 @@ def test_render_region_lays_overlay_over_real_tissue(cmu_svs: Path, tmp_path: Pa
     assert out.shape == (size[1], size[0], 3) and max(size) == 400
     top, bottom = out[: size[1] // 3], out[-size[1] // 3 :]
     want = plain[: size[1] // 3] * 0.5 + np.array([0, 255, 0]) * 0.5  # 50 % green over it
-    assert np.abs(top.astype(float) - want).max() <= 1.0
+    inner = (slice(2, -2), slice(2, -2))  # the raster's own edge is smoothed into "no data"
+    assert np.abs(top.astype(float) - want)[inner].max() <= 1.0
     np.testing.assert_array_equal(bottom, plain[-size[1] // 3 :])  # untouched tissue

@@ -42,7 +42,7 @@ class ClassMapLayer(OverlayLayer):
             threshold=0.0,
         )  # fmt: skip
         self.class_names = list(class_names)
-        self.colours = list(colours) if colours is not None else class_palette(len(class_names))
+        self.colours = list(colours) if colours is not None else class_palette(class_names)
 
     def lut(self) -> np.ndarray:
         """Class colours, alpha from the probability, nothing below the threshold."""

@@ -44,11 +44,11 @@ here. ``lime`` (dark green to yellow) is the saliency default: no purple or pink
 so it never merges with haematoxylin or eosin."""
 
 DEFAULT_COLORMAP = {"saliency": "lime", "probability": "blues", "tissue": "greens"}
-DEFAULT_OPACITY = {"saliency": 0.9, "probability": 0.75, "classes": 0.6, "tissue": 0.5}
+DEFAULT_OPACITY = {"saliency": 0.9, "probability": 0.6, "classes": 0.4, "tissue": 0.5}
 """Opacity a layer starts with; with alpha by value, weak values stay faint anyway."""
 
 _OWN_MAPS: dict[str, tuple[list[float], list[tuple[int, int, int]]]] = {
-    "lime": ([0.0, 0.45, 0.8, 1.0], [(0, 110, 60), (60, 190, 40), (200, 235, 0), (255, 255, 90)]),
+    "lime": ([0.0, 0.4, 0.75, 1.0], [(20, 140, 60), (80, 200, 40), (205, 240, 0), (255, 255, 90)]),
     "blues": ([0.0, 1.0], [(120, 190, 255), (0, 40, 160)]),
     "hot": ([0.0, 0.365, 0.746, 1.0], [(10, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 255)]),
     "greens": ([0.0, 1.0], [(199, 233, 192), (0, 109, 44)]),

@@ -239,7 +239,8 @@ class SlideViewer(QWidget):
                 tiles.set_visible(layer.visible)
                 self._schedule()
 
-        tiles = TileLayer(self._vb, source, 0.0, _first_channel, configure, opaque=False)
+        crisp = bool(layer.legend_entries())  # categorical: no blending across borders
+        tiles = TileLayer(self._vb, source, 0.0, _first_channel, configure, False, crisp)
         tiles.visible = layer.visible
         self.loader.register(layer.slide_id, layer.source)
         layer.attach(self.cache)
