@@ -32,8 +32,8 @@ MAX_CLASSES = 127
 """A class map needs at least two probability bins per class in 255 codes."""
 
 PALETTE: tuple[RGB, ...] = (
-    (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178),
-    (213, 94, 0), (204, 121, 167), (0, 0, 0), (153, 153, 153), (140, 86, 75),
+    (0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
+    (213, 94, 0), (240, 228, 66), (0, 0, 0), (153, 153, 153), (140, 86, 75),
     (0, 230, 230), (110, 200, 40),
 )  # fmt: skip
 """Okabe-Ito (colour-blind safe, distinct from H&E's pink and purple), then more."""
