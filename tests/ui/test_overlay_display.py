@@ -69,7 +69,8 @@ def cmu_run(cmu_svs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, cmu_svs: Path, cmu_run: Path):
-    win = MainWindow(Settings(tmp_path / "settings.ini"), interactive=False, synchronous_viewer=True)
+    settings = Settings(tmp_path / "settings.ini")
+    win = MainWindow(settings, interactive=False, synchronous_viewer=True)
     qtbot.addWidget(win)
     win.resize(1100, 800)
     win.show()
