@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     window.viewer.zoom_by(2.0 * window.viewer.l0_per_view_px())  # 2 screen px per scan px
     settle(app, window)
     window.grab().save(str(out / "02-slide-digital.png"))
+    window.viewer.fit()
 
     if not args.no_run and not shoot_model_run(app, window, args.slide, out):
         return 1

@@ -25,7 +25,7 @@ HIDDEN_AT_FIRST = ("probability", "tissue")
 """Kinds that start hidden: the class map and the saliency are the news; one class's
 probability is detail, and the tissue has its outline (View > Tissue Outline)."""
 
-SALIENCY_START_THRESHOLD = 0.25
+SALIENCY_START_THRESHOLD = 0.4
 """Saliency below this fraction of its range starts transparent: the tissue stays readable
 and the salient spots stand out (the user moves the slider to see more)."""
 
