@@ -162,10 +162,8 @@ class MainWindow(QMainWindow):
         a.about.triggered.connect(self.show_about)
         a.show_logs.triggered.connect(self.show_logs)
         a.export_view.triggered.connect(lambda: self.exporter.ask(self.slide_path))
-        a.show_grid.toggled.connect(lambda on: self.viewer.set_decoration_visible("grid", on))
-        a.show_outline.toggled.connect(
-            lambda on: self.viewer.set_decoration_visible("outline", on)
-        )
+        for name, act in (("grid", a.show_grid), ("outline", a.show_outline)):
+            act.toggled.connect(lambda on, n=name: self.viewer.set_decoration_visible(n, on))
         for mag, act in a.zoom_presets.items():
             act.triggered.connect(lambda _=False, m=mag: self.viewer.zoom_to_magnification(m))
         self.loader.sigLoaded.connect(self._slide_loaded)
@@ -204,10 +202,9 @@ class MainWindow(QMainWindow):
         running = self.runs.is_running()
         for act in (a.close, a.zoom_in, a.zoom_out, a.fit, a.open_overlays, a.export_view):
             act.setEnabled(has_slide)
-        deco = self.viewer.decorations
         for name, act in (("grid", a.show_grid), ("outline", a.show_outline)):
-            act.setEnabled(deco.available(name))
-            act.setChecked(deco.wanted[name])
+            act.setEnabled(self.viewer.decorations.available(name))
+            act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
@@ -350,9 +347,8 @@ class MainWindow(QMainWindow):
     def _view_changed(self, _rect: object) -> None:
         if self.slide is None:
             return
-        digital = self.viewer.digital_zoom() is not None
-        mag, ds = self.viewer.magnification(), self.viewer.l0_per_view_px()
-        self.status.set_magnification(mag, ds, digital=digital)
+        v = self.viewer
+        self.status.set_magnification(v.magnification(), v.l0_per_view_px(), v.digital_zoom())
 
     # -- drag and drop, about, close --------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -80,9 +80,9 @@ class StatusBar(QStatusBar):
         self.position.setText("")
 
     def set_magnification(
-        self, mag: float | None, downsample: float | None = None, digital: bool = False
+        self, mag: float | None, downsample: float | None = None, digital: float | None = None
     ) -> None:
-        """Apparent objective; ``digital`` when zoomed past the scan's own pixels."""
+        """Apparent objective; ``digital`` (screen px per scan px) past the scan's pixels."""
         if mag:
             text = f"{mag:.1f}×" if mag < 10 else f"{mag:.0f}×"
             self.magnification.setText(f"{text} (digital)" if digital else text)
