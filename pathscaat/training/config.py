@@ -103,7 +103,8 @@ class TrainConfig:
     ``img_size`` None = the backbone's default input size; ``lr`` None = chosen by
     :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived).
     ``strip_every``: write a saliency strip of ``strip_count`` fixed validation patches
-    every this many epochs (0 = never).
+    every this many epochs (0 = never). ``split_by_group`` False splits per file even
+    where slide ids are known (a leaky test; the wizard warns).
     """
 
     data: Path
@@ -132,6 +133,7 @@ class TrainConfig:
     sources: list[DataSource] = field(default_factory=list)
     strip_every: int = 1
     strip_count: int = 8
+    split_by_group: bool = True
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)

@@ -37,6 +37,7 @@ from pathscaat.training import distributed as ddp
 from pathscaat.training.config import TrainConfig, TrainResult, choose_lr
 from pathscaat.training.data_setup import RunData, prepare_data
 from pathscaat.training.loop import EpochContext, StopRequested, evaluate, train_epoch
+from pathscaat.training.source_setup import resolve_data
 from pathscaat.training.state import RunState, has_state, load_state, save_state
 from pathscaat.training.strip import SaliencyStrip
 
@@ -182,6 +183,7 @@ def train(
     dist = ddp.init_distributed(resolve_device(config.device))
     on_progress = on_progress if dist.is_main else no_progress
     try:
+        config = resolve_data(config, on_progress, should_stop, dist.is_main)
         return _train(_with_lr(config, on_progress), dist, on_progress, should_stop)
     finally:
         ddp.shutdown(dist)
