@@ -48,7 +48,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
+def build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
     kwargs = dict(config.timm_kwargs)
     if config.img_size is not None:
         kwargs["img_size"] = config.img_size
@@ -205,7 +205,7 @@ def _train(
     device = resolve_device(config.device, local_rank=dist.local_rank)
     seed_everything(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
-    model, kwargs = _build_model(config, len(PatchFolder(config.data).classes))
+    model, kwargs = build_model(config, len(PatchFolder(config.data).classes))
     data = prepare_data(config, model.input_px, dist, on_progress)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=_lr(config), weight_decay=config.weight_decay)
