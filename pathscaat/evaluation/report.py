@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pathscaat.evaluation.claims import below_best, claim_note
+
 FORMAT = "pathscaat-evaluation"
 FORMAT_VERSION = 1
 
@@ -84,15 +86,9 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def accuracy_warnings(metrics: dict[str, Any]) -> list[str]:
     """Models more than 1 point below the best: their saliency claims do not count."""
     accs = {e["name"]: e["accuracy"] for e in metrics["models"]}
-    if not accs:
-        return []
-    best = max(accs.values())
-    return [
-        f"- {name}: accuracy {acc:.3f} is more than 1 point below the best ({best:.3f}); "
-        "no saliency claim about it counts."
-        for name, acc in accs.items()
-        if acc < best - 0.01
-    ]
+    below = below_best(accs)
+    best = max(accs.values(), default=0.0)
+    return [f"- {claim_note(name, accs[name], best)}" for name in below]
 
 
 def render_report(metrics: dict[str, Any], plots: Sequence[Path]) -> str:
