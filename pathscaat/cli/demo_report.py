@@ -53,7 +53,6 @@ def _change(delta: float, up: str, down: str, same: str, tol: float = 0.01) -> s
 def reading(rows: dict[str, dict[str, float]], n_images: int) -> str:
     """One honest sentence on what this run shows, and how little one run proves."""
     erm, scaat = rows["erm"], rows["scaat"]
-    acc = scaat["accuracy"] - erm["accuracy"]
     sparse = _change(scaat["gini"] - erm["gini"], "sparser", "less sparse", "as sparse")
     mass = _change(
         scaat["relevance_mass"] - erm["relevance_mass"], "more", "less", "about the same"
