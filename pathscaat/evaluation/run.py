@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from pathscaat.evaluation.data import EvalImages, load_eval_images
+from pathscaat.evaluation.data import EvalImages, check_classes, load_eval_images
 from pathscaat.evaluation.model_eval import (
     EvalSettings,
     accuracy_metrics,
@@ -30,6 +30,7 @@ from pathscaat.evaluation.plots import plot_curves, plot_saliency_grid
 from pathscaat.evaluation.report import FORMAT, FORMAT_VERSION, write_outputs
 from pathscaat.models import CheckpointMeta, checkpoint_stem, load_checkpoint, read_meta
 from pathscaat.models.device import resolve_device
+from pathscaat.outdir import check_writable
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -175,6 +176,9 @@ def evaluate(
     settings.methods = tuple(methods)
     ckpts, out, data = [Path(m) for m in models], Path(out_dir), Path(data_dir)
     metas = [read_meta(c) for c in ckpts]
+    for meta in metas:
+        check_classes(data, meta.class_names)
+    check_writable(out, "the evaluation report")  # before minutes of work, as train does
     all_images = _load_all_images(metas, data, max_images, settings.seed)
     common = sorted(set.intersection(*(set(i.paths) for i in all_images)))
     metrics: dict[str, Any] = {
