@@ -16,7 +16,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from pathscaat.evaluation.data import EvalImages, check_classes, load_eval_images
+from pathscaat.evaluation.data import (
+    EvalImages,
+    balanced_sample,
+    check_classes,
+    load_eval_images,
+)
 from pathscaat.evaluation.model_eval import (
     EvalSettings,
     accuracy_metrics,
@@ -72,9 +77,18 @@ def _check_methods(methods: Sequence[str]) -> None:
         raise PathscaatError(f"no saliency method given; choose from {', '.join(list_methods())}")
 
 
-def _grid_index(paths: list[str], common: list[str], k: int) -> list[int]:
-    chosen = common[:k] if len(common) >= min(k, len(paths)) else paths[:k]
-    return [paths.index(p) for p in chosen]
+MAX_GRID_IMAGES = 16
+"""The saliency figure widens past ``grid_images`` to show every class, up to this many."""
+
+
+def _grid_index(paths: list[str], labels: list[int], common: list[str], k: int) -> list[int]:
+    """Columns of the saliency figure: classes taking turns, so every class is shown (with
+    ``k`` widened to the number of classes); the images all models share where they can."""
+    label_of = dict(zip(paths, labels, strict=True))
+    k = min(max(k, len(set(labels))), MAX_GRID_IMAGES)
+    pool = common if len(common) >= min(k, len(paths)) else paths
+    chosen = balanced_sample(pool, [label_of[p] for p in pool], k, seed=0)
+    return sorted((paths.index(p) for p in chosen), key=lambda i: (labels[i], paths[i]))
 
 
 def _model_entry(name: str, ckpt: Path, meta: CheckpointMeta, images: EvalImages) -> dict[str, Any]:
@@ -218,7 +232,7 @@ def _grid(
     k: int,
     out: Path,
 ) -> Path:
-    idx = _grid_index(images.paths, common, k)
+    idx = _grid_index(images.paths, images.labels.tolist(), common, k)
     titles = [images.class_names[int(images.labels[i])] for i in idx]
     masks = None if images.masks is None else images.masks[idx]
     slug = entry["name"].replace("/", "_").replace("#", "_")
