@@ -34,21 +34,20 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 MODEL_KEYS = ("accuracy", "balanced_accuracy")
 
 LEGEND = """\
-How to read it (evaluation.md): Gini = sparseness of |saliency| (Quantus Sparseness);
-entropy = complexity (Quantus Complexity, nats). Deletion AUC: probability of the predicted
-class as the most salient pixels are replaced by a blurred copy (RISE) or by the image's
-mean colour; lower is better, and "− random" is the same model's AUC with a random pixel
-order subtracted (negative = saliency finds pixels that matter; this difference is the
-signal). Insertion AUC: from the blurred image, putting the most salient pixels back;
+How to read it (docs/evaluation.md of PathSCAAT): Gini = sparseness of |saliency| (Quantus
+Sparseness); entropy = complexity (Quantus Complexity, nats). Deletion AUC: probability of
+the predicted class as the most salient pixels are replaced by a blurred copy (RISE) or by
+the image's mean colour; lower is better, and "− random" is the same model's AUC with a
+random pixel order subtracted (negative = saliency finds pixels that matter; this difference
+is the signal). Insertion AUC: from the blurred image, putting the most salient pixels back;
 higher is better. Masked-acc area: mean accuracy after removing the top 0..90% salient
 pixels (mean-colour fill; Ismail et al. 2021); lower = steeper drop. Sanity ρ: Spearman
 correlation between the map and the map of the same model with every layer randomised
-(cascading from the top, Adebayo et al. 2018); it must be near 0 (a large |ρ| of either
-sign means the map's layout survives without the trained weights; coarse Grad-CAM maps of
-small inputs have few layouts and reach it easily). Relevance mass: fraction of
-saliency inside the evidence mask (chance = mask area); pointing: the map's maximum lies
-in the mask. Values are means over images; metrics.json holds spreads, curves and every
-per-image value.
+(cascading from the top, Adebayo et al. 2018); it must be near 0 (a large |ρ| of either sign
+means the map's layout survives without the trained weights; coarse Grad-CAM maps of small
+inputs have few layouts and reach it easily). Relevance mass: fraction of saliency inside
+the evidence mask (chance = mask area); pointing: the map's maximum lies in the mask. Values
+are means over images; metrics.json holds spreads, curves and every per-image value.
 """
 
 
