@@ -67,9 +67,9 @@ class ProgressPrinter:
         if quiet and not finished:
             return
         self._lines[rec.stage] = (now, pct)
-        count = f"{rec.done}/{rec.total} ({pct}%)" if rec.total else f"{rec.done}"
-        tail = f" {rec.message}" if rec.message else ""
-        print(f"{rec.stage}: {count}{tail}", file=sys.stderr, flush=True)
+        count = f"{rec.done}/{rec.total} ({pct}%)" if rec.total else str(rec.done or "")
+        text = " ".join(part for part in (count, rec.message) if part)
+        print(f"{rec.stage}: {text}", file=sys.stderr, flush=True)
 
     def event(self, kind: str, **data: Any) -> None:
         """Emit a non-progress event (``result``, ``log``...) in JSON mode; print in others."""

@@ -43,3 +43,11 @@ def test_tiles_bar_into_a_pipe_has_no_rates(
     err = capsys.readouterr().err
     assert "it/s" not in err and "\r" not in err
     assert any(line.startswith("tiling: 3/3 (100%)") for line in err.splitlines())
+
+
+def test_piped_record_of_unknown_total_is_just_its_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    printer = ProgressPrinter("bar", tty=False)
+    printer(ProgressRecord("grid", 0, 0, "the slide has no µm/px"))
+    assert capsys.readouterr().err == "grid: the slide has no µm/px\n"
