@@ -96,7 +96,11 @@ class Project:
         if not read_only and not lock.acquire():
             notice = (f"{root} is open in another PathSCAAT ({lock.holder()}); opened "
                       "read-only: changes here are not saved. Close it there to edit here.")
-        conn = _connect(db_path, read_only=notice is not None)
+        try:
+            conn = _connect(db_path, read_only=notice is not None)
+        except BaseException:
+            lock.release()
+            raise
         try:
             if notice is None:
                 schema.migrate(conn, db_path)
@@ -247,11 +251,11 @@ class Project:
 
     def _move(self, slide_id: int, edit: Edit, step: int) -> None:
         with self.transaction() as conn:
-            rows.write_edit(conn, slide_id, edit)
             pos = rows.history_pos(conn, slide_id) + step
             if not 0 <= pos <= rows.history_len(conn, slide_id):
                 raise PathscaatError(f"the undo log of slide {slide_id} in {self.root} is out "
                                      "of step with the annotations; reopen the slide")
+            rows.write_edit(conn, slide_id, edit)
             rows.set_history_pos(conn, slide_id, pos)
 
     def replace_annotations(self, slide_id: int, objects: Sequence[Annotation],
