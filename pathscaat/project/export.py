@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pathscaat.annotations.io import write_annotations
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -50,8 +51,6 @@ def export_annotations(
     should_stop: ShouldStop = never_stop,
 ) -> ExportResult:
     """Write each slide's annotations to ``out_dir``; returns the files written."""
-    from pathscaat.annotations.io import write_annotations
-
     if fmt not in EXTENSIONS:
         raise PathscaatError(f"unknown export format {fmt!r}; use one of {', '.join(EXTENSIONS)}")
     out = Path(out_dir)
@@ -70,7 +69,11 @@ def export_annotations(
             result.empty.append(slide.name)
             continue
         tmp = partial / names[slide.id]
-        write_annotations(tmp, objects, l0_offset=slide.l0_offset)
+        try:
+            write_annotations(tmp, objects, l0_offset=slide.l0_offset, fmt=fmt)
+        except ModuleNotFoundError as exc:  # a writer not built into this version
+            raise PathscaatError(f"this PathSCAAT cannot write {fmt} files ({exc.name} is "
+                                 "missing); export as geojson instead") from exc
         os.replace(tmp, out / names[slide.id])
         result.written.append(out / names[slide.id])
     on_progress(ProgressRecord("export", len(slides), len(slides)))

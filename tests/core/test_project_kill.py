@@ -1,7 +1,7 @@
 """Kill -9 at random points: every committed edit survives and the file stays sound.
 
-A forked child reopens the project, keeps its own in-memory copy of the state, and makes
-random edits (add, change, remove, undo, redo) through the store. Before each commit it
+A forked child reopens the project into an ``AnnotationCollection`` bound to it and makes
+random edits (add, change, remove, non-undoable edits, undo, redo). Before each commit it
 reports the digest the state will have, after it "done". The parent kills it with SIGKILL
 after a random delay, reopens the project and checks that the stored state is the last
 done one, or the one in flight (committed but not yet reported), and nothing else.
@@ -22,9 +22,11 @@ import pytest
 from PIL import Image
 from shapely.geometry import Polygon
 
+from pathscaat.annotations.collection import AnnotationCollection
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import Annotation, PathClass, ToolShape
 from pathscaat.project import Project
+from pathscaat.project.binding import ProjectBinding
 from pathscaat.project.codec import to_row
 
 pytestmark = [
@@ -56,37 +58,33 @@ def _random_edit(rng: random.Random, objects: dict[str, Annotation], n: int) -> 
     return Edit.change([target], [after], label=f"change {n}")
 
 
-def _apply(objects: dict[str, Annotation], edit: Edit) -> None:
-    for o in edit.removed:
-        del objects[o.id]
-    for _before, after in edit.changed:
-        objects[after.id] = after
-    for o in edit.added:
-        objects[o.id] = o
-
-
 def _child(root: Path, slide_id: int, fd: int, seed: int) -> None:
-    """Edit forever, reporting ``pending <digest>`` before and ``done`` after each commit."""
+    """Edit forever through a bound collection, as the app does.
+
+    A listener subscribed before the binding reports ``pending <digest>`` of the new
+    state before the binding commits it; ``done`` follows once the call returned.
+    """
     rng = random.Random(seed)
     project = Project.open(root)
     assert not project.read_only
-    objects = {o.id: o for o in project.annotations(slide_id)}
     history, pos = project.history(slide_id)
+    coll = AnnotationCollection(project.annotations(slide_id), history=history, history_pos=pos)
+
+    def report(_event: object) -> None:
+        state = digest(coll.objects(), coll.history, coll.history_pos)
+        os.write(fd, f"pending {state}\n".encode())
+
+    coll.subscribe(report)
+    ProjectBinding(project, slide_id, coll)
     for n in range(10_000):
         op = rng.random()
-        if op < 0.15 and pos > 0:
-            edit, pos = history[pos - 1].inverse(), pos - 1
-            commit = lambda e=edit: project.record_undo(slide_id, e)  # noqa: E731
-        elif op < 0.25 and pos < len(history):
-            edit, pos = history[pos], pos + 1
-            commit = lambda e=edit: project.record_redo(slide_id, e)  # noqa: E731
+        if op < 0.15 and coll.can_undo:
+            coll.undo()
+        elif op < 0.25 and coll.can_redo:
+            coll.redo()
         else:
-            edit = _random_edit(rng, objects, n)
-            history, pos = [*history[:pos], edit], pos + 1
-            commit = lambda e=edit: project.apply_edit(slide_id, e)  # noqa: E731
-        _apply(objects, edit)
-        os.write(fd, f"pending {digest(list(objects.values()), history, pos)}\n".encode())
-        commit()
+            objects = {o.id: o for o in coll.objects()}
+            coll.apply(_random_edit(rng, objects, n), undoable=op < 0.95)
         os.write(fd, b"done\n")
 
 
