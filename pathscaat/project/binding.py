@@ -2,10 +2,11 @@
 
 The collection is the one owner of annotation state; the binding only listens. Each
 applied, undone or redone edit becomes one committed transaction before the collection's
-``apply``/``undo``/``redo`` returns, so what is on screen is on disk. The undo log follows
-the collection's own ``history`` and ``history_pos``; if they ever disagree with what was
-stored (a collection that caps its history, say), the log is rewritten from the
-collection, which stays the authority.
+``apply``/``undo``/``redo`` returns, so what is on screen is on disk. A failed write (a
+full disk) raises from that call and sets :attr:`ProjectBinding.unsaved`; the next event
+then writes the collection's whole state, so nothing stays lost once the disk has room.
+The undo log follows the collection's own ``history`` and ``history_pos``; if they ever
+disagree with what was stored, the log is rewritten from the collection, the authority.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ProjectBinding:
         self.project = project
         self.slide_id = slide_id
         self.collection = collection
+        self.unsaved = False  # True after a failed write, until a later event saves it all
         self._pos, self._len = self._collection_history()
         stored, stored_pos = project.history(slide_id)
         if (len(stored), stored_pos) != (self._len, self._pos):
@@ -38,11 +40,34 @@ class ProjectBinding:
         return int(self.collection.history_pos), len(self.collection.history)
 
     def _on_event(self, event: CollectionEvent) -> None:
+        if event.kind == "selection":
+            return
+        try:
+            if self.unsaved:
+                self._write_everything()
+            else:
+                self._write(event)
+        except BaseException:
+            self.unsaved = True  # the next event writes the whole state again
+            raise
+        self.unsaved = False
+
+    def save(self) -> None:
+        """Write the collection's whole state (after a failed write, to retry at once)."""
+        self._write_everything()
+        self.unsaved = False
+
+    def _write_everything(self) -> None:
+        self.project.replace_annotations(self.slide_id, self.collection.objects(),
+                                         list(self.collection.history),
+                                         int(self.collection.history_pos))
+        self._pos, self._len = self._collection_history()
+
+    def _write(self, event: CollectionEvent) -> None:
         kind, edit = event.kind, event.edit
         pos, length = self._collection_history()
         if kind == "reset":
-            self.project.replace_annotations(self.slide_id, self.collection.objects(),
-                                             list(self.collection.history), pos)
+            self._write_everything()
         elif kind == "applied" and edit is not None:
             history = self.collection.history
             pushed = pos > 0 and (history[pos - 1] is edit or history[pos - 1] == edit)
@@ -79,6 +104,7 @@ def open_collection(
     """
     from pathscaat.annotations.collection import AnnotationCollection
 
+    project.slide(slide_id)  # an unknown slide is a clear error, not a foreign-key failure
     history, pos = project.history(slide_id)
     collection = AnnotationCollection(project.annotations(slide_id), history=history,
                                       history_pos=pos)

@@ -143,13 +143,20 @@ class Project:
         if self.notice is not None:
             raise ProjectReadOnlyError(self.notice)
         with self._mutex:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:  # disk full, file gone, a constraint broken
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise PathscaatError(f"could not save to {self.db_path} ({exc}); nothing of "
+                                     "this change was written. Free disk space or check the "
+                                     "folder, then try again") from exc
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check``: ``"ok"`` for a sound file."""

@@ -88,6 +88,8 @@ def test_refused_edits_and_resets(root: Path) -> None:
         with pytest.raises(PathscaatError, match="locked"):
             coll.apply(Edit.remove([locked]))
         assert _stored(root)[0] == [locked]
+        with pytest.raises(PathscaatError, match="slide 9 is not in the project"):
+            open_collection(project, 9)
         fresh = [Annotation(Point(1, 1)), Annotation(Point(2, 2))]
         coll.reset(fresh)
         assert _stored(root) == (fresh, [], 0)
@@ -110,3 +112,23 @@ def test_read_only_project_gives_an_unbound_collection(root: Path) -> None:
         assert binding is None
         with pytest.raises(ProjectReadOnlyError, match="read-only"):
             ProjectBinding(reader, 1, coll)
+
+
+def test_a_failed_write_is_caught_up_by_the_next_event(root: Path) -> None:
+    with Project.open(root) as project:
+        coll, binding = open_collection(project, 1)
+        assert binding is not None
+        a, b, c = (Annotation(box(i, i, i + 2, i + 2)) for i in range(3))
+        coll.apply(Edit.add([a], "Add a"))
+        with project.transaction() as conn:  # the next insert fails, as on a full disk
+            conn.execute("CREATE TEMP TRIGGER full BEFORE INSERT ON annotations "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        with pytest.raises(PathscaatError, match=r"could not save.*disk is full"):
+            coll.apply(Edit.add([b], "Add b"))
+        assert binding.unsaved and len(coll) == 2  # the collection kept the edit
+        assert _stored(root) == ([a], ["Add a"], 1)  # the failed transaction left nothing
+        with project.transaction() as conn:
+            conn.execute("DROP TRIGGER temp.full")
+        coll.apply(Edit.add([c], "Add c"))
+        assert not binding.unsaved
+        assert _stored(root) == ([a, b, c], ["Add a", "Add b", "Add c"], 3)
