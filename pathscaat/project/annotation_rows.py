@@ -25,12 +25,13 @@ _UPDATE = (
 )
 
 
-def load(conn: sqlite3.Connection, slide_id: int) -> list[Annotation]:
+def load(conn: sqlite3.Connection, slide_id: int,
+         known: dict[codec.RowKey, Annotation] | None = None) -> list[Annotation]:
     rows = conn.execute(
         f"SELECT {codec.SELECT_COLUMNS} FROM annotations WHERE slide_id = ? ORDER BY seq",
         (slide_id,),
     )
-    return [codec.from_row(row) for row in rows]
+    return codec.from_rows(rows, known=known)
 
 
 def _next_seq(conn: sqlite3.Connection, slide_id: int) -> int:
@@ -122,10 +123,11 @@ def clear_history(conn: sqlite3.Connection, slide_id: int) -> None:
     set_history_pos(conn, slide_id, 0)
 
 
-def load_history(conn: sqlite3.Connection, slide_id: int) -> tuple[list[Edit], int]:
+def load_history(conn: sqlite3.Connection, slide_id: int,
+                 known: dict[codec.RowKey, Annotation] | None = None) -> tuple[list[Edit], int]:
     """The slide's undo stack followed by its redo stack, and how many are done."""
     rows = conn.execute(
         "SELECT label, payload FROM history WHERE slide_id = ? ORDER BY pos", (slide_id,)
     )
-    edits = [codec.edit_from_json(label, payload) for label, payload in rows]
+    edits = [codec.edit_from_json(label, payload, known) for label, payload in rows]
     return edits, min(history_pos(conn, slide_id), len(edits))

@@ -31,8 +31,7 @@ class ProjectBinding:
         self.collection = collection
         self.unsaved = False  # True after a failed write, until a later event saves it all
         self._pos, self._len = self._collection_history()
-        stored, stored_pos = project.history(slide_id)
-        if (len(stored), stored_pos) != (self._len, self._pos):
+        if project.history_shape(slide_id) != (self._len, self._pos):
             self._resync_history()
         self._unsubscribe: Callable[[], None] | None = collection.subscribe(self._on_event)
 
@@ -105,9 +104,8 @@ def open_collection(
     from pathscaat.annotations.collection import AnnotationCollection
 
     project.slide(slide_id)  # an unknown slide is a clear error, not a foreign-key failure
-    history, pos = project.history(slide_id)
-    collection = AnnotationCollection(project.annotations(slide_id), history=history,
-                                      history_pos=pos)
+    objects, history, pos = project.load_slide(slide_id)
+    collection = AnnotationCollection(objects, history=history, history_pos=pos)
     if project.read_only:
         return collection, None
     return collection, ProjectBinding(project, slide_id, collection)

@@ -9,8 +9,10 @@ even where the project's class list has been recoloured since.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 
 from pathscaat.annotations.edits import Edit
@@ -56,25 +58,57 @@ def to_row(obj: Annotation) -> tuple[Any, ...]:
     )
 
 
-def from_row(row: tuple[Any, ...] | Any) -> Annotation:
-    """An :class:`Annotation` from the values of :data:`COLUMNS`."""
-    (obj_id, wkb, object_type, class_name, class_colour, name, locked,
+def _loads(text: str) -> Any:
+    return {} if text == "{}" else json.loads(text)
+
+
+RowKey = tuple[Any, ...]
+
+
+def _row_key(row: Sequence[Any], wkb_hex: bool) -> RowKey:
+    return tuple(row) if wkb_hex else (row[0], bytes(row[1]).hex(), *row[2:])
+
+
+def from_rows(
+    rows: Iterable[Sequence[Any]], *, wkb_hex: bool = False,
+    known: dict[RowKey, Annotation] | None = None,
+) -> list[Annotation]:
+    """Annotations from rows of :data:`COLUMNS`; geometries parsed in one vectorised call.
+
+    ``known`` (row -> value, filled as it goes) lets the same stored value, met again in
+    the undo log, be shared instead of parsed twice: values are immutable.
+    """
+    rows = list(rows)
+    keys = [_row_key(r, wkb_hex) for r in rows] if known is not None else []
+    out: list[Annotation | None] = [known.get(k) for k in keys] if known is not None \
+        else [None] * len(rows)
+    todo = [i for i, obj in enumerate(out) if obj is None]
+    wkbs = np.array([rows[i][1] if wkb_hex else bytes(rows[i][1]) for i in todo], dtype=object)
+    for i, geometry in zip(todo, shapely.from_wkb(wkbs) if todo else [], strict=True):
+        out[i] = obj = _annotation(rows[i], geometry)
+        if known is not None:
+            known[keys[i]] = obj
+    return out  # type: ignore[return-value]
+
+
+def _annotation(row: Sequence[Any], geometry: Any) -> Annotation:
+    (obj_id, _wkb, object_type, class_name, class_colour, name, locked,
      measurements, metadata, tool, parent_id, extra) = row  # fmt: skip
     path_class = None
     if class_name is not None:
         path_class = PathClass(class_name, unpack_colour(int(class_colour or 0)))
     return Annotation(
-        geometry=shapely.from_wkb(bytes(wkb)),
+        geometry=geometry,
         id=obj_id,
         object_type=ObjectType(object_type),
         path_class=path_class,
         name=name,
         locked=bool(locked),
-        measurements=json.loads(measurements),
-        metadata=json.loads(metadata),
+        measurements=_loads(measurements),
+        metadata=_loads(metadata),
         tool=ToolShape(tool),
         parent_id=parent_id,
-        extra=json.loads(extra),
+        extra=_loads(extra),
     )
 
 
@@ -82,12 +116,6 @@ def _obj_json(obj: Annotation) -> list[Any]:
     row = list(to_row(obj))
     row[1] = row[1].hex()
     return row
-
-
-def _obj_from_json(values: list[Any]) -> Annotation:
-    row = list(values)
-    row[1] = bytes.fromhex(row[1])
-    return from_row(tuple(row))
 
 
 def edit_to_json(edit: Edit) -> str:
@@ -99,11 +127,17 @@ def edit_to_json(edit: Edit) -> str:
     }, separators=(",", ":"))  # fmt: skip
 
 
-def edit_from_json(label: str, payload: str) -> Edit:
+def edit_from_json(label: str, payload: str,
+                   known: dict[RowKey, Annotation] | None = None) -> Edit:
     data = json.loads(payload)
+    added, removed, changed = data["added"], data["removed"], data["changed"]
+    flat = from_rows([*added, *removed, *(r for pair in changed for r in pair)], wkb_hex=True,
+                     known=known)
+    n_add, n_rem = len(added), len(removed)
+    pairs = flat[n_add + n_rem:]
     return Edit(
         label=label,
-        added=tuple(_obj_from_json(v) for v in data["added"]),
-        removed=tuple(_obj_from_json(v) for v in data["removed"]),
-        changed=tuple((_obj_from_json(b), _obj_from_json(a)) for b, a in data["changed"]),
+        added=tuple(flat[:n_add]),
+        removed=tuple(flat[n_add:n_add + n_rem]),
+        changed=tuple(zip(pairs[0::2], pairs[1::2], strict=True)),
     )

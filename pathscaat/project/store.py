@@ -22,7 +22,7 @@ from pathscaat.progress import PathscaatError
 from pathscaat.project import annotation_rows as rows
 from pathscaat.project import models_runs, schema
 from pathscaat.project import slides as slide_rows
-from pathscaat.project.codec import pack_colour, unpack_colour
+from pathscaat.project.codec import RowKey, pack_colour, unpack_colour
 from pathscaat.project.lock import ProjectLock
 from pathscaat.project.relink import find_moved
 from pathscaat.project.slides import SlideRecord
@@ -232,6 +232,24 @@ class Project:
         """(undo stack + redo stack, how many are done), for ``AnnotationCollection``."""
         with self._read() as conn:
             return rows.load_history(conn, slide_id)
+
+    def history_shape(self, slide_id: int) -> tuple[int, int]:
+        """(how many edits the undo log holds, how many are done), without reading them."""
+        with self._read() as conn:
+            return rows.history_len(conn, slide_id), rows.history_pos(conn, slide_id)
+
+    def load_slide(self, slide_id: int) -> tuple[list[Annotation], list[Edit], int]:
+        """A slide's objects, undo log and position in one read; values met in both are
+        parsed once and shared."""
+        known: dict[RowKey, Annotation] = {}
+        with self._read() as conn:
+            conn.execute("BEGIN")  # one snapshot for rows and log
+            try:
+                objects = rows.load(conn, slide_id, known)
+                history, pos = rows.load_history(conn, slide_id, known)
+            finally:
+                conn.execute("COMMIT")
+        return objects, history, pos
 
     def apply_edit(self, slide_id: int, edit: Edit, *, undoable: bool = True,
                    history_len: int | None = None) -> None:

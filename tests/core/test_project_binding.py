@@ -66,6 +66,7 @@ def test_undo_after_reopen(root: Path) -> None:
     with Project.open(root) as project:  # "restart the app"
         coll, _ = open_collection(project, 1)
         assert coll.objects() == [a, b]
+        assert coll.history[0].added[0] is coll.get(a.id)  # parsed once, shared with the log
         assert (coll.undo_label, coll.redo_label) == ("Add b", "Rename")
         coll.redo()
         assert coll.get(a.id).name == "renamed"
