@@ -41,6 +41,7 @@ class ProjectLock:
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_NAME
         self._fd: int | None = None
+        self.refusal = ""  # why acquire() failed, for the read-only notice
 
     @property
     def held(self) -> bool:
@@ -50,9 +51,16 @@ class ProjectLock:
         """Take the lock if no live process holds it; True when this process is the writer."""
         if self._fd is not None:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only share or folder
+            self.refusal = (f"its folder is not writable ({exc.strerror or exc}); copy the "
+                            "project to a writable folder to edit it")
+            return False
         if not _try_lock(fd):
             os.close(fd)
+            self.refusal = (f"it is open in another PathSCAAT ({self.holder()}); close it "
+                            "there to edit it here")
             return False
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         text = f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n"

@@ -94,8 +94,8 @@ class Project:
         lock = ProjectLock(root)
         notice = "opened read-only on request" if read_only else None
         if not read_only and not lock.acquire():
-            notice = (f"{root} is open in another PathSCAAT ({lock.holder()}); opened "
-                      "read-only: changes here are not saved. Close it there to edit here.")
+            notice = (f"{root}: {lock.refusal}. Opened read-only: changes here are not "
+                      "saved.")
         try:
             conn = _connect(db_path, read_only=notice is not None)
         except BaseException:
