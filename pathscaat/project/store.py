@@ -57,6 +57,25 @@ def _connect(db_path: Path, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
+def _connect_current(db_path: Path, writer: bool) -> sqlite3.Connection:
+    """A connection to a file at the current schema (the writer migrates it first)."""
+    conn = _connect(db_path, read_only=not writer)
+    try:
+        if writer:
+            schema.migrate(conn, db_path)
+        elif schema.schema_version(conn) < schema.SCHEMA_VERSION:
+            raise PathscaatError(f"{db_path} needs upgrading, which only its writer can do: "
+                                 "close the other PathSCAAT and open the project again")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise PathscaatError(f"{db_path} could not be upgraded ({exc}); it is unchanged. "
+                             "Restore it from a backup or make a new project") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 class Project:
     """An open project; use :meth:`create` or :meth:`open`, and close it (or use ``with``)."""
 
@@ -97,18 +116,8 @@ class Project:
             notice = (f"{root}: {lock.refusal}. Opened read-only: changes here are not "
                       "saved.")
         try:
-            conn = _connect(db_path, read_only=notice is not None)
+            conn = _connect_current(db_path, writer=notice is None)
         except BaseException:
-            lock.release()
-            raise
-        try:
-            if notice is None:
-                schema.migrate(conn, db_path)
-            elif schema.schema_version(conn) < schema.SCHEMA_VERSION:
-                raise PathscaatError(f"{db_path} needs upgrading, which only its writer can do: "
-                                     "close the other PathSCAAT and open the project again")
-        except BaseException:
-            conn.close()
             lock.release()
             raise
         return cls(root, conn, lock, notice)

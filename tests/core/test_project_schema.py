@@ -90,3 +90,19 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
     conn.close()
     with Project.open(tmp_path / "p") as project:  # the refusal released the writer's lock
         assert not project.read_only
+
+
+def test_a_failing_migration_leaves_the_v1_file_as_it_was(tmp_path: Path) -> None:
+    root = _v1_project(tmp_path)
+    conn = sqlite3.connect(root / DB_NAME)
+    conn.execute("CREATE TABLE history (x)")  # v2 creates this table: the step must fail
+    conn.commit()
+    conn.close()
+    with pytest.raises(PathscaatError, match=r"could not be upgraded.*unchanged"):
+        Project.open(root)
+    conn = sqlite3.connect(root / DB_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(slides)")]
+    assert "quick_hash" not in columns  # the ALTERs before the failure were rolled back
+    assert conn.execute("SELECT COUNT(*) FROM annotations").fetchone()[0] == 2
+    conn.close()
