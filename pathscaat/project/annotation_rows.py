@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from pathscaat.annotations.edits import Edit
-from pathscaat.annotations.model import Annotation, PathClass
+from pathscaat.annotations.model import Annotation
 from pathscaat.project import codec
 
 _INSERT = (
@@ -41,46 +41,44 @@ def _next_seq(conn: sqlite3.Connection, slide_id: int) -> int:
     return int(row[0])
 
 
-def insert(conn: sqlite3.Connection, slide_id: int, objects: Iterable[Annotation]) -> None:
+def insert(conn: sqlite3.Connection, slide_id: int, rows: Sequence[codec.Row]) -> None:
     seq = _next_seq(conn, slide_id)
-    conn.executemany(
-        _INSERT, ((slide_id, seq + i, *codec.to_row(o)) for i, o in enumerate(objects))
-    )
+    conn.executemany(_INSERT, ((slide_id, seq + i, *row) for i, row in enumerate(rows)))
+    ensure_classes(conn, rows)
 
 
-def write_edit(conn: sqlite3.Connection, slide_id: int, edit: Edit) -> None:
+def write_edit(conn: sqlite3.Connection, slide_id: int, edit: codec.EncodedEdit) -> None:
     """Apply ``edit`` to the slide's rows (removed, then changed, then added)."""
     conn.executemany(
         "DELETE FROM annotations WHERE slide_id = ? AND id = ?",
-        ((slide_id, o.id) for o in edit.removed),
+        ((slide_id, row[0]) for row in edit.removed),
     )
-    conn.executemany(
-        _UPDATE, ((*codec.to_row(after)[1:], slide_id, after.id) for _b, after in edit.changed)
-    )
+    conn.executemany(_UPDATE, ((*after[1:], slide_id, after[0]) for _b, after in edit.changed))
+    ensure_classes(conn, [after for _b, after in edit.changed])
     insert(conn, slide_id, edit.added)
-    ensure_classes(conn, [o.path_class for o in edit.added] + [
-        after.path_class for _b, after in edit.changed])  # fmt: skip
 
 
-def ensure_classes(conn: sqlite3.Connection, classes: Iterable[PathClass | None]) -> None:
+_CLASS = (codec.COLUMNS.index("class_name"), codec.COLUMNS.index("class_colour"))
+
+
+def ensure_classes(conn: sqlite3.Connection, rows: Iterable[codec.Row]) -> None:
     """Add classes the project has not seen yet at the end of its class list."""
-    names = {c.name: c for c in classes if c is not None}
+    names = {row[_CLASS[0]]: row[_CLASS[1]] for row in rows if row[_CLASS[0]] is not None}
     if not names:
         return
     known = {r[0] for r in conn.execute("SELECT name FROM classes")}
     order = int(conn.execute("SELECT COALESCE(MAX(sort_order), -1) + 1 FROM classes").fetchone()[0])
-    for name, cls in names.items():
+    for name, colour in names.items():
         if name not in known:
             conn.execute("INSERT INTO classes (name, colour, sort_order) VALUES (?, ?, ?)",
-                         (name, codec.pack_colour(cls.colour), order))
+                         (name, int(colour or 0), order))
             order += 1
 
 
 def replace_all(conn: sqlite3.Connection, slide_id: int, objects: Sequence[Annotation]) -> None:
     """The slide's objects become ``objects``; its undo log is cleared."""
     conn.execute("DELETE FROM annotations WHERE slide_id = ?", (slide_id,))
-    insert(conn, slide_id, objects)
-    ensure_classes(conn, [o.path_class for o in objects])
+    insert(conn, slide_id, codec.to_rows(objects))
     clear_history(conn, slide_id)
 
 
@@ -109,12 +107,13 @@ def truncate_history(conn: sqlite3.Connection, slide_id: int, keep: int) -> None
     conn.execute("DELETE FROM history WHERE slide_id = ? AND pos >= ?", (slide_id, keep))
 
 
-def push_history(conn: sqlite3.Connection, slide_id: int, at: int, edit: Edit) -> None:
+def push_history(conn: sqlite3.Connection, slide_id: int, at: int,
+                 edit: codec.EncodedEdit) -> None:
     """Entry ``at`` becomes ``edit``; the entries after it (the redo stack) are dropped."""
     truncate_history(conn, slide_id, at)
     conn.execute(
         "INSERT INTO history (slide_id, pos, label, payload) VALUES (?, ?, ?, ?)",
-        (slide_id, at, edit.label, codec.edit_to_json(edit)),
+        (slide_id, at, edit.label, edit.payload()),
     )
 
 

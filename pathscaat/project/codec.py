@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,16 +36,32 @@ def unpack_colour(packed: int) -> RGB:
     return ((packed >> 16) & 0xFF, (packed >> 8) & 0xFF, packed & 0xFF)
 
 
+Row = tuple[Any, ...]
+
+
 def _dumps(values: Any) -> str:
+    if not values:
+        return "{}"
     return json.dumps(dict(values), separators=(",", ":"), sort_keys=True)
 
 
-def to_row(obj: Annotation) -> tuple[Any, ...]:
-    """The values of :data:`COLUMNS` for ``obj``."""
+def to_rows(objects: Sequence[Annotation]) -> list[Row]:
+    """The values of :data:`COLUMNS` for each object (geometries encoded in one call)."""
+    if not objects:
+        return []
+    wkbs = shapely.to_wkb(np.array([o.geometry for o in objects], dtype=object))
+    return [_row(obj, bytes(wkb)) for obj, wkb in zip(objects, wkbs, strict=True)]
+
+
+def to_row(obj: Annotation) -> Row:
+    return _row(obj, shapely.to_wkb(obj.geometry))
+
+
+def _row(obj: Annotation, wkb: bytes) -> Row:
     cls = obj.path_class
     return (
         obj.id,
-        shapely.to_wkb(obj.geometry),
+        wkb,
         obj.object_type.value,
         cls.name if cls else None,
         pack_colour(cls.colour) if cls else None,
@@ -56,6 +73,35 @@ def to_row(obj: Annotation) -> tuple[Any, ...]:
         obj.parent_id,
         _dumps(obj.extra),
     )
+
+
+@dataclass(frozen=True)
+class EncodedEdit:
+    """An edit as rows, encoded once for both the annotation table and the undo log."""
+
+    label: str
+    added: list[Row]
+    removed: list[Row]
+    changed: list[tuple[Row, Row]]
+
+    def payload(self) -> str:
+        """The undo-log entry: the rows as JSON, WKB in hex."""
+        def js(row: Row) -> list[Any]:
+            return [row[0], row[1].hex(), *row[2:]]
+
+        return json.dumps({
+            "added": [js(r) for r in self.added],
+            "removed": [js(r) for r in self.removed],
+            "changed": [[js(b), js(a)] for b, a in self.changed],
+        }, separators=(",", ":"))  # fmt: skip
+
+
+def encode_edit(edit: Edit) -> EncodedEdit:
+    n_add, n_rem = len(edit.added), len(edit.removed)
+    rows = to_rows([*edit.added, *edit.removed, *(o for pair in edit.changed for o in pair)])
+    pairs = rows[n_add + n_rem:]
+    return EncodedEdit(edit.label, rows[:n_add], rows[n_add:n_add + n_rem],
+                       list(zip(pairs[0::2], pairs[1::2], strict=True)))
 
 
 def _loads(text: str) -> Any:
@@ -110,21 +156,6 @@ def _annotation(row: Sequence[Any], geometry: Any) -> Annotation:
         parent_id=parent_id,
         extra=_loads(extra),
     )
-
-
-def _obj_json(obj: Annotation) -> list[Any]:
-    row = list(to_row(obj))
-    row[1] = row[1].hex()
-    return row
-
-
-def edit_to_json(edit: Edit) -> str:
-    """One history entry: the edit's objects as rows (WKB in hex)."""
-    return json.dumps({
-        "added": [_obj_json(o) for o in edit.added],
-        "removed": [_obj_json(o) for o in edit.removed],
-        "changed": [[_obj_json(b), _obj_json(a)] for b, a in edit.changed],
-    }, separators=(",", ":"))  # fmt: skip
 
 
 def edit_from_json(label: str, payload: str,

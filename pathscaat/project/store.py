@@ -22,7 +22,7 @@ from pathscaat.progress import PathscaatError
 from pathscaat.project import annotation_rows as rows
 from pathscaat.project import models_runs, schema
 from pathscaat.project import slides as slide_rows
-from pathscaat.project.codec import RowKey, pack_colour, unpack_colour
+from pathscaat.project.codec import RowKey, encode_edit, pack_colour, unpack_colour
 from pathscaat.project.lock import ProjectLock
 from pathscaat.project.relink import find_moved
 from pathscaat.project.slides import SlideRecord
@@ -267,11 +267,12 @@ class Project:
         ``history_len`` (for a non-undoable edit) is the collection's history length
         after it, so a redo stack it dropped is dropped here too.
         """
+        encoded = encode_edit(edit)
         with self.transaction() as conn:
-            rows.write_edit(conn, slide_id, edit)
+            rows.write_edit(conn, slide_id, encoded)
             pos = rows.history_pos(conn, slide_id)
             if undoable:
-                rows.push_history(conn, slide_id, pos, edit)
+                rows.push_history(conn, slide_id, pos, encoded)
                 rows.set_history_pos(conn, slide_id, pos + 1)
             elif history_len is not None:
                 rows.truncate_history(conn, slide_id, history_len)
@@ -284,12 +285,13 @@ class Project:
         self._move(slide_id, edit, +1)
 
     def _move(self, slide_id: int, edit: Edit, step: int) -> None:
+        encoded = encode_edit(edit)
         with self.transaction() as conn:
             pos = rows.history_pos(conn, slide_id) + step
             if not 0 <= pos <= rows.history_len(conn, slide_id):
                 raise PathscaatError(f"the undo log of slide {slide_id} in {self.root} is out "
                                      "of step with the annotations; reopen the slide")
-            rows.write_edit(conn, slide_id, edit)
+            rows.write_edit(conn, slide_id, encoded)
             rows.set_history_pos(conn, slide_id, pos)
 
     def replace_annotations(self, slide_id: int, objects: Sequence[Annotation],
@@ -309,7 +311,7 @@ class Project:
                        history_pos: int) -> None:
         rows.clear_history(conn, slide_id)
         for i, edit in enumerate(history):
-            rows.push_history(conn, slide_id, i, edit)
+            rows.push_history(conn, slide_id, i, encode_edit(edit))
         rows.set_history_pos(conn, slide_id, history_pos)
 
     def annotation_counts(self) -> dict[int, dict[str | None, int]]:
