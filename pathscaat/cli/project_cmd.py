@@ -1,7 +1,8 @@
-"""``pathscaat project init|add|list|relink|export``: a project folder from the command line.
+"""``pathscaat project init|add|add-run|list|relink|export``: a project from the command line.
 
 ``init DIR`` makes the folder (``project.sqlite``, ``overlays/``, ``models/``, ``exports/``);
-``add DIR SLIDE...`` adds slides (each opened once to check it); ``list DIR`` shows slides,
+``add DIR SLIDE...`` adds slides (each opened once to check it); ``add-run DIR OUT...``
+records ``pathscaat infer`` outputs as runs of their slides; ``list DIR`` shows slides,
 annotation counts per class, models and runs (``--json`` for scripts); ``relink DIR
 FOLDER...`` finds moved slides by size and quick hash; ``export DIR --out OUT`` writes each
 slide's annotations (QuPath GeoJSON by default). A project open in the app is read and
@@ -47,6 +48,10 @@ def register(sub: Any) -> None:
                    help="level-0 µm/px override for these slides (when the files have none)")
     add_progress_arg(p)
     p.set_defaults(func=run_add)
+    p = verbs.add_parser("add-run", help="record `pathscaat infer` outputs as runs of their slides")
+    p.add_argument("dir", help="project folder")
+    p.add_argument("outputs", nargs="+", metavar="OUT", help="folders holding overlays.json")
+    p.set_defaults(func=run_add_run)
     p = verbs.add_parser("list", help="slides, annotation counts per class, models, runs")
     p.add_argument("dir", help="project folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -98,6 +103,14 @@ def run_add(args: argparse.Namespace) -> int:
         printer.result([f"{'added' if a['new'] else 'already in the project'}: "
                         f"[{a['id']}] {a['path']}" for a in added], slides=added, failed=failed)
     return 1 if failed else 0
+
+
+def run_add_run(args: argparse.Namespace) -> int:
+    with _open_writable(args.dir) as project:
+        for out in args.outputs:
+            run_id = project.add_inference(out)
+            print(f"run [{run_id}]: {out}")
+    return 0
 
 
 def summary(project: Project) -> dict[str, Any]:

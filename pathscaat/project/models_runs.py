@@ -39,14 +39,14 @@ class RunRecord:
     created_at: str
 
 
-def _stem(checkpoint: Path) -> Path:
+def checkpoint_stem(checkpoint: Path) -> Path:
     """``run/best``, ``run/best.json`` and ``run/best.safetensors`` all name ``run/best``."""
     return checkpoint.with_suffix("") if checkpoint.suffix in (".json", ".safetensors") \
         else checkpoint
 
 
 def _sidecar(checkpoint: Path) -> dict[str, Any]:
-    stem = _stem(checkpoint)
+    stem = checkpoint_stem(checkpoint)
     json_path = stem.with_suffix(".json")
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
@@ -65,7 +65,7 @@ def _sidecar(checkpoint: Path) -> dict[str, Any]:
 def add_model(conn: sqlite3.Connection, root: Path, checkpoint: Path, name: str | None) -> int:
     """Register a checkpoint (again: its row is refreshed); returns the model id."""
     meta = _sidecar(checkpoint)
-    stem = _stem(checkpoint.resolve())
+    stem = checkpoint_stem(checkpoint.resolve())
     values = (name or stem.name, meta.get("backbone"), meta.get("objective"),
               json.dumps(meta.get("class_names", [])), json.dumps(meta.get("metrics", {})))
     stored = stored_form(root, stem)
@@ -108,3 +108,25 @@ def list_runs(conn: sqlite3.Connection, root: Path, slide_id: int | None) -> lis
     rows = conn.execute(sql + " ORDER BY id", args)
     return [RunRecord(i, s, m, (root / d).resolve(), json.loads(p), c)
             for i, s, m, d, p, c in rows]
+
+
+@dataclass(frozen=True)
+class InferenceOutput:
+    """What a run records of an inference output folder (``overlays.json``)."""
+
+    output_dir: Path
+    slide: Path
+    checkpoint: Path | None  # None when the checkpoint's JSON is gone
+    params: dict[str, Any]
+
+
+def read_inference(output_dir: Path) -> InferenceOutput:
+    from pathscaat.inference.overlays import OverlaySet  # plain JSON: no torch
+
+    overlays = OverlaySet.load(output_dir)
+    checkpoint = Path(overlays.checkpoint) if overlays.checkpoint else None
+    if checkpoint is not None and not checkpoint_stem(checkpoint).with_suffix(".json").is_file():
+        checkpoint = None
+    params = {"classes": overlays.classes, "checkpoint": overlays.checkpoint,
+              "overlays": [o.name for o in overlays.overlays]}
+    return InferenceOutput(overlays.root, Path(overlays.slide), checkpoint, params)

@@ -340,6 +340,22 @@ class Project:
             return models_runs.add_run(conn, self.root, slide_id, model_id, Path(output_dir),
                                        params or {})
 
+    def add_inference(self, output_dir: str | Path) -> int:
+        """Record what ``pathscaat infer`` wrote to ``output_dir`` as a run of its slide.
+
+        The slide must be in the project (found by place, or size and quick hash); the
+        checkpoint is registered as a model when its JSON is still there.
+        """
+        found = models_runs.read_inference(Path(output_dir))
+        with self._read() as conn:
+            slide = slide_rows.find_slide(conn, self.root, found.slide) \
+                if found.slide.is_file() else None
+        if slide is None:
+            raise PathscaatError(f"{found.slide}, the slide of the inference in {output_dir}, "
+                                 "is not in the project; add it with `pathscaat project add`")
+        model_id = self.add_model(found.checkpoint) if found.checkpoint else None
+        return self.add_run(slide.id, model_id, found.output_dir, found.params)
+
     def runs(self, slide_id: int | None = None) -> list[models_runs.RunRecord]:
         with self._read() as conn:
             return models_runs.list_runs(conn, self.root, slide_id)

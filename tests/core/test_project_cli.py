@@ -148,3 +148,21 @@ def test_export_other_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     (back,) = read_annotations(tmp_path / "out" / f"s{suffix}").annotations
     assert back.geometry.normalize().equals(poly.geometry.normalize())
     assert back.class_name == "Tumor"
+
+
+def test_add_run_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathscaat.inference.overlays import OverlaySet
+
+    root = tmp_path / "proj"
+    png = _png(tmp_path / "s.png")
+    assert main(["project", "init", str(root)]) == 0
+    assert main(["project", "add", str(root), str(png), "--progress", "none"]) == 0
+    OverlaySet(tmp_path / "inf", str(png), (64, 48), ["a", "b"]).save()
+    assert main(["project", "add-run", str(root), str(tmp_path / "inf")]) == 0
+    assert main(["project", "list", str(root), "--json"]) == 0
+    out = capsys.readouterr().out
+    runs = json.loads(out[out.index("{"):])["runs"]
+    assert [(r["slide_id"], r["model_id"], r["output_dir"]) for r in runs] == [
+        (1, None, str(tmp_path / "inf"))]
+    assert main(["project", "add-run", str(root), str(tmp_path)]) == 1
+    assert "no overlay manifest" in _one_line_error(capsys.readouterr().err)

@@ -163,3 +163,27 @@ def test_read_only_on_request_refuses_writes(tmp_path: Path) -> None:
         assert project.read_only
         with pytest.raises(ProjectReadOnlyError):
             project.set_classes([PathClass("T")])
+
+
+def test_an_inference_output_becomes_a_run_with_its_model(tmp_path: Path, project: Project) -> None:
+    from pathscaat.inference.overlays import OverlayInfo, OverlaySet
+
+    slide = make_slide(tmp_path / "a.png")
+    slide_id = project.add_slide(slide)[0].id
+    ckpt = tmp_path / "run" / "best.json"
+    ckpt.parent.mkdir()
+    ckpt.write_text(json.dumps({"backbone": "resnet18", "objective": "erm",
+                                "class_names": ["a", "b"], "metrics": {}}))
+    out = project.root / "overlays" / "a"
+    OverlaySet(out, str(slide), (128, 96), ["a", "b"],
+               [OverlayInfo("saliency", "saliency", "saliency.tif", 4.0)],
+               checkpoint=str(ckpt)).save()
+    run_id = project.add_inference(out)
+    (run,) = project.runs(slide_id)
+    (model,) = project.models()
+    assert (run.id, run.model_id, run.output_dir) == (run_id, model.id, out)
+    assert run.params["overlays"] == ["saliency"] and model.backbone == "resnet18"
+    other = tmp_path / "other.png"
+    OverlaySet(tmp_path / "o", str(make_slide(other, seed=5)), (128, 96), ["a"]).save()
+    with pytest.raises(PathscaatError, match="is not in the project"):
+        project.add_inference(tmp_path / "o")
