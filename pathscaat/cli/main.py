@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "evaluate",
     "infer",
     "infer_cohort",
+    "project",
 )
 
 
