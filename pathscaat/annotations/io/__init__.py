@@ -69,7 +69,7 @@ def _sniff_xml(path: Path) -> str:
     if "<ASAP_Annotations" in head:
         return "asap"
     if "<Annotations" in head:
-        return "halo" if ("NegativeROA" in head or "<V " in head) else "imagescope"
+        return "halo" if ("<V " in head and "<Vertex" not in head) else "imagescope"
     raise file_error(path, "line 1", "an XML file that is neither ASAP (<ASAP_Annotations>) "
                      "nor Aperio ImageScope/HALO (<Annotations>) annotations")
 
