@@ -19,6 +19,7 @@ member, which a later read uses when it is given no offset.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,6 +53,7 @@ EXTRA_KEY = "geojson"
 FRAME_MEMBER = "pathscaat"
 _TOOL_PROPERTY = "pathscaatTool"  # our drawing tool, so a round trip edits as drawn
 _KNOWN_TYPES = "annotation, detection, tile or cell"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class _FeatureError(ValueError):
@@ -144,15 +146,20 @@ def _object_type(props: dict[str, Any], member_id: Any, raw: dict[str, Any]) -> 
     return ObjectType.ANNOTATION
 
 
+def _is_uuid(text: str) -> bool:
+    if _UUID.fullmatch(text):
+        return True
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _object_id(member_id: Any, seen: set[str], raw: dict[str, Any]) -> str:
-    if isinstance(member_id, str) and member_id not in seen:
-        try:
-            uuid.UUID(member_id)
-        except ValueError:
-            pass
-        else:
-            seen.add(member_id)
-            return member_id
+    if isinstance(member_id, str) and member_id not in seen and _is_uuid(member_id):
+        seen.add(member_id)
+        return member_id
     new_id = str(uuid.uuid4())
     seen.add(new_id)
     if member_id is not None:
