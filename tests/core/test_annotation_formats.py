@@ -135,6 +135,13 @@ def test_asap_reads_every_shape_group_and_colour(tmp_path: Path) -> None:
     assert objs["pts"].path_class == PathClass("cells", (0, 0, 200))
 
 
+def test_utf16_asap_file_is_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "windows.xml"
+    path.write_bytes(ASAP.replace('<?xml version="1.0"?>', '<?xml version="1.0" '
+                                  'encoding="utf-16"?>').encode("utf-16"))
+    assert len(read_annotations(path).annotations) == 5
+
+
 def test_asap_write_then_read_back(tmp_path: Path) -> None:
     tumour = PathClass("Tumor", (200, 0, 0))
     objs = [

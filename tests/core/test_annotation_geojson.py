@@ -292,3 +292,13 @@ def test_unknown_extension_is_refused(tmp_path: Path) -> None:
         read_annotations(src)
     with pytest.raises(AnnotationFileError, match="no such file"):
         read_annotations(tmp_path / "missing.geojson")
+
+
+def test_readers_are_exported_at_the_package_top_level() -> None:
+    import pathscaat.annotations as annotations
+    from pathscaat.annotations.collection import AnnotationCollection
+
+    assert annotations.read_annotations is read_annotations
+    assert annotations.AnnotationCollection is AnnotationCollection
+    with pytest.raises(AttributeError):
+        _ = annotations.no_such_name
