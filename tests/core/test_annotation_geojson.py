@@ -302,3 +302,28 @@ def test_readers_are_exported_at_the_package_top_level() -> None:
     assert annotations.AnnotationCollection is AnnotationCollection
     with pytest.raises(AttributeError):
         _ = annotations.no_such_name
+
+
+def test_features_without_type_member_are_read(tmp_path: Path) -> None:
+    feature = _feature({"name": "loose"})
+    del feature["type"]
+    src = _write_json(tmp_path / "loose.geojson", [feature])
+    assert [a.name for a in read_annotations(src).annotations] == ["loose"]
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path: Path) -> None:
+    out = tmp_path / "kept.geojson"
+    write_annotations(out, [Annotation(box(0, 0, 1, 1), name="first")])
+    before = out.read_bytes()
+
+    class Boom(Exception):
+        pass
+
+    def objects() -> Any:
+        yield Annotation(box(0, 0, 2, 2))
+        raise Boom
+
+    with pytest.raises(Boom):
+        write_annotations(out, objects())
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.geojson"]

@@ -26,6 +26,7 @@ from pathscaat.annotations.io.base import (
     ReadResult,
     bulk_objects,
     file_error,
+    write_atomic,
 )
 from pathscaat.annotations.io.xml_safe import colour_from_hex, number, parse_xml
 from pathscaat.annotations.model import RGB, Annotation, PathClass, ToolShape
@@ -169,4 +170,4 @@ def write_asap(path: str | Path, annotations: Iterable[Annotation]) -> None:
                                                 "Color": _hex(pc.colour)})
         ET.SubElement(group, "Attributes")
     ET.indent(root, space="\t")
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

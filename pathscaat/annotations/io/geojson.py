@@ -32,6 +32,7 @@ from pathscaat.annotations.io.base import (
     bulk_objects,
     file_error,
     read_text,
+    write_atomic,
 )
 from pathscaat.annotations.io.geojson_fields import (
     OBJECT_TYPES,
@@ -185,9 +186,10 @@ def _decode_feature(
 ) -> tuple[Annotation, list[Any]]:
     if not isinstance(feature, dict):
         raise _FeatureError(f"is a JSON {type(feature).__name__}, not a GeoJSON Feature")
-    if feature.get("type") in GEOMETRY_TYPES:
+    kind = feature.get("type")
+    if kind in GEOMETRY_TYPES:
         feature = {"type": "Feature", "geometry": feature}
-    elif feature.get("type") != "Feature":
+    elif kind != "Feature" and not (kind is None and "geometry" in feature):
         raise _FeatureError(f"has type {feature.get('type')!r}, expected 'Feature'")
     members = {k: v for k, v in feature.items() if k not in ("type", "geometry", "properties")}
     props = feature.get("properties") or {}
@@ -289,4 +291,4 @@ def write_geojson(
             FRAME_MEMBER: {"frame": FRAME_QUPATH, "l0_offset": list(offset), "version": 1},
         }
         text = json.dumps(doc, ensure_ascii=False)
-    Path(path).write_text(text, encoding="utf-8")
+    write_atomic(path, text)

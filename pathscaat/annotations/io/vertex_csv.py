@@ -26,6 +26,7 @@ from pathscaat.annotations.io.base import (
     ReadResult,
     file_error,
     read_text,
+    write_atomic,
 )
 from pathscaat.annotations.model import Annotation, PathClass, ToolShape
 
@@ -97,6 +98,17 @@ def _exteriors(geom: BaseGeometry) -> list[list[tuple[float, float]]]:
     return []
 
 
+def _rows(ann: Annotation, unique_name: bool) -> list[list[str]]:
+    rings = _exteriors(ann.geometry)
+    if not rings or any(getattr(g, "interiors", ()) for g in _polygons(ann.geometry)):
+        log.warning("vertex CSV: %s of %s left out (only polygon outlines fit)",
+                    "holes" if rings else "the shape", ann.id)
+    base = ann.name if unique_name and ann.name and len(rings) == 1 else ann.id
+    label = ann.class_name or ""
+    return [[base if len(rings) == 1 else f"{base}_{j + 1}", repr(float(x)), repr(float(y)),
+             label] for j, ring in enumerate(rings) for x, y in ring]
+
+
 def write_vertex_csv(path: str | Path, annotations: Iterable[Annotation]) -> None:
     """Write polygon exteriors as ``roi_name,x_base,y_base,label`` rows."""
     objs = list(annotations)
@@ -104,20 +116,12 @@ def write_vertex_csv(path: str | Path, annotations: Iterable[Annotation]) -> Non
     for ann in objs:
         if ann.name:
             name_count[ann.name] = name_count.get(ann.name, 0) + 1
-    with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*COLUMNS, "label"])
-        for ann in objs:
-            rings = _exteriors(ann.geometry)
-            if not rings or any(getattr(g, "interiors", ()) for g in _polygons(ann.geometry)):
-                log.warning("vertex CSV: %s of %s left out (only polygon outlines fit)",
-                            "holes" if rings else "the shape", ann.id)
-            unique = ann.name and name_count[ann.name] == 1 and len(rings) == 1
-            base = ann.name if unique else ann.id
-            for j, ring in enumerate(rings):
-                roi = base if len(rings) == 1 else f"{base}_{j + 1}"
-                writer.writerows([roi, repr(float(x)), repr(float(y)), ann.class_name or ""]
-                                 for x, y in ring)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([*COLUMNS, "label"])
+    for ann in objs:
+        writer.writerows(_rows(ann, name_count.get(ann.name or "", 0) == 1))
+    write_atomic(path, buffer.getvalue())
 
 
 def _polygons(geom: BaseGeometry) -> list[BaseGeometry]:
