@@ -33,6 +33,8 @@ class AnnotationFileError(PathscaatError):
 class ReadResult:
     """Objects read from a file, what was skipped (with feature index or line) and the frame.
 
+    ``skipped`` also notes properties that could not be decoded and were kept verbatim.
+
     ``l0_offset`` is the offset that was added to the file's coordinates to bring them to
     our level-0 frame (non-zero only for QuPath files of slides with bounds).
     """

@@ -155,17 +155,24 @@ FIELDS: tuple[Field, ...] = (
 )
 
 
-def decode_fields(props: dict[str, Any], raw_out: dict[str, Any]) -> dict[str, Any]:
+def decode_fields(
+    props: dict[str, Any], raw_out: dict[str, Any], notes: list[str]
+) -> dict[str, Any]:
     """Pop the modelled properties from ``props``; returns Annotation keyword arguments.
 
-    Raw values whose canonical re-encoding would differ go into ``raw_out``.
+    Raw values whose canonical re-encoding would differ go into ``raw_out``. A property
+    that cannot be decoded stays in ``props`` (kept verbatim) with a line in ``notes``.
     """
     kwargs: dict[str, Any] = {}
     for fld in FIELDS:
         if fld.key not in props:
             continue
+        try:
+            value = fld.decode(props[fld.key])
+        except FieldError as exc:
+            notes.append(f"{exc}; kept the object and that property as it was")
+            continue
         raw = props.pop(fld.key)
-        value = fld.decode(raw)
         kwargs[fld.attr] = value
         if fld.encode(value) != raw:
             raw_out[fld.key] = raw
