@@ -13,6 +13,7 @@ and ``timm.create_model``::
     model, meta = pathscaat.load_checkpoint(result.best)
     pathscaat.evaluate([result.best], "patches/", ["vanilla"], "evaluation/")
     pathscaat.predict_slide("slide.svs", result.best, "overlays/")
+    regions = pathscaat.read_annotations("qupath.geojson").annotations  # level-0 px
 
 Names are imported on first use (module ``__getattr__``), so ``import pathscaat`` loads
 neither torch nor any reader: it stays fast, and Qt-free like the whole core (the desktop
@@ -42,9 +43,9 @@ _LAZY: dict[str, str] = {
     # errors a script may catch: what happened and what to do, in one message
     "PathscaatError": "pathscaat.progress",
     "SlideError": "pathscaat.slides",
-    # annotations: "read_annotations" and "write_annotations" go here (module
-    # "pathscaat.annotations"), with their names in __all__ and the TYPE_CHECKING block,
-    # once the readers and writers exist.
+    # annotations: QuPath GeoJSON, ASAP / ImageScope XML, vertex CSV, by extension
+    "read_annotations": "pathscaat.annotations.io",
+    "write_annotations": "pathscaat.annotations.io",
 }
 
 __all__ = [
@@ -58,10 +59,13 @@ __all__ = [
     "load_checkpoint",
     "open_slide",
     "predict_slide",
+    "read_annotations",
     "train",
+    "write_annotations",
 ]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from pathscaat.annotations.io import read_annotations, write_annotations
     from pathscaat.evaluation import evaluate
     from pathscaat.inference.predict import predict_slide
     from pathscaat.models import create_model, load_checkpoint

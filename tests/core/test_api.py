@@ -13,7 +13,8 @@ import pathscaat
 from tests.conftest import REPO_ROOT
 
 PUBLIC = {"open_slide", "create_model", "load_checkpoint", "train", "TrainConfig", "ScaatConfig",
-          "evaluate", "predict_slide", "PathscaatError", "SlideError", "__version__"}
+          "evaluate", "predict_slide", "read_annotations", "write_annotations",
+          "PathscaatError", "SlideError", "__version__"}
 
 
 def test_import_pathscaat_loads_neither_torch_nor_readers() -> None:
@@ -55,4 +56,5 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert out[0].startswith("['atypical', 'benign', 'inflamed'] 32 px at")
     assert out[1] == "api-example/evaluation/report.md"
     assert (tmp_path / "api-example" / "overlays" / "overlays.json").is_file()
-    assert "saliency.tif" in out[-1]
+    assert "saliency.tif" in out[-2]
+    assert out[-1] == "(100.0, 100.0, 300.0, 250.0)"
