@@ -87,7 +87,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, mps, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0, help="seed of the split, init and order")
     p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
-    p.add_argument("--resume", type=Path, default=None, help="checkpoint to resume, e.g. runs/latest/last (default: a new run)")
+    p.add_argument(
+        "--resume", type=Path, default=None,
+        help="checkpoint to resume, e.g. runs/latest/last (default: a new run)",
+    )  # fmt: skip
     p.add_argument(
         "--workers", type=int, default=_default_workers(),
         help="loader processes (0: load in the main process)",
