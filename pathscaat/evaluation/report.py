@@ -90,6 +90,31 @@ def accuracy_warnings(metrics: dict[str, Any]) -> list[str]:
     return [f"- {claim_note(name, accs[name], best)}" for name in below]
 
 
+def missing_classes(entry: dict[str, Any]) -> list[str]:
+    """The model's classes with no evaluated image (image paths are ``<class>/<file>``)."""
+    seen = {p.split("/", 1)[0] for p in entry["images"].get("paths", [])}
+    return [c for c in entry.get("class_names", []) if c not in seen]
+
+
+def _model_line(e: dict[str, Any]) -> str:
+    area = e["images"].get("mask_area")
+    chance = "" if area is None else f" Evidence masks cover {area:.3f} of their images"
+    subset, absent = e["images"]["subset"], missing_classes(e)
+    if absent:  # "classes balanced" would hide that some are not there at all
+        subset = subset.replace("with classes balanced", "over the classes present")
+    line = (
+        f"- **{e['name']}** ({e['backbone']}, objective {e['objective']}, "
+        f"{e['input_px']} px): {e['images']['n']} images, {subset}."
+        + (chance and chance + " (the relevance mass of a uniform map).")
+    )
+    if absent:
+        line += (
+            f" **No image of {len(absent)} of its {len(e['class_names'])} classes: "
+            f"{', '.join(absent)}**; every figure here leaves them out."
+        )
+    return line
+
+
 def render_report(metrics: dict[str, Any], plots: Sequence[Path]) -> str:
     rows = table_rows(metrics)
     header = ["model", "method"] + [h for _, h in COLUMNS]
@@ -100,14 +125,7 @@ def render_report(metrics: dict[str, Any], plots: Sequence[Path]) -> str:
         f"Data: `{metrics['data']}`. Methods: {', '.join(metrics['settings']['methods'])}.",
         "",
     ]
-    for e in metrics["models"]:
-        area = e["images"].get("mask_area")
-        chance = "" if area is None else f" Evidence masks cover {area:.3f} of their images"
-        parts.append(
-            f"- **{e['name']}** ({e['backbone']}, objective {e['objective']}, "
-            f"{e['input_px']} px): {e['images']['n']} images, {e['images']['subset']}."
-            + (chance and chance + " (the relevance mass of a uniform map).")
-        )
+    parts += [_model_line(e) for e in metrics["models"]]
     parts += ["", markdown_table(header, body), "", LEGEND]
     warnings = accuracy_warnings(metrics)
     if warnings:
