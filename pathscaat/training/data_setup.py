@@ -78,9 +78,9 @@ def prepare_data(
         class_counts(split, folder.items, folder.classes),
         coverage_warnings(folder.image_root, split, folder.items, folder.classes),
     )  # fmt: skip
+    on_progress(split_progress(data))
     for warning in data.warnings:
         log.warning(warning)
-    on_progress(split_progress(data))
     return data
 
 

@@ -47,9 +47,7 @@ def patch_scale(
 ) -> PatchScale:
     """The scale of a run; a known µm/px with patches of several sizes is a user error."""
     if patch_mpp is not None and patch_mpp <= 0:
-        raise PathscaatError(
-            f"--mpp must be positive (µm per pixel of the patches), got {patch_mpp}"
-        )
+        raise PathscaatError(f"--mpp must be positive (µm/px of the patches), got {patch_mpp}")
     sides = square_sides(image_root, items)
     sizes = {side: len(paths) for side, paths in sides.items()}
     if patch_mpp is not None and len(sides) > 1:
