@@ -50,6 +50,8 @@ class SaliencyStrip:
         samples = [view[i] for i in picked]
         self.images = torch.stack([s["image"] for s in samples]) if samples else None
         self.labels = torch.tensor([s["label"] for s in samples], dtype=torch.long)
+        self.class_names = [dataset.classes[int(k)] for k in self.labels]
+        self.correct: list[bool] = []  # of the last strip written
         self.out_dir = Path(out_dir)
 
     def write(self, model: nn.Module, epoch: int, device: torch.device) -> Path | None:
@@ -63,6 +65,7 @@ class SaliencyStrip:
             model.eval()
             right = (model(x).argmax(1) == y).cpu()
             model.train(was)
+        self.correct = [bool(v) for v in right]
         picture = render(self.images, saliency, right)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"epoch_{epoch:03d}.png"

@@ -264,7 +264,10 @@ def _epochs(
             strip_path = strip.write(run.model, epoch + 1, device)
         per_epoch = (time.perf_counter() - started) / (epoch + 1 - first_epoch)
         eta_s = per_epoch * (config.epochs - epoch - 1)
-        ctx.on_progress(epoch_record(epoch, config.epochs, metrics, strip_path, eta_s))
+        record = epoch_record(epoch, config.epochs, metrics, strip_path, eta_s)
+        if strip_path is not None and strip is not None:  # what the strip's columns show
+            record.extra.update(strip_classes=strip.class_names, strip_correct=strip.correct)
+        ctx.on_progress(record)
         if config.patience and epoch + 1 - state.best_epoch >= config.patience:
             return True
     return False

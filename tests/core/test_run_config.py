@@ -132,3 +132,4 @@ def test_config_file_trains_the_same_run_and_writes_strips(tiny: Path, tmp_path:
     assert Path(extra["strip"]) == tmp_path / "b" / "strips" / "epoch_001.png"
     mine = next(r for r in records if r.stage == "epoch").extra
     assert Path(mine["strip"]).is_file() and mine["val_bal_acc"] is not None
+    assert mine["strip_classes"] == ["ADI", "LYM", "TUM", "ADI"] and len(mine["strip_correct"]) == 4
