@@ -95,7 +95,7 @@ def _read_level0(path: Path) -> Codes:
         raise PathscaatError(
             f"{path}: the overlay raster is missing; run 'pathscaat infer' again"
         ) from None
-    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+    except (OSError, ValueError, IndexError, tifffile.TiffFileError) as exc:
         raise PathscaatError(
             f"{path}: cannot read this overlay raster ({exc}); run 'pathscaat infer' again"
         ) from exc

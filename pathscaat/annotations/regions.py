@@ -4,9 +4,9 @@ Each 8-connected component of ``raster >= threshold`` at least ``min_area_um2`` 
 becomes one annotation polygon in level-0 px, holes kept (background pockets inside it,
 4-connected, as QuPath's pixel classifier makes them). Outlines are traced by marching
 squares (contourpy) on the component's own mask, so they run along pixel edges (corners
-cut by an eighth of a pixel), then simplified by just under half a raster pixel (square corners
-stay square): the overlay's own resolution, no detail invented and none lost that the
-raster has.
+cut by an eighth of a pixel), then simplified by a quarter of a raster pixel: the staircase
+points go, the corners of even a 2-px-wide shape stay. That is the overlay's own
+resolution: no detail invented and none lost that the raster has.
 
 Measurements are sums over the component's raster pixels (so they agree with the raster,
 not with the simplified outline): the mean and max of every class probability raster,
@@ -54,7 +54,7 @@ def regions_from_overlay(
     *,
     mpp: float | None,
     min_hole_um2: float | None = None,
-    simplify_px: float = 0.45,
+    simplify_px: float = 0.25,
 ) -> list[Annotation]:
     """Polygons where ``layer`` is at least ``threshold`` (0..1 of its range), in scan order.
 
