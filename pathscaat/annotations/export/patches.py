@@ -91,6 +91,12 @@ def export_patches(
     """Extract the class-labelled tiles of ``annotations`` on the slide to ``out_dir``."""
     if not 0.0 < min_overlap <= 1.0:
         raise PathscaatError(f"minimum overlap must be in (0, 1], got {min_overlap}")
+    annotations = list(annotations)
+    if not any(a.class_name and is_area(a) for a in annotations):
+        raise PathscaatError(
+            "no classified polygon among the annotations, so no patch has a label; "
+            "classify the regions to train on"
+        )
     with open_slide(slide_path, mpp_override=slide_mpp) as slide:
         on_progress(ProgressRecord("patches", 0, 0, "laying the tile grid"))
         grid = make_grid(slide, tile_px=tile_px, target_mpp=mpp, min_tissue=0.0)
