@@ -70,10 +70,11 @@ def run(args: argparse.Namespace) -> int:
             f"{rasters.overlays.slide_dims[1]} px slide, not {args.slide} ({dims[0]} x "
             f"{dims[1]}); choose the inference output of this slide"
         )
+    layer = rasters.layer(args.layer)  # fail on a wrong name before any progress
     with progress_job(args.progress) as (printer, _):
         printer(ProgressRecord("regions", 0, 1, f"thresholding {args.layer}"))
         regions = regions_from_overlay(
-            rasters.layer(args.layer), args.threshold, args.min_area_um2, mpp=mpp,
+            layer, args.threshold, args.min_area_um2, mpp=mpp,
             min_hole_um2=args.min_hole_um2,
         )  # fmt: skip
         write_annotations(args.out, regions, l0_offset=offset)
