@@ -173,6 +173,11 @@ def _inside(
     if math.isclose(l0_per_px, other_l0_per_px):
         return codes[slc][sub[: codes.shape[0] - rows.start, : codes.shape[1] - cols.start]]
     ratio = l0_per_px / other_l0_per_px  # other px per layer px
+    n = round(ratio)
+    if n > 1 and math.isclose(ratio, n):  # a finer raster, n x n of its px in each of ours
+        window = codes[rows.start * n : rows.stop * n, cols.start * n : cols.stop * n]
+        inside = sub.repeat(n, axis=0).repeat(n, axis=1)
+        return window[inside[: window.shape[0], : window.shape[1]]]
     r_idx, r_src = _sample_axis(rows, ratio, codes.shape[0])
     c_idx, c_src = _sample_axis(cols, ratio, codes.shape[1])
     if not len(r_idx) or not len(c_idx):
