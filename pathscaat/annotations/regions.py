@@ -16,7 +16,6 @@ mass inside the region. Rasters at other scales are sampled at their own pixel c
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from typing import cast
@@ -60,7 +59,8 @@ def regions_from_overlay(
 
     ``mpp`` is the slide's level-0 µm/px; without it areas are NaN and only
     ``min_area_um2 = 0`` can be honoured. Holes under ``min_hole_um2`` (default:
-    ``min_area_um2``, the smallest region worth keeping) are filled; 0 keeps every hole.
+    ``min_area_um2``, the smallest region worth keeping) are filled in the outline; 0
+    keeps every hole. Measurements are over the region's pixels at or above threshold.
     A probability layer's regions take its class; a saliency layer's take the class with
     the highest mean probability inside (none when the set has no probabilities).
     """
@@ -76,9 +76,7 @@ def regions_from_overlay(
     slide_box = box(0, 0, *layer.rasters.overlays.slide_dims)
     regions = []
     for sub, slc in _components(layer.codes >= layer.code_of(threshold), min_px):
-        if min_hole_px >= 1:
-            sub = _fill_small_holes(sub, min_hole_px)
-        geom = _outline(sub, slc, layer.l0_per_px, simplify_px)
+        geom = _outline(sub, slc, layer.l0_per_px, min_hole_px, simplify_px)
         if not slide_box.contains(geom):
             geom = _polygonal(geom.intersection(slide_box))
         if geom.is_empty:
@@ -103,20 +101,11 @@ def _components(mask: Mask, min_px: float) -> Iterator[tuple[Mask, Slices]]:
             yield sub, (rows, cols)
 
 
-def _fill_small_holes(sub: Mask, min_px: float) -> Mask:
-    """``sub`` with its holes (4-connected background pockets) under ``min_px`` filled."""
-    background, n = ndi.label(~sub)
-    if n == 0:
-        return sub
-    small = np.bincount(background.ravel()) < min_px
-    edges = (background[0], background[-1], background[:, 0], background[:, -1])
-    small[0] = False
-    small[np.unique(np.concatenate(edges))] = False  # touches the box: outside, not a hole
-    return sub | small[background]
-
-
-def _outline(sub: Mask, slc: Slices, l0_per_px: float, simplify_px: float) -> BaseGeometry:
-    """The component's polygon (outer ring and holes) in level-0 px, simplified.
+def _outline(
+    sub: Mask, slc: Slices, l0_per_px: float, min_hole_px: float, simplify_px: float
+) -> BaseGeometry:
+    """The component's polygon (outer ring and holes of ``min_hole_px`` or more) in
+    level-0 px, simplified.
 
     contourpy (matplotlib's C++ contouring) fills between 0.499 and 2 on the padded mask:
     crossings sit on the pixel edges (within 0.001 px), and a saddle's centre (mean 0.5)
@@ -128,14 +117,25 @@ def _outline(sub: Mask, slc: Slices, l0_per_px: float, simplify_px: float) -> Ba
     shift = np.array([slc[1].start - 0.5, slc[0].start - 0.5])
     polys = []
     for xy, off in zip(points, offsets, strict=True):
-        rings = [(xy[a:b] + shift) * l0_per_px for a, b in itertools.pairwise(off)]
-        polys.append(Polygon(rings[0], rings[1:]))
+        keep = np.flatnonzero(_ring_areas(xy, off) >= max(min_hole_px, 1e-9))
+        keep = keep[keep > 0]  # ring 0 is the outer one
+        l0_xy = (xy + shift) * l0_per_px
+        holes = [l0_xy[off[i] : off[i + 1]] for i in keep]
+        polys.append(Polygon(l0_xy[off[0] : off[1]], holes))
     poly: BaseGeometry = polys[0] if len(polys) == 1 else MultiPolygon(polys)
     if simplify_px > 0:
         poly = shapely.simplify(poly, simplify_px * l0_per_px, preserve_topology=False)
     if not poly.is_valid:
         poly = _polygonal(shapely.make_valid(poly))
     return poly
+
+
+def _ring_areas(xy: Points, offsets: Offsets) -> NDArray[np.float64]:
+    """Unsigned area of each closed ring ``xy[offsets[i]:offsets[i+1]]`` (shoelace)."""
+    cross = xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]
+    csum = np.concatenate([[0.0], np.cumsum(cross)])
+    starts, ends = offsets[:-1].astype(np.intp), offsets[1:].astype(np.intp) - 1
+    return np.abs(0.5 * (csum[ends] - csum[starts]))
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
