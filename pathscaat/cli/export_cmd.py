@@ -20,7 +20,15 @@ from pathscaat.cli.regions_cmd import MPP, number_in
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
 from pathscaat.progress import PathscaatError, ShouldStop
 
-OUTPUTS = ("crops", "csv", "report", "patches", "geojson", "asap")
+OUTPUT_HELP = {
+    "crops": "crops/: each region's image and mask at --mpp",
+    "csv": "<stem>.csv: one row per annotation (areas, centroids, measurements)",
+    "report": "<stem>.html: a self-contained, printable report",
+    "patches": "patches/<class>/ + manifest.csv: training tiles for 'pathscaat train'",
+    "geojson": "<stem>.geojson: QuPath GeoJSON",
+    "asap": "<stem>.xml: ASAP XML",
+}
+OUTPUTS = tuple(OUTPUT_HELP)
 DEFAULT_OUTPUTS = ("crops", "csv", "report", "geojson")
 
 
@@ -32,7 +40,7 @@ def register(sub: Any) -> None:
                    help=".geojson/.json, .xml (ASAP, ImageScope), .annotations, .csv")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help="output folder")
     for name in OUTPUTS:
-        p.add_argument(f"--{name}", action="store_true", help=f"write the {name} output")
+        p.add_argument(f"--{name}", action="store_true", help=OUTPUT_HELP[name])
     p.add_argument("--mpp", type=MPP, default=0.5, metavar="UM",
                    help="µm/px of crops and patches (default 0.5)")  # fmt: skip
     p.add_argument("--size", type=int, default=224, metavar="PX", help="patch side (default 224)")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from pathscaat import __version__
 from pathscaat.annotations.export.crops import blend_saliency, draw_outline, read_crop
@@ -69,6 +69,7 @@ def thumbnail_with_outlines(slide: Any, annotations: Sequence[Annotation]) -> ND
     thumb = Image.fromarray(slide.thumbnail(THUMB_PX))
     scale = thumb.size[0] / slide.dimensions[0]
     draw = ImageDraw.Draw(thumb)
+    font = ImageFont.load_default(size=max(14, thumb.size[0] // 60))
     for number, ann in enumerate(annotations, start=1):
         colour = tuple(ann.path_class.colour) if ann.path_class else (255, 200, 0)
         geom = ann.geometry
@@ -83,7 +84,8 @@ def thumbnail_with_outlines(slide: Any, annotations: Sequence[Annotation]) -> ND
                     draw.ellipse((x - 3, y - 3, x + 3, y + 3), outline=colour, width=2)
         if not geom.is_empty:
             at = geom.representative_point()
-            draw.text((at.x * scale + 3, at.y * scale - 12), str(number), fill=(0, 0, 0))
+            draw.text((at.x * scale, at.y * scale), str(number), fill=(0, 0, 0), font=font,
+                      anchor="mm", stroke_width=3, stroke_fill=(255, 255, 255))  # fmt: skip
     return np.asarray(thumb.convert("RGB"))
 
 
@@ -121,7 +123,7 @@ def _card(
     images = [_img(draw_outline(crop, ann), f"region {number}")]
     sal = blend_saliency(crop, rasters) if rasters is not None else None
     if sal is not None:
-        images.append(_img(draw_outline(crop, ann, sal), f"region {number} saliency"))
+        images.append(_img(sal, f"region {number} saliency"))  # no outline: it would hide it
     title = html.escape(f"#{number} {ann.class_name or 'unclassified'} {ann.name or ''}")
     return (f'<div class="card" id="region-{html.escape(ann.id)}"><h3>{title}</h3>'
             f'{"".join(images)}<div class="meta">{html.escape(ann.id)}</div></div>')  # fmt: skip
