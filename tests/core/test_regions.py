@@ -10,6 +10,7 @@ against an independent labelling of the same raster (skimage.measure.label).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -148,27 +149,38 @@ def test_bad_requests_are_one_clear_error(ring_set: OverlayRasters, tmp_path: Pa
 # -- the real inference output ------------------------------------------------------------
 
 
+# Runs shared by every module that imports these fixtures (pytest would make one per
+# module): the inference is the slow part.
+_RUNS: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_checkpoint(tmp_path_factory.mktemp("regions-ckpt"))
+    if "ckpt" not in _RUNS:
+        _RUNS["ckpt"] = make_checkpoint(tmp_path_factory.mktemp("regions-ckpt"))
+    return _RUNS["ckpt"]
 
 
 @pytest.fixture(scope="session")
 def synthetic_infer(tmp_path_factory: pytest.TempPathFactory, tiny_ckpt: Path):
     from pathscaat.data.synthetic import write_synthetic_slide
 
-    folder = tmp_path_factory.mktemp("regions-synthetic")
-    slide, _ = write_synthetic_slide(folder / "syn.tiff", width=1280, height=1024, seed=3,
-                                     tile=256)  # fmt: skip
-    out = predict_slide(slide, tiny_ckpt, folder / "out", device="cpu", workers=1)
-    return slide, out
+    if "synthetic" not in _RUNS:
+        folder = tmp_path_factory.mktemp("regions-synthetic")
+        slide, _ = write_synthetic_slide(folder / "syn.tiff", width=1280, height=1024, seed=3,
+                                         tile=256)  # fmt: skip
+        out = predict_slide(slide, tiny_ckpt, folder / "out", device="cpu", workers=1)
+        _RUNS["synthetic"] = (slide, out)
+    return _RUNS["synthetic"]
 
 
 @pytest.fixture(scope="session")
 def cmu_infer(tmp_path_factory: pytest.TempPathFactory, tiny_ckpt: Path, cmu_svs: Path):
-    out = predict_slide(cmu_svs, tiny_ckpt, tmp_path_factory.mktemp("regions-cmu"),
-                        device="cpu", workers=1)  # fmt: skip
-    return cmu_svs, out
+    if "cmu" not in _RUNS:
+        out = predict_slide(cmu_svs, tiny_ckpt, tmp_path_factory.mktemp("regions-cmu"),
+                            device="cpu", workers=1)  # fmt: skip
+        _RUNS["cmu"] = (cmu_svs, out)
+    return _RUNS["cmu"]
 
 
 def check_against_labels(
