@@ -3,7 +3,8 @@
 ``scan_sources`` decodes every image once (a corrupt JPEG among good ones is skipped and
 listed, not a crash mid-epoch), maps classes by name across sources, finds the slide of
 each tile (a ``manifest.csv`` ``slide`` column, else the Kather ``CRC-Prim-HE-NN`` token,
-else none), and says whether the set can train and, if not, why. The wizard shows the
+else none), and says whether the set can train and, if not, why. A project source is
+first exported to patch folders (:mod:`pathscaat.data.project_source`). The wizard shows the
 scan; the trainer trains on :func:`pathscaat.data.source_view.training_root` of it.
 """
 
@@ -183,18 +184,26 @@ def scan_sources(
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
 ) -> DataScan:
-    """Scan ``sources`` (classes mapped by name); raises only for a missing folder or kind."""
+    """Scan ``sources`` (classes mapped by name); raises only for a missing folder, or a
+    project none of whose slides gives patches. A project is exported to patch folders
+    first (cached in the project; see :mod:`pathscaat.data.project_source`)."""
     if not sources:
         raise PathscaatError("no data sources: add a patch folder")
-    scanner = _Scanner(len(sources), on_progress, should_stop)
-    for index, source in enumerate(sources):
-        if source.kind == "project":
-            raise PathscaatError(
-                f"project sources ({source.path}) are not available yet: patches from a "
-                "project's annotations come with the annotation export; export them with "
-                "`pathscaat tiles --extract` and add that patch folder instead"
-            )
-        scanner.folder(index, source)
+    folders: list[DataSource] = []
+    notes: list[str] = []
+    for source in sources:
+        if source.kind == "project":  # exported to patch folders, one per slide
+            from pathscaat.data.project_source import project_folders
+
+            more, warnings = project_folders(source, on_progress, should_stop)
+            folders += more
+            notes += warnings
+        else:
+            folders.append(source)
+    scanner = _Scanner(len(folders), on_progress, should_stop)
+    scanner.warnings += notes
+    for index, folder in enumerate(folders):
+        scanner.folder(index, folder)
     return _summarise(sources, scanner)
 
 
@@ -214,7 +223,7 @@ def _summarise(sources: list[DataSource], s: _Scanner) -> DataScan:
     if len(s.mpps) > 1:
         warnings.append(f"the sources differ in µm/px ({sorted(s.mpps)}); give one scale")
     why_not = _why_not(sources, counts, s)
-    clean = len(sources) == 1 and sources[0].slides is None
+    clean = len(sources) == 1 and sources[0].slides is None and sources[0].kind == "folder"
     direct = clean and not s.unreadable and not s.empty_classes
     return DataScan(
         class_names=names,

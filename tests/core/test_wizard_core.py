@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import shapely
 from PIL import Image
+from shapely.geometry import Polygon
 
 from pathscaat.data.data_source import DataSource
 from pathscaat.data.source_view import training_root
@@ -82,7 +84,7 @@ def test_bad_folders_cannot_train_and_say_why(
 def test_missing_folder_and_project_source_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(PathscaatError, match="patch folder not found"):
         scan_sources(_folder(tmp_path / "absent"))
-    with pytest.raises(PathscaatError, match="not available yet"):
+    with pytest.raises(PathscaatError):  # not a project
         scan_sources([DataSource("project", tmp_path)])
     with pytest.raises(PathscaatError, match="kind must be one of"):
         DataSource("zip", tmp_path)
@@ -154,3 +156,41 @@ def test_unwritable_output_is_a_clear_error(tiny: Path, tmp_path: Path) -> None:
     config = TrainConfig(data=tiny, backbone="test_resnet", out=blocker / "run", device="cpu")
     with pytest.raises(PathscaatError, match="cannot write to the output folder"):
         train(config)
+
+
+def _project(root: Path, slide: Path, stroma_apex_y: int) -> int:
+    from pathscaat.annotations.model import Annotation, PathClass
+    from pathscaat.project import DB_NAME, Project
+
+    with Project.open(root) if (root / DB_NAME).exists() else Project.create(root) as p:
+        record, _ = p.add_slide(slide)
+        tumour, stroma = PathClass("Tumor", (200, 0, 0)), PathClass("Stroma", (0, 150, 0))
+        p.replace_annotations(record.id, [
+            Annotation(shapely.box(300, 400, 900, 1000), path_class=tumour),
+            Annotation(Polygon([(1200, 1500), (1800, 1500), (1500, stroma_apex_y)]),
+                       path_class=stroma),
+        ])  # fmt: skip
+        return record.id
+
+
+def test_project_annotations_become_patches_cached_until_they_change(
+    cmu_svs: Path, tmp_path: Path
+) -> None:
+    slide_id = _project(tmp_path / "proj", cmu_svs, 2300)
+    source = [DataSource("project", tmp_path / "proj", mpp=2.0, tile_px=32)]
+    scan = scan_sources(source)
+    assert scan.can_train and scan.class_names == ["Stroma", "Tumor"]
+    assert scan.has_groups and scan.groups["Tumor"] == [str(cmu_svs)]
+    assert scan.patch_px == 32 and scan.patch_mpp == 2.0 and scan.direct_root is None
+    cache = tmp_path / "proj" / "training-patches"
+    assert len(list(cache.iterdir())) == 1
+    assert scan_sources(source).counts_per_class == scan.counts_per_class  # reused
+    _project(tmp_path / "proj", cmu_svs, 2600)  # a bigger stroma region: a new export
+    bigger = scan_sources(source)
+    assert bigger.counts_per_class["Stroma"] > scan.counts_per_class["Stroma"]
+    assert len(list(cache.iterdir())) == 2
+    none = [DataSource("project", tmp_path / "proj", slides=["other.svs"])]
+    with pytest.raises(PathscaatError, match="no annotated slide"):
+        scan_sources(none)
+    assert scan_sources([DataSource("project", tmp_path / "proj", slides=[str(slide_id)],
+                                    mpp=2.0, tile_px=32)]).can_train  # fmt: skip
