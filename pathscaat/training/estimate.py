@@ -171,6 +171,10 @@ def largest_batch(config: TrainConfig, limit: int = MAX_PROBE_BATCH) -> int:
             _sync(device)
         except torch.cuda.OutOfMemoryError:
             break
+        except RuntimeError as exc:  # cuBLAS/cuDNN report running out as their own errors
+            if not any(w in str(exc).upper() for w in ("OUT OF MEMORY", "ALLOC_FAILED")):
+                raise
+            break
         finally:
             opt.zero_grad(set_to_none=True)
             torch.cuda.empty_cache()
