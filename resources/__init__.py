@@ -23,6 +23,15 @@ ICON_NAMES = (
     "overlays",
     "info",
     "overview",
+    "tool-move",
+    "tool-rectangle",
+    "tool-ellipse",
+    "tool-polygon",
+    "tool-brush",
+    "tool-points",
+    "delete",
+    "undo",
+    "redo",
 )
 """Every icon in ``icons/`` (without ``.svg``); the test checks each is found."""
 

@@ -21,6 +21,8 @@ Public API (used by the main window, panels and minimap)::
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
              sigTilesPending(int), sigSlideChanged(object)  # Slide | None
+    viewer.set_mouse_handler(handler)  # annotation tools: gets mouse events in level-0 px
+    viewer.l0_from_view(QPointF) -> (l0_x, l0_y); viewer.view_from_l0(l0_x, l0_y) -> QPointF
 
 Mouse: wheel/trackpad zooms about the cursor, drag pans. Keys: arrows pan, +/- zoom,
 0 or F fits.
@@ -31,12 +33,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QImage, QKeyEvent, QPainter, QResizeEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from pathscaat.slides.base import Slide
@@ -54,6 +65,20 @@ from ui.viewer.virtual_levels import with_virtual_levels
 DEBOUNCE_MS = 25
 BACKGROUND = QColor(58, 58, 62)
 MAX_OVERZOOM = 8.0
+
+
+_MOUSE_KINDS = {
+    QEvent.Type.MouseButtonPress: "press",
+    QEvent.Type.MouseMove: "move",
+    QEvent.Type.MouseButtonRelease: "release",
+    QEvent.Type.MouseButtonDblClick: "double",
+}
+
+
+class MouseHandler(Protocol):
+    """Receives the viewport's mouse events in level-0 px; True consumes (no pan)."""
+
+    def mouse_event(self, kind: str, l0_x: float, l0_y: float, event: QMouseEvent) -> bool: ...
 
 
 @dataclass
@@ -90,6 +115,7 @@ class SlideViewer(QWidget):
         self._overlays: dict[str, _OverlayEntry] = {}
         self._errors_seen: set[str] = set()
         self._grid: GridLayer | None = None
+        self._mouse_handler: MouseHandler | None = None
         self._build_view()
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._update_view)
@@ -203,6 +229,20 @@ class SlideViewer(QWidget):
         """(x, y, width, height) of the visible area in level-0 pixels."""
         (x0, x1), (y0, y1) = self._vb.viewRange()
         return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+    def l0_from_view(self, view_pos: QPointF) -> tuple[float, float]:
+        """Level-0 position of a point in widget (viewport) pixels."""
+        pt = self._vb.mapSceneToView(self._gv.mapToScene(view_pos.toPoint()))
+        return float(pt.x()), float(pt.y())
+
+    def view_from_l0(self, l0_x: float, l0_y: float) -> QPointF:
+        """Widget (viewport) pixel position of a level-0 point."""
+        scene = self._vb.mapViewToScene(QPointF(l0_x, l0_y))
+        return QPointF(self._gv.mapFromScene(scene))
+
+    def set_mouse_handler(self, handler: MouseHandler | None) -> None:
+        """Route mouse events to ``handler`` first (an annotation tool); None: pan only."""
+        self._mouse_handler = handler
 
     def l0_per_view_px(self) -> float:
         """Level-0 pixels per screen pixel (the view's downsample)."""
@@ -365,7 +405,20 @@ class SlideViewer(QWidget):
             self.sigCursorMoved.emit(math.nan, math.nan)
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             return handle_key(self, event.key())
+        if self._route_mouse(watched, event):
+            return True
         return super().eventFilter(watched, event)
+
+    def _route_mouse(self, watched: QObject, event: QEvent) -> bool:
+        """Give a viewport mouse event to the mouse handler; True when it consumed it."""
+        kind = _MOUSE_KINDS.get(event.type())
+        handler = self._mouse_handler
+        if not kind or handler is None or not isinstance(event, QMouseEvent):
+            return False
+        if watched is not self._gv.viewport() or self._slide is None:
+            return False
+        l0_x, l0_y = self.l0_from_view(event.position())
+        return handler.mouse_event(kind, l0_x, l0_y, event)
 
 
 def _first_channel(tile: NDArray[np.uint8]) -> NDArray[np.uint8]:
