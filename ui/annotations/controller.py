@@ -102,16 +102,18 @@ class AnnotationController(QObject):
 
     def _update_actions(self) -> None:
         a, c = self.actions, self.collection
-        has = c is not None
+        has = c is not None  # (an empty collection is falsy: it has a length)
         for act in a.tools.values():
             act.setEnabled(has)
-        a.undo.setEnabled(bool(c and c.can_undo))
-        a.redo.setEnabled(bool(c and c.can_redo))
-        a.undo.setText(f"&Undo {c.undo_label}" if c and c.undo_label else "&Undo")
-        a.redo.setText(f"&Redo {c.redo_label}" if c and c.redo_label else "&Redo")
-        selected = bool(c and c.selection)
+        undo = c.undo_label if c is not None and c.can_undo else None
+        redo = c.redo_label if c is not None and c.can_redo else None
+        a.undo.setEnabled(undo is not None)
+        a.redo.setEnabled(redo is not None)
+        a.undo.setText(f"&Undo {undo}" if undo else "&Undo")
+        a.redo.setText(f"&Redo {redo}" if redo else "&Redo")
+        selected = c is not None and bool(c.selection)
         a.delete.setEnabled(selected)
-        a.save_as.setEnabled(bool(c and len(c)))
+        a.save_as.setEnabled(c is not None and len(c) > 0)
         for i, act in enumerate(a.classify):
             name = self.classes[i].name if i < len(self.classes) else None
             act.setText(f"&{i + 1}  {name}" if name else f"{i + 1}  (no class)")
