@@ -29,6 +29,7 @@ TINY_VIEW_PX = 4.0
 MIN_BOX_VIEW_PX = 2.0
 POINT_VIEW_PX = 7.0
 SIMPLIFY_VIEW_PX = 0.5
+SIMPLIFY_MIN_VERTICES = 8
 
 
 @dataclass
@@ -48,8 +49,11 @@ def batch_paths(geoms: list[BaseGeometry], l0_per_view_px: float) -> BatchPaths:
     empty = BatchPaths(QPainterPath(), QPainterPath(), QPainterPath())
     if not geoms:
         return empty
-    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    parts = np.asarray(geoms, dtype=object)
     kinds = shapely.get_type_id(parts)
+    if (kinds > shapely.GeometryType.POLYGON).any():  # multi-part shapes or collections
+        parts = shapely.get_parts(parts)
+        kinds = shapely.get_type_id(parts)
     is_point = kinds == shapely.GeometryType.POINT
     is_line = (kinds == shapely.GeometryType.LINESTRING) | (
         kinds == shapely.GeometryType.LINEARRING
@@ -123,10 +127,15 @@ def _point_path(points: NDArray[np.object_], l0_per_view_px: float) -> QPainterP
 
 
 def _simplified(geoms: NDArray[np.object_], tolerance: float) -> NDArray[np.object_]:
-    """Simplify to ``tolerance``; keep the original where simplification emptied a shape."""
-    out = shapely.simplify(geoms, tolerance, preserve_topology=False)
-    lost = shapely.is_empty(out)
-    out[lost] = geoms[lost]
+    """Simplify to ``tolerance`` the shapes with vertices to spare (not boxes and tiles);
+    keep the original where simplification emptied a shape."""
+    out = geoms.copy()
+    busy = shapely.get_num_coordinates(geoms) > SIMPLIFY_MIN_VERTICES
+    if busy.any():
+        simple = shapely.simplify(geoms[busy], tolerance, preserve_topology=False)
+        lost = shapely.is_empty(simple)
+        simple[lost] = geoms[busy][lost]
+        out[busy] = simple
     return out
 
 
