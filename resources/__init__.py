@@ -32,6 +32,8 @@ ICON_NAMES = (
     "delete",
     "undo",
     "redo",
+    "classes",
+    "annotations",
 )
 """Every icon in ``icons/`` (without ``.svg``); the test checks each is found."""
 

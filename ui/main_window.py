@@ -142,9 +142,9 @@ class MainWindow(QMainWindow):
             self._annotation_problem,
         )  # fmt: skip
         self.classes_dock = self._dock(
-            "Classes", "classesDock", self.annotations.classes_panel, "tool-points")
+            "Classes", "classesDock", self.annotations.classes_panel, "classes")
         self.annotations_dock = self._dock(
-            "Annotations", "annotationsDock", self.annotations.panel, "tool-polygon")
+            "Annotations", "annotationsDock", self.annotations.panel, "annotations")
         self.tabifyDockWidget(self.layers_dock, self.classes_dock)
         self.tabifyDockWidget(self.classes_dock, self.annotations_dock)
         self.info_dock.raise_()

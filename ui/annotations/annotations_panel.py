@@ -103,8 +103,12 @@ class AnnotationTableModel(QAbstractTableModel):
         if col == 1:
             return obj.name or ""
         if col == 2:
-            return obj.tool.value if obj.tool.value != "imported" else obj.object_type.value
+            kind = obj.tool.value if obj.tool.value != "imported" else obj.object_type.value
+            n = len(getattr(obj.geometry, "geoms", ()))
+            return f"{kind} ({n})" if obj.geometry.geom_type == "MultiPoint" else kind
         if col == 3:
+            if obj.geometry.geom_type not in ("Polygon", "MultiPolygon"):
+                return "—"  # points and lines have no area
             return _number(obj.area_um2(self._mpp()))
         if col == 4:
             return "🔒" if obj.locked else ""
@@ -153,8 +157,10 @@ class AnnotationsPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(200)  # measure a sample of rows, not 100,000
         self.table.clicked.connect(self._row_clicked)
         self.table.selectionModel().selectionChanged.connect(self._table_selection_changed)
         self.count = QLabel("")
@@ -221,6 +227,7 @@ class AnnotationsPanel(QWidget):
             objs = [o for o in objs if text in (o.name or "").lower()
                     or text in (o.class_name or UNCLASSIFIED_TEXT).lower()]  # fmt: skip
         self.model.set_rows(objs)
+        self.table.resizeColumnsToContents()
         total = len(self._collection) if self._collection is not None else 0
         hidden = len(self.layer.style.hidden_classes)
         note = f", {hidden} class{'es' * (hidden > 1)} hidden" if hidden else ""

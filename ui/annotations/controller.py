@@ -58,7 +58,7 @@ class AnnotationController(QObject):
         a = self.actions
         for name, act in a.tools.items():
             act.triggered.connect(lambda _=False, n=name: self.tools.set_tool(n))
-        self.tools.sigToolChanged.connect(lambda n: a.tools[n].setChecked(True))
+        self.tools.sigToolChanged.connect(self._tool_changed)
         a.delete.triggered.connect(self.delete_selected)
         a.undo.triggered.connect(self.undo)
         a.redo.triggered.connect(self.redo)
@@ -68,6 +68,11 @@ class AnnotationController(QObject):
         if a.unclassify is not None:
             a.unclassify.triggered.connect(lambda: self.classify(None))
         self.classes.subscribe(lambda _e: self._update_actions())
+
+    def _tool_changed(self, name: str) -> None:
+        act = self.actions.tools[name]
+        act.setChecked(True)
+        self._message(f"{act.text().replace('&', '')}: {act.statusTip()}")
 
     def _mpp(self) -> float | None:
         mpp = self.slide.mpp if self.slide is not None else None

@@ -39,7 +39,7 @@ __all__ = ["AnnotationLayer", "LayerStyle", "band_for", "chunk_keys", "colour_of
 
 ANNOTATION_Z = 1500.0
 """Above overlays (z 100 per overlay) and the tile grid (1000)."""
-BUILD_BUDGET_S = 0.004
+BUILD_BUDGET_S = 0.003
 """Time spent building chunks in one frame; the rest waits for the next frames."""
 PREFETCH_RING = 1
 SELECTED = QColor(255, 230, 0)
@@ -191,7 +191,8 @@ class AnnotationLayer(QGraphicsObject):
             if image is None:
                 missing = True
                 image = self.cache.stale_image(key)
-                if image is not None and not image.isNull():
+                if image is not None and not image.isNull():  # stretched until re-rendered
+                    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
                     painter.drawImage(target, image)
             elif not image.isNull():
                 painter.drawImage(QPointF(round(target.left()), round(target.top())), image)

@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 TINY_VIEW_PX = 4.0
 """Objects smaller than this on screen are drawn as boxes."""
 MIN_BOX_VIEW_PX = 2.0
-POINT_VIEW_PX = 7.0
+POINT_VIEW_PX = 9.0
 SIMPLIFY_VIEW_PX = 0.5
 SIMPLIFY_MIN_VERTICES = 8
 
@@ -51,7 +51,9 @@ def batch_paths(geoms: list[BaseGeometry], l0_per_view_px: float) -> BatchPaths:
         return empty
     parts = np.asarray(geoms, dtype=object)
     kinds = shapely.get_type_id(parts)
-    if (kinds > shapely.GeometryType.POLYGON).any():  # multi-part shapes or collections
+    for _ in range(3):  # multi-part shapes, collections, collections of multi-parts
+        if not (kinds > shapely.GeometryType.POLYGON).any():
+            break
         parts = shapely.get_parts(parts)
         kinds = shapely.get_type_id(parts)
     is_point = kinds == shapely.GeometryType.POINT

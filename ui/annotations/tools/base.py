@@ -35,12 +35,15 @@ class Preview:
 
     def __init__(self, viewer: SlideViewer) -> None:
         self._viewer = viewer
+        self.halo = QGraphicsPathItem()  # white under dark dashes: seen on tissue and glass
         self.item = QGraphicsPathItem()
-        self.item.setZValue(ANNOTATION_Z + 10)
-        pen = QPen(QColor(255, 255, 255), 1.5, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self.item.setPen(pen)
-        viewer.view_box.addItem(self.item, ignoreBounds=True)
+        for item, pen in ((self.halo, QPen(QColor(255, 255, 255, 230), 3.5)),
+                          (self.item, QPen(QColor(20, 20, 20), 1.5, Qt.PenStyle.DashLine))):
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            item.setZValue(ANNOTATION_Z + 10)
+            viewer.view_box.addItem(item, ignoreBounds=True)
+        self.item.setZValue(ANNOTATION_Z + 11)
         self.geometry: BaseGeometry | None = None
 
     def show(self, geometry: BaseGeometry | None) -> None:
@@ -48,12 +51,14 @@ class Preview:
         self.geometry = geometry
         if geometry is None or geometry.is_empty:
             self.item.setPath(QPainterPath())
+            self.halo.setPath(QPainterPath())
             return
         paths = batch_paths([geometry], self._viewer.l0_per_view_px())
         path = QPainterPath(paths.area)
         path.addPath(paths.lines)
         path.addPath(paths.points)
         self.item.setPath(path)
+        self.halo.setPath(path)
 
     def clear(self) -> None:
         self.show(None)

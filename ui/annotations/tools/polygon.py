@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shapely
 from PySide6.QtGui import QMouseEvent
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import GeometryCollection, LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from pathscaat.annotations.model import ToolShape
@@ -92,5 +92,5 @@ class PolygonTool(Tool):
 
     def _show(self, cursor: tuple[float, float] | None = None) -> None:
         points = self.vertices + ([cursor] if cursor else [])
-        geom: BaseGeometry = LineString(points) if len(points) > 1 else Point(points[0])
-        self.ctx.preview.show(geom)
+        line: BaseGeometry = LineString(points) if len(points) > 1 else Point(points[0])
+        self.ctx.preview.show(GeometryCollection([line, MultiPoint(self.vertices)]))
