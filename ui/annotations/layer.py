@@ -87,13 +87,16 @@ class AnnotationLayer(QGraphicsObject):
         self._last_transform = QTransform()
         self.show_handles = False
         """Draw the vertex handles of a single selected polygon (the move tool sets it)."""
+        self._paints, self._paint_s, self._paint_max_s = 0, 0.0, 0.0
         self._idle = QTimer(self, singleShot=True, interval=30)
         self._idle.timeout.connect(self._prefetch)
         self.set_collection(collection)
 
     @property
-    def stats(self) -> dict[str, int]:
-        return {"chunks_built": self.cache.built, "images_rendered": self.cache.rendered}
+    def stats(self) -> dict[str, float]:
+        """Work done so far (for the benchmark): chunks built and rendered, paint time."""
+        return {"chunks_built": self.cache.built, "images_rendered": self.cache.rendered,
+                "paints": self._paints, "paint_s": self._paint_s, "paint_max_s": self._paint_max_s}
 
     # -- model --------------------------------------------------------------------
     @property
@@ -141,6 +144,8 @@ class AnnotationLayer(QGraphicsObject):
         Returns how many vector chunks were built.
         """
         before = self.cache.built
+        if self._collection is None or not len(self._collection):
+            return 0
         t = self._device_transform()
         for key in self._visible_keys(0.0):
             self.cache.image(key, t, self.style.draw(), self._antialias(), float("inf"))
@@ -175,6 +180,15 @@ class AnnotationLayer(QGraphicsObject):
     ) -> None:
         if self._collection is None or not len(self._collection):
             return
+        start = time.perf_counter()
+        self._paint(painter, option)
+        spent = time.perf_counter() - start
+        self._paints += 1
+        self._paint_s += spent
+        self._paint_max_s = max(self._paint_max_s, spent)
+
+    def _paint(self, painter: QPainter, option: QStyleOptionGraphicsItem) -> None:
+        assert self._collection is not None
         t = painter.worldTransform()
         self._last_transform = QTransform(t)
         exposed = option.exposedRect  # type: ignore[attr-defined]

@@ -33,27 +33,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QCloseEvent,
-    QColor,
-    QImage,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QResizeEvent,
-)
+from PySide6.QtGui import QCloseEvent, QColor, QImage, QKeyEvent, QPainter, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from pathscaat.slides.base import Slide
 from pathscaat.slides.region import Region
 from ui.viewer.grid_layer import GridLayer
 from ui.viewer.keys import handle_key
+from ui.viewer.mouse import MouseHandler, route_mouse
 from ui.viewer.overlay_layer import OverlayLayer
 from ui.viewer.scale_bar import ScaleBar
 from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
@@ -65,20 +57,6 @@ from ui.viewer.virtual_levels import with_virtual_levels
 DEBOUNCE_MS = 25
 BACKGROUND = QColor(58, 58, 62)
 MAX_OVERZOOM = 8.0
-
-
-_MOUSE_KINDS = {
-    QEvent.Type.MouseButtonPress: "press",
-    QEvent.Type.MouseMove: "move",
-    QEvent.Type.MouseButtonRelease: "release",
-    QEvent.Type.MouseButtonDblClick: "double",
-}
-
-
-class MouseHandler(Protocol):
-    """Receives the viewport's mouse events in level-0 px; True consumes (no pan)."""
-
-    def mouse_event(self, kind: str, l0_x: float, l0_y: float, event: QMouseEvent) -> bool: ...
 
 
 @dataclass
@@ -405,20 +383,10 @@ class SlideViewer(QWidget):
             self.sigCursorMoved.emit(math.nan, math.nan)
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             return handle_key(self, event.key())
-        if self._route_mouse(watched, event):
+        on_slide = watched is self._gv.viewport() and self._slide is not None
+        if on_slide and route_mouse(self._mouse_handler, event, self.l0_from_view):
             return True
         return super().eventFilter(watched, event)
-
-    def _route_mouse(self, watched: QObject, event: QEvent) -> bool:
-        """Give a viewport mouse event to the mouse handler; True when it consumed it."""
-        kind = _MOUSE_KINDS.get(event.type())
-        handler = self._mouse_handler
-        if not kind or handler is None or not isinstance(event, QMouseEvent):
-            return False
-        if watched is not self._gv.viewport() or self._slide is None:
-            return False
-        l0_x, l0_y = self.l0_from_view(event.position())
-        return handler.mouse_event(kind, l0_x, l0_y, event)
 
 
 def _first_channel(tile: NDArray[np.uint8]) -> NDArray[np.uint8]:
