@@ -12,8 +12,8 @@ from ui.actions import icon
 from ui.annotations.tools.controller import TOOL_KEYS
 
 TOOL_TEXT = {
-    "move": ("&Move / Select", "Click to select (Shift adds), drag to move, drag a corner "
-             "handle to reshape; on empty slide, drag pans"),
+    "move": ("&Move / Select", "Click selects (Shift adds), drag moves, a yellow handle "
+             "reshapes; drag empty slide to pan"),
     "rectangle": ("&Rectangle", "Drag from corner to corner"),
     "ellipse": ("&Ellipse", "Drag the box the ellipse fills"),
     "polygon": ("&Polygon", "Click each corner; double-click or Enter closes, Backspace "

@@ -191,7 +191,10 @@ class AnnotationLayer(QGraphicsObject):
         assert self._collection is not None
         t = painter.worldTransform()
         self._last_transform = QTransform(t)
-        exposed = option.exposedRect  # type: ignore[attr-defined]
+        x, y, w, h = self._view.l0_visible_rect()  # an exposed rect can be the whole item
+        exposed = option.exposedRect.intersected(QRectF(x, y, w, h))  # type: ignore[attr-defined]
+        if exposed.isEmpty():
+            return
         band = band_for(self._view.l0_per_view_px())
         keys = chunk_keys(band, exposed.left(), exposed.top(), exposed.right(), exposed.bottom())
         deadline = time.perf_counter() + BUILD_BUDGET_S
