@@ -128,7 +128,7 @@ def wait_until(app: QCoreApplication, done: Callable[[], bool], timeout_s: float
 def stalls_ms(app: QCoreApplication, objects: list[Annotation], zoom: float,
               steps: int) -> tuple[float, float, float, float]:  # fmt: skip
     """(longest, p99) heartbeat gap while a timer pans and zooms, and the layer's own
-    mean and longest paint (ms)."""
+    mean and longest paint (ms of CPU time on the UI thread)."""
     slide = PatternSlide()
     viewer = SlideViewer()
     viewer.resize(*VIEW_SIZE)
@@ -191,7 +191,7 @@ def main() -> None:
             for name, objs in cases.items():
                 runs[name].append(stalls_ms(app, objs, zoom, args.steps))
         print(f"\nzoom {zoom:g}x past fit: longest / p99 heartbeat gap (ratio to none); "
-              "layer paint mean / longest")
+              "layer paint CPU mean / longest")
         base = _median(runs["none"])
         for name, results in runs.items():
             longest, p99, paint_mean, paint_max = _median(results)
