@@ -142,6 +142,7 @@ def stalls_ms(app: QCoreApplication, objects: list[Annotation], zoom: float,
     viewer.center_on(SLIDE_PX / 2, SLIDE_PX / 2)
     wait_until(app, lambda: viewer.loader.pending == 0)
     layer.ensure_built()  # steady state, as the baseline's tiles are loaded before the pan
+    layer.reset_stats()
     clock, gaps, state = QElapsedTimer(), [0.0], {"step": 0, "last": 0.0}
     clock.start()
 

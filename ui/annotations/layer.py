@@ -98,6 +98,10 @@ class AnnotationLayer(QGraphicsObject):
         return {"chunks_built": self.cache.built, "images_rendered": self.cache.rendered,
                 "paints": self._paints, "paint_s": self._paint_s, "paint_max_s": self._paint_max_s}
 
+    def reset_stats(self) -> None:
+        """Start counting paint time afresh (the benchmark skips its set-up frames)."""
+        self._paints, self._paint_s, self._paint_max_s = 0, 0.0, 0.0
+
     # -- model --------------------------------------------------------------------
     @property
     def collection(self) -> AnnotationCollection | None:
