@@ -2,7 +2,7 @@
 
 Each tool is driven with real mouse events on the real window (QTest), and the window is
 grabbed mid-gesture where the gesture is the point (a rectangle being dragged, a polygon
-being clicked), so the PNGs show what a user sees: ``07-ann-*.png``.
+being clicked), so the PNGs show what a user sees: ``08-ann-*.png``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _click(window: Any, l0: tuple[float, float]) -> None:
 def _grab(app: Any, window: Any, out: Path, name: str, settle: Any) -> None:
     settle(app, window, 0.3)
     window.annotations.layer.ensure_built()
-    window.grab().save(str(out / f"07-ann-{name}.png"))
+    window.grab().save(str(out / f"08-ann-{name}.png"))
 
 
 def _show_panel(window: Any, dock: Any) -> None:

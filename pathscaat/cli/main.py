@@ -26,6 +26,11 @@ COMMAND_MODULES = (
     "train",
     "evaluate",
     "infer",
+    "infer_cohort",
+    "project",
+    "annotations",
+    "regions",
+    "export",
 )
 
 

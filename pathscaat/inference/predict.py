@@ -62,17 +62,46 @@ def predict_slide(
     """
     sal_name = check_settings(saliency, batch_size, workers)
     dev = resolve_device(device)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # an unwritable --out fails first
+    loaded = load_model(checkpoint)
+    surveyed = survey(slide_path, slide_mpp, loaded[1], grid, on_progress)
+    return predict_surveyed(
+        slide_path, loaded, surveyed, out_dir, saliency=sal_name, device=dev,
+        batch_size=batch_size, workers=workers, slide_mpp=slide_mpp,
+        on_progress=on_progress, should_stop=should_stop,
+    )  # fmt: skip
+
+
+def predict_surveyed(
+    slide_path: str | Path,
+    loaded: tuple[Any, Any, Path],
+    surveyed: tuple[Any, Any, float | None, tuple[int, int]],
+    out_dir: str | Path,
+    *,
+    saliency: str | None,
+    device: Any,
+    batch_size: int,
+    workers: int,
+    slide_mpp: float | None = None,
+    on_progress: OnProgress = no_progress,
+    should_stop: ShouldStop = never_stop,
+) -> OverlaySet:
+    """:func:`predict_slide` after its fixed costs: the model already loaded
+    (:func:`load_model`) and the slide surveyed (:func:`survey`), so a cohort pays them
+    once per process and can survey the next slide while this one is scored.
+
+    ``saliency`` is a checked name (:func:`check_settings`), ``device`` a ``torch.device``.
+    """
+    model, meta, ckpt_json = loaded
+    grid, tissue, mpp, slide_dims = surveyed
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model, meta, ckpt_json = load_model(checkpoint)
-    grid, tissue, mpp, slide_dims = survey(slide_path, slide_mpp, meta, grid, on_progress)
     n_tiles = len(grid.l0_xy)
     layout = Layout.for_grid(grid)
-    key = _job_key(slide_path, ckpt_json, grid, sal_name, layout)
+    key = _job_key(slide_path, ckpt_json, grid, saliency, layout)
     store = PartialStore.open(
-        out, key, n_tiles, len(meta.class_names), layout.sal_px if sal_name else None
+        out, key, n_tiles, len(meta.class_names), layout.sal_px if saliency else None
     )
-    scorer = TileScorer(model, saliency=sal_name, device=dev, sal_px=layout.sal_px)
+    scorer = TileScorer(model, saliency=saliency, device=device, sal_px=layout.sal_px)
     loader = TileBatches(
         slide_path, grid, store.pending(), batch_size=batch_size, workers=workers,
         mpp_override=slide_mpp,
@@ -147,6 +176,13 @@ def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any
     """Tissue tiles at the model's µm/px, or at level 0 (with a warning) without one."""
     slide_mpp = slide.mpp.x if slide.mpp else None
     if meta.mpp and slide_mpp:
+        if not meta.patch:  # written before checkpoints recorded the patches' own scale
+            log.warning(
+                "the model's µm/px (%s) comes from a checkpoint without a patch-scale record: "
+                "if `pathscaat train` wrote it before that record existed, it is the patches' "
+                "µm/px, right only if the model was trained at the patch size",
+                meta.mpp,
+            )
         return make_grid(slide, tile_px=meta.input_px, target_mpp=meta.mpp, tissue=tissue)
     why = (
         "the slide has no µm/px (set it with --slide-mpp / mpp override)"

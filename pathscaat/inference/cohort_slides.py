@@ -1,0 +1,134 @@
+"""Which slides a cohort holds, the output folder of each, and each rank's share of them.
+
+Every process computes the same list from the same ``--slides`` argument (sorted absolute
+paths), so ranks agree on folders and shards without talking to each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathscaat.progress import PathscaatError
+from pathscaat.slides.registry import SLIDE_SUFFIXES
+
+PROJECT_PREFIX = "project:"
+
+
+@dataclass(frozen=True)
+class CohortSlide:
+    """One slide of a cohort and the folder (under the cohort's OUT) its overlays go to."""
+
+    path: Path
+    folder: str
+
+
+def list_slides(
+    spec: str | Path, *, recursive: bool = False, exclude: Path | None = None
+) -> list[Path]:
+    """Slides named by ``spec``: a folder of slides, or a text file with one path a line.
+
+    In a list, blank lines and ``#`` comments are skipped and relative paths are relative
+    to the list's folder; a missing slide stays in the list (it becomes a failed row, not a
+    stopped cohort). ``exclude`` (the output folder) is never searched.
+    """
+    text = str(spec)
+    if text.startswith(PROJECT_PREFIX):
+        return project_slides(Path(text[len(PROJECT_PREFIX) :]))
+    source = Path(text).expanduser()
+    if source.is_dir():
+        paths = _folder_slides(source, recursive, exclude)
+    elif source.is_file():
+        paths = _listed_slides(source)
+    else:
+        raise PathscaatError(
+            f"{source}: no such folder or slide list. Give a folder of slides or a text file "
+            "with one slide path per line."
+        )
+    if not paths:
+        raise PathscaatError(
+            f"{source}: no slides found (looked for {', '.join(sorted(SLIDE_SUFFIXES))}). "
+            "Check the folder, or list the slides in a text file."
+        )
+    return sorted({p.resolve() for p in paths})
+
+
+def project_slides(project_dir: Path) -> list[Path]:
+    """The slides of a project folder: the hook for the project store (not built yet)."""
+    raise PathscaatError(
+        f"{project_dir}: cohorts from a project folder are not supported yet. Pass the "
+        "folder that holds the slides, or a text file listing them."
+    )
+
+
+def _folder_slides(folder: Path, recursive: bool, exclude: Path | None) -> list[Path]:
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    skip = exclude.resolve() if exclude is not None else None
+    out = []
+    for path in found:
+        if path.suffix.lower() not in SLIDE_SUFFIXES or not path.is_file():
+            continue
+        rel = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in rel):
+            continue
+        if skip is not None and path.resolve().is_relative_to(skip):
+            continue
+        out.append(path)
+    return out
+
+
+def _listed_slides(list_file: Path) -> list[Path]:
+    try:
+        lines = list_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PathscaatError(
+            f"{list_file}: cannot read this slide list ({exc}). Give a UTF-8 text file with "
+            "one slide path per line."
+        ) from exc
+    paths = []
+    for line in lines:
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            path = Path(entry).expanduser()
+            paths.append(path if path.is_absolute() else list_file.parent / path)
+    return paths
+
+
+def assign_folders(paths: list[Path]) -> list[CohortSlide]:
+    """Each slide's folder is its stem; stems that collide (ignoring case, since some file
+    systems do) get a short hash of the full path appended, the same on every rank."""
+    counts = Counter(p.stem.lower() for p in paths)
+    slides = []
+    for path in paths:
+        name = path.stem
+        if counts[name.lower()] > 1:
+            name = f"{name}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+        slides.append(CohortSlide(path, name))
+    return slides
+
+
+def shard(slides: list[CohortSlide], rank: int, world: int) -> list[CohortSlide]:
+    """This rank's slides: largest files first, each to the least loaded rank so far.
+
+    Deterministic (ties go to the lower rank, then by path); the shards partition the
+    cohort. A missing file counts as size 0 (it fails at once wherever it lands).
+    """
+    if world <= 1:
+        return list(slides)
+    loads = [0] * world
+    mine = []
+    for slide in sorted(slides, key=lambda s: (-_size(s.path), str(s.path))):
+        target = min(range(world), key=lambda r: (loads[r], r))
+        loads[target] += max(_size(slide.path), 1)
+        if target == rank:
+            mine.append(slide)
+    return sorted(mine, key=lambda s: str(s.path))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
