@@ -29,8 +29,8 @@ expect() {  # expect FILE TEXT WHAT: FILE must contain TEXT
   grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$3: no '$2' in the output"; }
 }
 
-SVS=$DATA/slides/CMU-1-Small-Region.svs
-NDPI=$DATA/slides/test3-DAPI-2-(387).ndpi
+SVS="$DATA/slides/CMU-1-Small-Region.svs"
+NDPI="$DATA/slides/test3-DAPI-2-(387).ndpi"
 step "pathscaat --version"
 "$CLI" --version | tee "$WORK/version.txt"
 expect "$WORK/version.txt" "pathscaat " "pathscaat --version"
