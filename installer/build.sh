@@ -52,6 +52,7 @@ t3=$(date +%s)
 echo "build: venv $((t1 - t0)) s, pyinstaller $((t2 - t1)) s, archive $((t3 - t2)) s"
 echo "build: folder $(du -sh "$APP" | cut -f1) $APP"
 echo "build: archive $(du -sh "$BUILD/$NAME.tar.gz" | cut -f1) $BUILD/$NAME.tar.gz"
-echo "build: largest parts of the folder:"
-du -s "$APP"/_internal/* "$APP"/_internal/*/* 2>/dev/null | sort -rn | head -12 \
-  | awk '{ printf "  %7.0f MiB  %s\n", $1 / 1024, $2 }' | sed "s,$APP/,,"
+echo "build: largest parts of the folder (MiB):"
+du -sm "$APP"/_internal/* | sort -rn | head -8 | sed "s,$APP/,  ,"
+du -sm "$APP"/_internal/nvidia/* "$APP"/_internal/torch/lib 2>/dev/null | sort -rn | head -6 \
+  | sed "s,$APP/,  ,"
