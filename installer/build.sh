@@ -6,7 +6,8 @@
 #
 # Environment: PYTHON (default python3), PATHSCAAT_BUILD_DIR (default installer/build),
 # PATHSCAAT_BUILD_VENV (reuse this venv instead of a clean one: a quick rebuild),
-# PIP_INSTALL_ARGS (extra pip arguments, e.g. a CPU-only torch index, installer/README.md).
+# PIP_INSTALL_ARGS (extra pip arguments, e.g. a CPU-only torch index, installer/README.md),
+# PATHSCAAT_BUILD_ARCHIVE=0 (build the folder only: CI, which smoke-tests the folder).
 # The spec itself is the same on Windows and macOS (installer/README.md has their commands).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,21 +39,24 @@ t2=$(date +%s)
 
 # The archive: PathSCAAT/ plus the installer's files, under one top folder.
 NAME=pathscaat-$VERSION-linux-$(uname -m)
-EXTRA=$BUILD/extra
-rm -rf "$EXTRA" && mkdir -p "$EXTRA"
-cp "$ROOT/installer/install.sh" "$EXTRA/install.sh"
-cp "$ROOT/resources/pathscaat.desktop" "$EXTRA/pathscaat.desktop"
-cp "$ROOT/resources/icons/app.svg" "$EXTRA/pathscaat.svg"
-chmod +x "$EXTRA/install.sh"
-GZIP_CMD=$(command -v pigz || echo gzip)
-tar -cf - --transform "s,^,$NAME/," -C "$BUILD/dist" PathSCAAT \
-  -C "$EXTRA" install.sh pathscaat.desktop pathscaat.svg | "$GZIP_CMD" -1 > "$BUILD/$NAME.tar.gz"
+rm -f "$BUILD/$NAME.tar.gz"
+if [ "${PATHSCAAT_BUILD_ARCHIVE:-1}" != "0" ]; then
+  EXTRA=$BUILD/extra
+  rm -rf "$EXTRA" && mkdir -p "$EXTRA"
+  cp "$ROOT/installer/install.sh" "$EXTRA/install.sh"
+  cp "$ROOT/resources/pathscaat.desktop" "$EXTRA/pathscaat.desktop"
+  cp "$ROOT/resources/icons/app.svg" "$EXTRA/pathscaat.svg"
+  chmod +x "$EXTRA/install.sh"
+  GZIP_CMD=$(command -v pigz || echo gzip)
+  tar -cf - --transform "s,^,$NAME/," -C "$BUILD/dist" PathSCAAT \
+    -C "$EXTRA" install.sh pathscaat.desktop pathscaat.svg | "$GZIP_CMD" -1 > "$BUILD/$NAME.tar.gz"
+fi
 t3=$(date +%s)
 
 echo "build: venv $((t1 - t0)) s, pyinstaller $((t2 - t1)) s, archive $((t3 - t2)) s"
 echo "build: folder $(du -sh "$APP" | cut -f1) $APP"
-echo "build: archive $(du -sh "$BUILD/$NAME.tar.gz" | cut -f1) $BUILD/$NAME.tar.gz"
+[ ! -f "$BUILD/$NAME.tar.gz" ] || echo "build: archive $(du -sh "$BUILD/$NAME.tar.gz" | cut -f1) $BUILD/$NAME.tar.gz"
 echo "build: largest parts of the folder (MiB):"
-du -sm "$APP"/_internal/* | sort -rn | head -8 | sed "s,$APP/,  ,"
-du -sm "$APP"/_internal/nvidia/* "$APP"/_internal/torch/lib 2>/dev/null | sort -rn | head -6 \
-  | sed "s,$APP/,  ,"
+{ du -sm "$APP"/_internal/* | sort -rn | head -8 | sed "s,$APP/,  ,"; } || true
+{ du -sm "$APP"/_internal/nvidia/* "$APP"/_internal/torch/lib 2>/dev/null | sort -rn | head -6 \
+  | sed "s,$APP/,  ,"; } || true
