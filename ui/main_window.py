@@ -35,6 +35,7 @@ from ui.overlays import OverlayController
 from ui.panels.empty_page import EmptyPage
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
+from ui.project.controller import ProjectController
 from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
@@ -92,10 +93,12 @@ class MainWindow(QMainWindow):
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
         self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
+        self.projects = ProjectController(self)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
         self._update_actions()
+        self.projects.reopen_last()
 
     def _build_central(self) -> None:
         """The empty page (with recent slides) and the viewer, one shown at a time."""
@@ -247,6 +250,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Opened {path.name}", 5000)
         self._update_actions()
         self._view_changed(None)
+        self.projects.slide_opened(path)
 
     def _slide_failed(self, path: Path, exc: BaseException) -> None:
         from pathscaat.slides.errors import SlideError, SlideNotFoundError
@@ -322,7 +326,7 @@ class MainWindow(QMainWindow):
         user_mpp = mpp.x if mpp is not None and mpp.source == "user" else None
         req = self.runs.ask(self.slide_path, user_mpp)
         if req is not None:
-            self.runs.start(req)
+            self.runs.start(self.projects.run_request(req))
 
     def _run_succeeded(self, folder: Path, slide: Path) -> None:
         """Show a finished run's overlays, unless the user moved on to another slide."""
@@ -392,6 +396,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runs.shutdown()
+        self.projects.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()
         self._drop_slide()
