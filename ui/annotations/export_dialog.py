@@ -132,6 +132,9 @@ class ExportDialog(QDialog):
         box = QGroupBox("Where and how")
         form = QFormLayout(box)
         self.dest = QLineEdit(str(out_dir))
+        self.dest.setToolTip("Created if absent; a second export here resumes crops and "
+                             "patches")
+        self.dest.setMinimumWidth(320)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         dest_row = QHBoxLayout()
@@ -150,11 +153,12 @@ class ExportDialog(QDialog):
         self.patch_px.setValue(224)
         self.patch_px.setSuffix(" px")
         form.addRow("Patch side:", self.patch_px)
-        self.saliency = QCheckBox(f"Saliency from {self.overlays_dir.name}" if self.overlays_dir
-                                  else "No model run on this slide")
+        self.saliency = QCheckBox("Blend the model's saliency into crops and report"
+                                  if self.overlays_dir else "No model run on this slide")
         self.saliency.setChecked(self.overlays_dir is not None)
         self.saliency.setEnabled(self.overlays_dir is not None)
-        self.saliency.setToolTip("Blend the model's saliency into crops and the report")
+        self.saliency.setToolTip(f"Saliency of the run in {self.overlays_dir}"
+                                 if self.overlays_dir else "Run a model to add saliency")
         form.addRow("Overlays:", self.saliency)
         return box
 
@@ -169,6 +173,10 @@ class ExportDialog(QDialog):
         self.stop_button.clicked.connect(self.stop)
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
+        self.show_button = QPushButton("Show Folder")
+        self.show_button.setVisible(False)
+        self.show_button.clicked.connect(self._show_folder)
+        row.insertWidget(0, self.show_button)
         for b in (self.export_button, self.stop_button, self.close_button):
             row.addWidget(b)
         return row
@@ -194,8 +202,10 @@ class ExportDialog(QDialog):
         needs_scale = any(o in ("crops", "patches") for o in outputs)
         self.mpp.setEnabled(needs_scale)
         self.patch_px.setEnabled("patches" in outputs)
-        if not running and not self.outcome and not self.error:
-            self.status.setText("" if outputs else "Tick at least one format.")
+        if not running and not outputs:
+            self.status.setText("Tick at least one format.")
+        elif not running and not self.outcome and not self.error:
+            self.status.setText("")
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.dest.text())
@@ -231,6 +241,12 @@ class ExportDialog(QDialog):
         self._update()
         worker.start()
 
+    def _show_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.request().out_dir)))
+
     def stop(self) -> None:
         if self._worker is not None:
             self._stop.set()
@@ -246,7 +262,9 @@ class ExportDialog(QDialog):
 
     def _returned(self, outcome: ExportOutcome) -> None:
         self.outcome = outcome
-        lines = [f"Wrote {len(outcome.written)} output(s) to {self.request().out_dir}:"]
+        lines = [f"Wrote {_plural(len(outcome.written), 'output')} to "
+                 f"{self.request().out_dir}:"]
+        self.show_button.setVisible(True)
         lines += [f"• {OUTPUT_LABELS[k].split(' (')[0]}: {Path(v).name}"
                   for k, v in outcome.written.items()]  # fmt: skip
         if outcome.skipped:
@@ -254,6 +272,7 @@ class ExportDialog(QDialog):
             lines.append(f"Skipped {len(outcome.skipped)}: " + "; ".join(shown)
                          + ("…" if len(outcome.skipped) > 6 else ""))
         self.status.setText("\n".join(lines))
+        self.adjustSize()
 
     def _errored(self, exc: BaseException) -> None:
         if isinstance(exc, JobCancelled):
@@ -265,6 +284,7 @@ class ExportDialog(QDialog):
             self.error = (f"The export failed unexpectedly ({type(exc).__name__}: {exc}); "
                           "the log file has the details.")
         self.status.setText(self.error)
+        self.adjustSize()
 
     def _finished(self, *_: object) -> None:
         self._worker = None

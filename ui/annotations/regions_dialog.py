@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 AREA = "Area µm^2"
 DEBOUNCE_MS = 150
 PREVIEW_Z = 1000
-CANDIDATE_RGB = (255, 214, 0)
-SELECTED_RGB = (0, 200, 255)
+CANDIDATE_RGB = (255, 0, 200)
+"""Magenta: in no overlay colour map nor class palette, and seen on H&E's pink and blue."""
+SELECTED_RGB = (0, 220, 255)
 
 
 def compute_regions(
@@ -83,7 +84,7 @@ def describe(i: int, region: Annotation) -> str:
              "area unknown" if math.isnan(area) else f"{area:,.0f} µm²"]
     prob = m.get(f"Mean prob {region.class_name}") if region.class_name else None
     if prob is not None and not math.isnan(prob):
-        parts.append(f"mean p {prob:.2f}")
+        parts.append(f"mean prob. {prob:.2f}")
     share = m.get("Saliency share")
     if share is not None and not math.isnan(share):
         parts.append(f"{share * 100:.1f} % of saliency")
@@ -93,11 +94,14 @@ def describe(i: int, region: Annotation) -> str:
 class _Outline:
     """A halo + coloured outline pair drawn over the slide (cosmetic pens)."""
 
-    def __init__(self, view_box: Any, rgb: tuple[int, int, int], width: float, z: int) -> None:
+    def __init__(self, view_box: Any, rgb: tuple[int, int, int], width: float, z: int,
+                 dashed: bool = False) -> None:  # fmt: skip
         self.items: list[QGraphicsPathItem] = []
-        for colour, w in ((QColor(0, 0, 0, 160), width + 2), (QColor(*rgb), width)):
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        for colour, w, pen_style in ((QColor(255, 255, 255, 200), width + 2, Qt.PenStyle.SolidLine),
+                                     (QColor(*rgb), width, style)):
             item = QGraphicsPathItem()
-            pen = QPen(colour, w)
+            pen = QPen(colour, w, pen_style)
             pen.setCosmetic(True)
             item.setPen(pen)
             item.setZValue(z + len(self.items))
@@ -134,15 +138,15 @@ class RegionsDialog(QDialog):
         self._pending = False
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._compute)
-        self.preview = _Outline(viewer.view_box, CANDIDATE_RGB, 1.5, PREVIEW_Z)
+        self.preview = _Outline(viewer.view_box, CANDIDATE_RGB, 2.0, PREVIEW_Z, dashed=True)
         self.highlight = _Outline(viewer.view_box, SELECTED_RGB, 3.0, PREVIEW_Z + 5)
         self._build(what, start_threshold)
         self.schedule()
 
     def _build(self, what: str, start_threshold: float) -> None:
         intro = QLabel(f"Outline the tissue where the <b>{what}</b> is at least the "
-                       "threshold. Candidates are drawn in yellow on the slide; nothing is "
-                       "kept until you accept.")
+                       "threshold. Candidates are dashed magenta on the slide, the ones "
+                       "selected below cyan; nothing is kept until you accept.")
         intro.setWordWrap(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(1, 99)
@@ -172,6 +176,9 @@ class RegionsDialog(QDialog):
         row.addWidget(self.threshold)
         form = QFormLayout()
         form.addRow("Threshold:", row)
+        scale = QLabel("0 is the layer's lowest value, 1 its highest")
+        scale.setObjectName("hint")
+        form.addRow("", scale)
         form.addRow("Minimum area:", self.min_area)
         self.status = QLabel("Computing…")
         self.status.setWordWrap(True)
@@ -195,7 +202,7 @@ class RegionsDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
-        self.resize(380, 460)
+        self.resize(460, 460)
         self._viewer_centre: Callable[[float, float], None] | None = None
         self._update_buttons()
 
