@@ -85,3 +85,25 @@ def test_slide_outside_the_project_opens_plainly(qtbot, tmp_path: Path) -> None:
     assert win.viewer.overlays() == []
     assert win.projects.session.record_for(other) is None
     win.close()
+
+
+def test_model_run_on_a_project_slide_writes_and_records_in_the_project(
+    qtbot, tmp_path: Path
+) -> None:
+    from ui.dialogs.run_model_dialog import RunRequest
+
+    slide = picture(tmp_path / "slides", "a.png")
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    win.projects.new_project(tmp_path / "proj")
+    win.projects.add_slides([slide])
+    open_and_wait(qtbot, win, slide)
+    asked = RunRequest(slide, tmp_path / "m", tmp_path / "elsewhere", "cpu", "vanilla")
+    req = win.projects.run_request(asked)
+    assert req.out == (tmp_path / "proj" / "overlays" / "a").resolve()
+    outside = RunRequest(picture(tmp_path, "b.png"), tmp_path / "m", tmp_path / "x", "cpu", "")
+    assert win.projects.run_request(outside) == outside  # not a project slide: as asked
+    win.runs.sigOverlaysReady.emit(overlays_for(slide, req.out), slide)  # the child finished
+    project = win.projects.session.project
+    assert [r.output_dir for r in project.runs()] == [req.out]
+    assert sorted(o.name for o in win.viewer.overlays()) == ["prob_a", "saliency"]
+    win.close()
