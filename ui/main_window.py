@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
+from ui.annotations.actions import build_annotation_menu, build_annotation_toolbar
+from ui.annotations.controller import AnnotationController
 from ui.dialogs.about import show_about
 from ui.errors import ErrorSink, describe_exception, user_log_dir
 from ui.export_controller import ViewExporter
@@ -82,13 +84,17 @@ class MainWindow(QMainWindow):
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
         self._build_central()
         self._build_docks()
+        self._build_annotations()
         self.actions_ = build_actions(self)
         self.recent_menu = QMenu(self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        docks = (self.overview_dock, self.info_dock, self.layers_dock)
+        docks = (self.overview_dock, self.info_dock, self.layers_dock, self.classes_dock,
+                 self.annotations_dock)  # fmt: skip
         panels = [d.toggleViewAction() for d in docks]
         build_menus(self, self.actions_, self.recent_menu, panels)
         self.toolbar = build_toolbar(self, self.actions_, panels)
+        build_annotation_menu(self, self.annotations.actions)
+        self.annotation_toolbar = build_annotation_toolbar(self, self.annotations.actions)
         self.loader = SlideLoader(self)
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
@@ -133,6 +139,23 @@ class MainWindow(QMainWindow):
             [OVERVIEW_HEIGHT, DEFAULT_SIZE[1] - OVERVIEW_HEIGHT],
             Qt.Orientation.Vertical,
         )
+
+    def _build_annotations(self) -> None:
+        """Tools, layer and the Classes and Annotations panels (tabs with the others)."""
+        self.annotations = AnnotationController(
+            self, self.viewer, self._flash,
+            self._annotation_problem,
+        )  # fmt: skip
+        self.classes_dock = self._dock(
+            "Classes", "classesDock", self.annotations.classes_panel, "classes")
+        self.annotations_dock = self._dock(
+            "Annotations", "annotationsDock", self.annotations.panel, "annotations")
+        self.tabifyDockWidget(self.layers_dock, self.classes_dock)
+        self.tabifyDockWidget(self.classes_dock, self.annotations_dock)
+        self.info_dock.raise_()
+
+    def _annotation_problem(self, text: str) -> None:
+        self.errors.report(text, title="Annotations")
 
     def _dock(self, title: str, name: str, widget: QWidget, icon_name: str) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -238,9 +261,14 @@ class MainWindow(QMainWindow):
         self.loader.open(path)
 
     def _slide_loaded(self, path: Path, slide: Any) -> None:
+        if not self.annotations.confirm_discard(self, self.interactive):
+            slide.close()  # the user kept the current slide and its unsaved annotations
+            self.status.clearMessage()
+            return
         self._drop_slide()
         self.slide, self.slide_path = slide, path
         self.viewer.set_slide(slide)
+        self.annotations.set_slide(slide, path)
         self.stack.setCurrentWidget(self.viewer)
         self.overview.setCurrentWidget(self.minimap)
         self.info_panel.set_slide(slide)
@@ -272,12 +300,15 @@ class MainWindow(QMainWindow):
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""
         self.overlays.close_all()
+        self.annotations.set_slide(None)
         self.viewer.set_slide(None)
         if self.slide is not None:
             self.slide.close()
         self.slide, self.slide_path = None, None
 
     def close_slide(self) -> None:
+        if not self.annotations.confirm_discard(self, self.interactive):
+            return
         self.loader.cancel_pending()
         self._drop_slide()
         self.info_panel.set_slide(None)
@@ -393,6 +424,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop jobs and workers, close files, save the window state, then close."""
         if self.interactive and self.runs.is_running() and not self._confirm_stop_run():
+            event.ignore()
+            return
+        if not self.annotations.confirm_discard(self, self.interactive):
             event.ignore()
             return
         self.runs.shutdown()
