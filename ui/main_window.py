@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
 from ui.annotations.actions import build_annotation_menu, build_annotation_toolbar
 from ui.annotations.controller import AnnotationController
+from ui.annotations.file_actions import AnnotationFiles
 from ui.dialogs.about import show_about
 from ui.errors import ErrorSink, describe_exception, user_log_dir
 from ui.export_controller import ViewExporter
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
         self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
         self.projects = ProjectController(self)
+        self.annotation_files = AnnotationFiles(self)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
@@ -232,6 +234,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(self.viewer.decorations.available(name))
             act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
+        self.annotation_files.update_actions()
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
         for mag, act in a.zoom_presets.items():
@@ -300,6 +303,7 @@ class MainWindow(QMainWindow):
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""
         self.overlays.close_all()
+        self.projects.slide_closed()
         self.annotations.set_slide(None)
         self.viewer.set_slide(None)
         if self.slide is not None:
@@ -396,7 +400,9 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         target = paths[0]
-        if target.is_dir() or target.name == "overlays.json":
+        if self.annotation_files.wants_drop(target):
+            self.annotation_files.import_files(paths)
+        elif target.is_dir() or target.name == "overlays.json":
             self.load_overlays(target)
         else:
             self.open_slide(target)

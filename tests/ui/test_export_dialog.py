@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 
+from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import Annotation, PathClass
 from ui.annotations.export_dialog import ExportDialog
 from ui.annotations.export_job import OUTPUTS
@@ -94,3 +95,20 @@ def test_an_unwritable_folder_is_one_clear_line(qtbot, tmp_path: Path, slide, cm
     run_dialog(qtbot, dlg)
     assert dlg.outcome is None
     assert dlg.error.startswith("The export stopped") and "Traceback" not in dlg.error
+
+
+def test_export_from_the_window_uses_the_slide_and_its_objects(
+    qtbot, tmp_path: Path, cmu_svs: Path
+) -> None:
+    from tests.ui.project_fixtures import make_window, open_and_wait
+
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    open_and_wait(qtbot, win, cmu_svs)
+    coll = win.annotations.collection
+    coll.apply(Edit.add(regions()))
+    dlg = win.annotation_files.export_annotations(show=False)
+    assert dlg is not None and len(dlg.chosen()) == 3
+    assert Path(dlg.dest.text()).name == f"{cmu_svs.stem}-export"
+    dlg.close()
+    win.annotations._dirty = False  # nothing to offer to save on close in this test
+    win.close()

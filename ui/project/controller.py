@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from pathscaat.progress import PathscaatError
-from ui.actions import icon
+from ui.actions import find_menu, icon
 from ui.project.cohort_run import CohortRunController
 from ui.project.panel import ProjectPanel
 from ui.project.session import ProjectSession
 
 if TYPE_CHECKING:
+    from pathscaat.project.binding import ProjectBinding
     from ui.dialogs.run_model_dialog import RunRequest
     from ui.main_window import MainWindow
 
@@ -31,15 +32,6 @@ log = logging.getLogger(__name__)
 
 PANEL_WIDTH = 210
 CHECKPOINT_FILTER = "PathSCAAT checkpoints (*.json *.safetensors);;All files (*)"
-
-
-def find_menu(win: QMainWindow, title: str) -> QMenu | None:
-    """The menu bar's menu called ``title`` (ignoring the & of its shortcut)."""
-    for act in win.menuBar().actions():
-        menu = act.menu()
-        if act.text().replace("&", "") == title and isinstance(menu, QMenu):
-            return menu
-    return None
 
 
 class ProjectController(QObject):
@@ -54,6 +46,7 @@ class ProjectController(QObject):
             self.session, win.errors, win.status, self,
             cancel_grace_ms=win.settings.get("jobs/cancel_grace_ms"),
         )  # fmt: skip
+        self.binding: ProjectBinding | None = None
         self.dock = win._dock("Project", "projectDock", self.panel, "open")
         win.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.dock.setMinimumWidth(PANEL_WIDTH)
@@ -107,6 +100,8 @@ class ProjectController(QObject):
         self.panel.sigOpenSlide.connect(self.win.open_slide)
         self.session.sigChanged.connect(self.update_actions)
         self.session.sigChanged.connect(self._title)
+        self.session.sigChanged.connect(self._load_classes)
+        self.win.annotations.classes.subscribe(self._classes_changed)
         self.cohort.sigRunningChanged.connect(lambda _r: self.update_actions())
         self.cohort.sigSlideDone.connect(self._cohort_slide_done)
         self.win.runs.sigOverlaysReady.connect(lambda out, _slide: self.session.record_run(out))
@@ -200,13 +195,48 @@ class ProjectController(QObject):
             )  # fmt: skip
 
     def slide_opened(self, path: Path) -> None:
-        """Restore what the project keeps for ``path``: runs' overlays (and annotations)."""
+        """Restore what the project keeps for ``path``: its annotations, bound to the store
+        (every edit committed at once), and its runs' overlays."""
+        self.slide_closed()
         self.panel.mark_current(path)
         record = self.session.record_for(path)
         if record is None:
             return
+        try:
+            collection, self.binding = self.session.open_collection(record)
+        except PathscaatError as exc:
+            self.win.errors.report(f"The annotations of {path.name} could not be read from "
+                                   f"the project: {exc}.", title="Project")
+        else:
+            ann = self.win.annotations
+            ann.set_slide(self.win.slide, path, collection, persisted=self.binding is not None)
+            ann.classes.merge_from(collection.objects())
         for folder in self.session.overlay_folders(record):
             self.win.load_overlays(folder)
+
+    def slide_closed(self) -> None:
+        """Stop saving the previous slide's collection (its edits are all committed)."""
+        if self.binding is not None:
+            self.binding.close()
+            self.binding = None
+        self.panel.mark_current(None)
+        self.panel.refresh_counts()
+
+    def _classes_changed(self, _event: object) -> None:
+        """The class list is the project's: saved with every change."""
+        project = self.session.project
+        if project is not None and not project.read_only:
+            try:
+                project.set_classes(list(self.win.annotations.classes))
+            except PathscaatError as exc:
+                self.win.errors.report(f"{exc}.", title="Project", minor=True)
+
+    def _load_classes(self) -> None:
+        project = self.session.project
+        classes = self.win.annotations.classes
+        for c in project.classes() if project is not None else []:
+            if c.name not in classes:
+                classes.add(c.name, c.colour)
 
     def run_request(self, req: RunRequest) -> RunRequest:
         """A run on a project slide writes under the project's overlays/."""
@@ -237,6 +267,7 @@ class ProjectController(QObject):
             self.win.load_overlays(folder)
 
     def shutdown(self) -> None:
+        self.slide_closed()
         self.cohort.shutdown()
         self.panel.shutdown()
         self.session.close()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ui.project.thumbnails import THUMB_PX, ThumbnailMaker, cache_path
 
 if TYPE_CHECKING:
+    from pathscaat.project.slides import SlideRecord
     from ui.project.session import ProjectSession
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -110,15 +111,8 @@ class ProjectPanel(QWidget):
         self.thumbnails.start(jobs)
         self.mark_current(self.current)
 
-    def _item(self, rec: object, n_annotations: int) -> QListWidgetItem:
-        from pathscaat.project.slides import SlideRecord
-
-        assert isinstance(rec, SlideRecord)
-        runs = len(self.session.overlay_folders(rec))
-        lines = [rec.name, _plural(n_annotations, "annotation")]
-        if runs:
-            lines[-1] += f" · {_plural(runs, 'run')}"
-        item = QListWidgetItem("\n".join(lines))
+    def _item(self, rec: SlideRecord, n_annotations: int) -> QListWidgetItem:
+        item = QListWidgetItem(self._text(rec, n_annotations))
         item.setData(ID_ROLE, rec.id)
         item.setData(PATH_ROLE, str(rec.path))
         item.setSizeHint(self.list.gridSize())
@@ -131,6 +125,20 @@ class ProjectPanel(QWidget):
                             "from its new place.")
             item.setText(f"{rec.name}\n(file missing)")
         return item
+
+    def _text(self, rec: SlideRecord, n_annotations: int) -> str:
+        runs = len(self.session.overlay_folders(rec))
+        second = _plural(n_annotations, "annotation")
+        return f"{rec.name}\n{second} · {_plural(runs, 'run')}" if runs else \
+            f"{rec.name}\n{second}"
+
+    def refresh_counts(self) -> None:
+        """Update each slide's annotation and run counts (after edits elsewhere)."""
+        counts = self.session.annotation_counts()
+        for rec in self.session.slides():
+            item = self.item_for(rec.id)
+            if item is not None and rec.found:
+                item.setText(self._text(rec, counts.get(rec.id, 0)))
 
     def item_for(self, slide_id: int) -> QListWidgetItem | None:
         for i in range(self.list.count()):
