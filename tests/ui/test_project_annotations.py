@@ -101,7 +101,9 @@ def test_reopened_project_shows_the_same_annotations_and_overlays(
             Annotation(box(200, 100, 260, 180))]  # fmt: skip
     coll.apply(Edit.add(objs[:1], "Rectangle"))
     coll.apply(Edit.add(objs[1:], "Rectangle"))
+    assert "2 annotations" in win.projects.panel.list.item(0).text()  # counts follow edits
     coll.undo()  # the undo log survives too
+    assert win.projects.panel.list.item(0).text().splitlines()[1].startswith("1 annotation ·")
     assert not win.annotations.is_dirty()  # saved as it happened: no offer on close
     win.annotations.classes.add("Invasive front", (90, 90, 90))
     win.close()

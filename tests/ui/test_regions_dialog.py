@@ -51,6 +51,8 @@ def test_saliency_block_becomes_one_region_of_its_area(qtbot, window: MainWindow
     assert coll is not None and len(coll) == 1
     kept = coll.objects()[0]
     assert kept.class_name in CLASSES and "Saliency share" in kept.measurements
+    legend = dict(window.layers_panel.cards["classes"].layer.legend_entries())
+    assert kept.path_class.colour == tuple(legend[kept.class_name])  # looks like the map
     assert coll.undo_label and coll.undo_label.startswith("Make 1 region")
     assert dlg.preview.items[1].scene() is None  # preview gone with the dialog
     window.annotations.undo()

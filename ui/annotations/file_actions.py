@@ -8,6 +8,7 @@ once; without one the window offers to save them as GeoJSON when the slide close
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from pathscaat.annotations.edits import Edit
+from pathscaat.annotations.model import PathClass
 from pathscaat.progress import PathscaatError
 from ui.actions import find_menu, icon
 from ui.annotations.export_dialog import ExportDialog
@@ -74,6 +76,21 @@ class AnnotationFiles(QObject):
         self.win.annotations.classes.merge_from(edit.added)
         self.update_actions()
         return True
+
+    def _in_known_colours(self, edit: Edit) -> Edit:
+        """Regions take their class's colour from the class list, else from the class
+        map's legend, so a kept region looks like the overlay it came from."""
+        known = {c.name: c.colour for c in self.win.annotations.classes}
+        for layer in self.win.viewer.overlays():
+            for label, rgb in layer.legend_entries():
+                known.setdefault(label, tuple(int(v) for v in rgb))  # type: ignore[arg-type]
+        added = []
+        for o in edit.added:
+            cls = o.path_class
+            if cls is not None and cls.name in known:
+                o = dataclasses.replace(o, path_class=PathClass(cls.name, known[cls.name]))
+            added.append(o)
+        return Edit.add(added, edit.label)
 
     # -- import ------------------------------------------------------------------------
     def ask_import(self) -> None:
@@ -146,7 +163,8 @@ class AnnotationFiles(QObject):
         # what the layer shows is what becomes regions; a layer drawn from 0 starts at half
         mpp = self.win.slide.mpp.x if self.win.slide is not None and self.win.slide.mpp else None
         dlg = RegionsDialog(self.win.viewer, folder, name, layer.kind, mpp=mpp,
-                            start_threshold=start if start >= 0.05 else 0.5, apply=self.apply,
+                            start_threshold=start if start >= 0.05 else 0.5,
+                            apply=lambda edit: self.apply(self._in_known_colours(edit)),
                             parent=self.win)  # fmt: skip
         dlg.set_centre_callback(self.win.viewer.center_on)
         dlg.sigAccepted.connect(lambda n: self.win.status.showMessage(

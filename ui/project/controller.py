@@ -9,6 +9,7 @@ it writes under ``<project>/overlays/`` and is recorded. The last project reopen
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,7 @@ class ProjectController(QObject):
             cancel_grace_ms=win.settings.get("jobs/cancel_grace_ms"),
         )  # fmt: skip
         self.binding: ProjectBinding | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.dock = win._dock("Project", "projectDock", self.panel, "open")
         win.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.dock.setMinimumWidth(PANEL_WIDTH)
@@ -211,11 +213,19 @@ class ProjectController(QObject):
             ann = self.win.annotations
             ann.set_slide(self.win.slide, path, collection, persisted=self.binding is not None)
             ann.classes.merge_from(collection.objects())
+            self._unsubscribe = collection.subscribe(self._collection_changed)
         for folder in self.session.overlay_folders(record):
             self.win.load_overlays(folder)
 
+    def _collection_changed(self, event: Any) -> None:
+        if event.kind != "selection":  # the binding has committed it: counts are current
+            self.panel.refresh_counts()
+
     def slide_closed(self) -> None:
         """Stop saving the previous slide's collection (its edits are all committed)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self.binding is not None:
             self.binding.close()
             self.binding = None
