@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
 from ui.annotations.actions import build_annotation_menu, build_annotation_toolbar
 from ui.annotations.controller import AnnotationController
+from ui.annotations.file_actions import AnnotationFiles
 from ui.dialogs.about import show_about
 from ui.errors import ErrorSink, describe_exception, user_log_dir
 from ui.export_controller import ViewExporter
@@ -37,6 +38,7 @@ from ui.overlays import OverlayController
 from ui.panels.empty_page import EmptyPage
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
+from ui.project.controller import ProjectController
 from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
@@ -98,10 +100,13 @@ class MainWindow(QMainWindow):
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
         self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
+        self.projects = ProjectController(self)
+        self.annotation_files = AnnotationFiles(self)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
         self._update_actions()
+        self.projects.reopen_last()
 
     def _build_central(self) -> None:
         """The empty page (with recent slides) and the viewer, one shown at a time."""
@@ -229,6 +234,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(self.viewer.decorations.available(name))
             act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
+        self.annotation_files.update_actions()
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
         for mag, act in a.zoom_presets.items():
@@ -275,6 +281,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Opened {path.name}", 5000)
         self._update_actions()
         self._view_changed(None)
+        self.projects.slide_opened(path)
 
     def _slide_failed(self, path: Path, exc: BaseException) -> None:
         from pathscaat.slides.errors import SlideError, SlideNotFoundError
@@ -296,6 +303,7 @@ class MainWindow(QMainWindow):
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""
         self.overlays.close_all()
+        self.projects.slide_closed()
         self.annotations.set_slide(None)
         self.viewer.set_slide(None)
         if self.slide is not None:
@@ -353,7 +361,7 @@ class MainWindow(QMainWindow):
         user_mpp = mpp.x if mpp is not None and mpp.source == "user" else None
         req = self.runs.ask(self.slide_path, user_mpp)
         if req is not None:
-            self.runs.start(req)
+            self.runs.start(self.projects.run_request(req))
 
     def _run_succeeded(self, folder: Path, slide: Path) -> None:
         """Show a finished run's overlays, unless the user moved on to another slide."""
@@ -392,7 +400,9 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         target = paths[0]
-        if target.is_dir() or target.name == "overlays.json":
+        if self.annotation_files.wants_drop(target):
+            self.annotation_files.import_files(paths)
+        elif target.is_dir() or target.name == "overlays.json":
             self.load_overlays(target)
         else:
             self.open_slide(target)
@@ -426,6 +436,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runs.shutdown()
+        self.projects.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()
         self._drop_slide()

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "jobs/output_root": "",
     "jobs/cancel_grace_ms": 5000,
     "errors/show_dialogs": True,
+    "project/last": "",
 }
 """Every setting and its default; the default's type is the only type a read returns."""
 

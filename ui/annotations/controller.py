@@ -41,6 +41,7 @@ class AnnotationController(QObject):
         self.slide: Any = None
         self.slide_path: Path | None = None
         self._dirty = False
+        self.persisted = False  # the collection is a project's: its binding saves each edit
         self._unsubscribe: Callable[[], None] | None = None
         self.classes = ClassList()
         self.layer = AnnotationLayer(viewer)
@@ -79,14 +80,23 @@ class AnnotationController(QObject):
         return mpp.x if mpp is not None else None
 
     # -- slide lifecycle -----------------------------------------------------------------
-    def set_slide(self, slide: Any, path: Path | None = None) -> None:
-        """Start an empty collection for ``slide`` (None: no slide, no annotations)."""
+    def set_slide(self, slide: Any, path: Path | None = None,
+                  collection: AnnotationCollection | None = None, *,
+                  persisted: bool = False) -> None:  # fmt: skip
+        """Start an empty collection for ``slide`` (None: no slide, no annotations).
+
+        ``collection`` (a project's, with ``persisted``: every edit is saved by its
+        binding, so closing the slide never offers to save) replaces the empty one.
+        """
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self.tools.active.cancel()
         self.slide, self.slide_path = slide, path
-        self.collection = AnnotationCollection() if slide is not None else None
+        self.persisted = persisted
+        if collection is None and slide is not None:
+            collection = AnnotationCollection()
+        self.collection = collection if slide is not None else None
         if self.collection is not None:
             self._unsubscribe = self.collection.subscribe(self._on_event)
             w, h = slide.dimensions
@@ -98,7 +108,8 @@ class AnnotationController(QObject):
 
     def is_dirty(self) -> bool:
         """True when the collection has edits that were not saved."""
-        return self._dirty and self.collection is not None and len(self.collection) > 0
+        return (self._dirty and not self.persisted and self.collection is not None
+                and len(self.collection) > 0)
 
     def _on_event(self, event: CollectionEvent) -> None:
         if event.kind in ("applied", "undone", "redone"):
