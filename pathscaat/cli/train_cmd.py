@@ -208,7 +208,10 @@ def build_config(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathscaat.models.catalog import validate_backbone
+
     config = build_config(args)
+    validate_backbone(config.backbone)  # before the run folder gets its run_config.json
     if args.estimate:
         return _estimate(config, args.progress)
     from pathscaat.training import train
