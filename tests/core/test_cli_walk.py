@@ -104,3 +104,20 @@ def test_train_with_an_unknown_backbone_leaves_no_run_folder(
     line = _error_line(capsys)
     assert "unknown backbone 'resnet18x'" in line and "resnet18" in line
     assert not out.exists()
+
+
+def test_infer_stopped_before_any_tile_promises_no_partial_results(
+    cmu_svs: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C during the first batch: the command drops the empty partial folder, so the
+    message must not say that results were kept there."""
+    from pathscaat.inference.predict import predict_slide
+    from pathscaat.progress import JobCancelled
+    from tests.core.test_predict import make_checkpoint
+
+    ckpt = make_checkpoint(tmp_path / "ckpt")
+    with pytest.raises(JobCancelled) as info:
+        predict_slide(cmu_svs, ckpt, tmp_path / "out", saliency=None, device="cpu",
+                      should_stop=lambda: True)
+    assert "before any tile was scored" in str(info.value)
+    assert "kept" not in str(info.value)
