@@ -225,7 +225,8 @@ def run(args: argparse.Namespace) -> int:
         printer.event("result", **result.to_dict())
         return 0
     m = result.metrics
-    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epochs")
+    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epoch"
+          f"{'' if result.epochs_run == 1 else 's'}")
     if "accuracy" in m:
         print(
             f"best epoch {result.best_epoch}: validation accuracy {m['accuracy']:.3f}, "

@@ -121,3 +121,13 @@ def test_infer_stopped_before_any_tile_promises_no_partial_results(
                       should_stop=lambda: True)
     assert "before any tile was scored" in str(info.value)
     assert "kept" not in str(info.value)
+
+
+def test_train_with_zero_epochs_names_the_bad_setting(
+    kather_mini: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["train", "--data", str(kather_mini), "--backbone", "resnet10t", "--epochs", "0",
+            "--out", str(tmp_path / "run"), "--progress", "none"]
+    assert main(argv) == 1
+    assert "epochs 0:" in _error_line(capsys)
+    assert not (tmp_path / "run").exists()
