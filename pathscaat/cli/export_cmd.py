@@ -18,6 +18,7 @@ from typing import Any
 from pathscaat.cli.jobs import STOP_SIGNALS, progress_job
 from pathscaat.cli.regions_cmd import MPP, number_in
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+from pathscaat.outdir import check_writable
 from pathscaat.progress import PathscaatError, ShouldStop
 
 OUTPUT_HELP = {
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.size < 8:
         raise PathscaatError(f"--size must be at least 8 px, got {args.size}")
     overlays = OverlayRasters(args.overlays) if args.overlays is not None else None
+    check_writable(args.out, "the export")
     written: dict[str, str] = {}
     with (
         open_slide(args.slide, mpp_override=args.slide_mpp) as slide,

@@ -208,7 +208,10 @@ def build_config(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathscaat.models.catalog import validate_backbone
+
     config = build_config(args)
+    validate_backbone(config.backbone)  # before the run folder gets its run_config.json
     if args.estimate:
         return _estimate(config, args.progress)
     from pathscaat.training import train
@@ -222,7 +225,8 @@ def run(args: argparse.Namespace) -> int:
         printer.event("result", **result.to_dict())
         return 0
     m = result.metrics
-    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epochs")
+    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epoch"
+          f"{'' if result.epochs_run == 1 else 's'}")
     if "accuracy" in m:
         print(
             f"best epoch {result.best_epoch}: validation accuracy {m['accuracy']:.3f}, "

@@ -139,8 +139,13 @@ class TrainConfig:
         self.data, self.out = Path(self.data), Path(self.out)
         if self.strip_every < 0 or self.strip_count < 0:
             raise PathscaatError("strip_every and strip_count must not be negative")
-        if self.epochs < 1 or self.batch_size < 1 or (self.lr is not None and self.lr <= 0):
-            raise PathscaatError("epochs and batch size must be at least 1 and lr positive")
+        bad = [f"{name} {value}" for name, value, ok in (
+            ("epochs", self.epochs, self.epochs >= 1),
+            ("batch size", self.batch_size, self.batch_size >= 1),
+            ("lr", self.lr, self.lr is None or self.lr > 0)) if not ok]
+        if bad:
+            raise PathscaatError(f"{', '.join(bad)}: epochs and batch size must be at least 1 "
+                                 "and lr positive")
 
     def data_sources(self) -> list[DataSource]:
         """What this run trains on: ``sources``, else the one folder ``data``."""
