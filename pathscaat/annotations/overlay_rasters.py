@@ -30,6 +30,10 @@ class OverlayRasters:
         self._sums: dict[str, float] = {}
 
     def info(self, name: str) -> OverlayInfo:
+        """The layer called ``name``; a bare class name means its ``prob_<class>`` layer."""
+        names = {o.name for o in self.overlays.overlays}
+        if name not in names and f"prob_{name}" in names:
+            name = f"prob_{name}"
         try:
             return self.overlays.get(name)
         except KeyError:

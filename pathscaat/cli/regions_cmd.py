@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument("slide", type=Path, help="the slide the overlays were made for")
     p.add_argument("--overlays", required=True, type=Path,
                    help="output folder of 'pathscaat infer' (holds overlays.json)")  # fmt: skip
-    p.add_argument("--layer", required=True, help="prob_<class> or saliency")
+    p.add_argument("--layer", required=True, help="prob_<class> (or the class name) or saliency")
     p.add_argument("--threshold", required=True, type=number_in(0.0, 1.0), metavar="T",
                    help="keep pixels at or above T (0..1)")  # fmt: skip
     p.add_argument("--min-area-um2", required=True, type=NON_NEGATIVE, metavar="A",

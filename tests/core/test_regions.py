@@ -133,6 +133,7 @@ def test_bad_requests_are_one_clear_error(ring_set: OverlayRasters, tmp_path: Pa
     with pytest.raises(PathscaatError, match=r"no overlay layer 'prob_x'.*prob_tumour, saliency"):
         ring_set.layer("prob_x")
     layer = ring_set.layer("prob_tumour")
+    assert ring_set.layer("tumour").info == layer.info  # a bare class name is its layer
     with pytest.raises(PathscaatError, match=r"outside 0\.\.1"):
         regions_from_overlay(layer, 1.5, 0.0, mpp=MPP)
     with pytest.raises(PathscaatError, match="no µm/px"):
