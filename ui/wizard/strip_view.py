@@ -1,0 +1,71 @@
+"""The epoch's saliency strip: fixed validation patches with where the model looks.
+
+The trainer writes ``out/strips/epoch_NNN.png`` once per epoch; this view shows the newest,
+scaled to its width, so the user watches the saliency sharpen from epoch to epoch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+EMPTY_TEXT = (
+    "After each epoch, validation patches appear here with the model's saliency under them "
+    "(bright = the pixels that drove its answer). With SCAAT they should settle on tissue "
+    "structures rather than on noise or background."
+)
+
+
+class StripView(QWidget):
+    """Caption and image of the newest strip; ``path`` is the file shown (None: none yet)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path: Path | None = None
+        self._image = QImage()
+        self.caption = QLabel("Saliency of fixed validation patches")
+        self.caption.setObjectName("hint")
+        self.image_label = QLabel(EMPTY_TEXT)
+        self.image_label.setWordWrap(True)
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setMinimumHeight(90)
+        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.image_label)
+
+    def show_strip(self, path: Path, epoch: int | None = None) -> bool:
+        """Show ``path``; False (and the old strip kept) when it cannot be read."""
+        image = QImage(str(path))
+        if image.isNull():
+            return False
+        self.path, self._image = path, image
+        when = f"after epoch {epoch}" if epoch is not None else "latest"
+        self.caption.setText(
+            f"Saliency of fixed validation patches, {when}: top row the patch, below it "
+            "where the model looks"
+        )
+        self._rescale()
+        return True
+
+    def clear(self) -> None:
+        self.path, self._image = None, QImage()
+        self.image_label.setPixmap(QPixmap())
+        self.image_label.setText(EMPTY_TEXT)
+
+    def _rescale(self) -> None:
+        if self._image.isNull():
+            return
+        width = max(100, self.image_label.width())
+        scaled = self._image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+        if scaled.height() > 260:
+            scaled = self._image.scaledToHeight(260, Qt.TransformationMode.SmoothTransformation)
+        self.image_label.setPixmap(QPixmap.fromImage(scaled))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._rescale()
