@@ -35,9 +35,11 @@ from ui.overlays import OverlayController
 from ui.panels.empty_page import EmptyPage
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
+from ui.panels.models_panel import ModelsPanel
 from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
+from ui.wizard.window_hooks import TrainingHooks
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class MainWindow(QMainWindow):
         self.actions_ = build_actions(self)
         self.recent_menu = QMenu(self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        docks = (self.overview_dock, self.info_dock, self.layers_dock)
+        docks = (self.overview_dock, self.info_dock, self.layers_dock, self.models_dock)
         panels = [d.toggleViewAction() for d in docks]
         build_menus(self, self.actions_, self.recent_menu, panels)
         self.toolbar = build_toolbar(self, self.actions_, panels)
@@ -92,6 +94,7 @@ class MainWindow(QMainWindow):
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
         self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
+        self.training = TrainingHooks(self, self.models_panel)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
@@ -121,7 +124,10 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel()
         self.info_dock = self._dock("Slide", "infoDock", self.info_panel, "info")
         self.layers_dock = self._dock("Overlays", "layersDock", self.layers_panel, "layers")
+        self.models_panel = ModelsPanel(self.settings)
+        self.models_dock = self._dock("Models", "modelsDock", self.models_panel, "run-model")
         self.tabifyDockWidget(self.info_dock, self.layers_dock)
+        self.tabifyDockWidget(self.layers_dock, self.models_dock)
         self.info_dock.raise_()
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.info_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
@@ -158,6 +164,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(lambda: self.viewer.zoom_by(0.5))
         a.fit.triggered.connect(self.viewer.fit)
         a.run_model.triggered.connect(self.run_model)
+        a.train_model.triggered.connect(self.training.open_wizard)
         a.cancel_job.triggered.connect(self.runs.cancel)
         a.about.triggered.connect(self.show_about)
         a.show_logs.triggered.connect(self.show_logs)
@@ -206,6 +213,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(self.viewer.decorations.available(name))
             act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
+        self.training.slide_changed(has_slide)
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
         for mag, act in a.zoom_presets.items():
@@ -392,6 +400,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runs.shutdown()
+        self.training.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()
         self._drop_slide()
