@@ -50,7 +50,7 @@ class Background(QObject):
         def fresh() -> bool:
             return self._generation.get(key) == gen
 
-        worker = create_worker(fn, _start_thread=False)
+        worker = create_worker(fn, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda value: on_result(value) if fresh() else None)
         worker.errored.connect(lambda exc: on_error(user_message(exc)) if fresh() else None)
         ident = id(worker)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -46,13 +45,24 @@ def _scan(folders: list[str]) -> tuple[Any, dict[str, list[QImage]]]:
     scan = scan_sources([DataSource(kind="folder", path=Path(f)) for f in folders])
     thumbs: dict[str, list[QImage]] = {}
     for name, paths in scan.sample_paths.items():
-        images = [QImage(str(p)) for p in list(paths)[:SAMPLES_SHOWN]]
-        thumbs[name] = [
-            im.scaled(THUMB_PX, THUMB_PX, Qt.AspectRatioMode.KeepAspectRatio,
-                      Qt.TransformationMode.SmoothTransformation)
-            for im in images if not im.isNull()
-        ]  # fmt: skip
+        images = (_thumbnail(Path(p)) for p in list(paths)[:SAMPLES_SHOWN])
+        thumbs[name] = [im for im in images if im is not None]
     return scan, thumbs
+
+
+def _thumbnail(path: Path) -> QImage | None:
+    """A small RGB copy of the patch, or None when it cannot be read (never a Qt warning)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.thumbnail((THUMB_PX, THUMB_PX))
+            rgb = im.convert("RGB")
+    except (OSError, ValueError):
+        return None
+    data = rgb.tobytes()
+    image = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
+    return image.copy()
 
 
 class DataPage(QWizardPage):

@@ -45,11 +45,9 @@ class ModelPage(QWizardPage):
             "timm model. Starting weights are optional: without a file the network starts "
             "from its published ImageNet weights when they are on this computer."
         )
-        self.catalog = {info.name: info for info in _catalog()}
+        self.catalog: dict[str, Any] = {}
         self.backbone = QComboBox()
         self.backbone.setEditable(True)
-        for info in self.catalog.values():
-            self.backbone.addItem(info.name)
         self.about = hint_label()
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("optional: .safetensors or .pth file")
@@ -89,6 +87,19 @@ class ModelPage(QWizardPage):
         self._weights_problem: str | None = ""
         self.backbone.currentTextChanged.connect(self._backbone_changed)
         self.weights.editingFinished.connect(self._check_weights)
+        ctx.background.run("catalog", _catalog, self._catalog_loaded, self._backbone_failed)
+
+    def _catalog_loaded(self, catalog: list[Any]) -> None:
+        """Fill the list (loaded in a worker: the core's models package imports torch)."""
+        current = self.backbone.currentText()
+        self.catalog = {info.name: info for info in catalog}
+        self.backbone.blockSignals(True)
+        self.backbone.clear()
+        for info in catalog:
+            self.backbone.addItem(info.name)
+        self.backbone.setCurrentText(current or self.ctx.choices.backbone)
+        self.backbone.blockSignals(False)
+        self._backbone_changed(self.backbone.currentText())
 
     def initializePage(self) -> None:
         c, scan = self.ctx.choices, self.ctx.scan

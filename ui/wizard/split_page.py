@@ -90,6 +90,14 @@ class SplitPage(QWizardPage):
         if scan is None:
             return
         has_groups = any(scan.groups.values()) if scan.groups else False
+        if c.val_fraction + c.test_fraction >= 0.9:
+            self.problem.setText(
+                "Validation and test together take nearly every patch; lower them so that "
+                "at least 10 % remain for training."
+            )
+            self.table.setRowCount(0)
+            self.completeChanged.emit()
+            return
         self.how.setText(BY_GROUP if has_groups else BY_FILE)
         try:
             preview = preview_split(scan, c.val_fraction, c.test_fraction, c.seed, has_groups)
