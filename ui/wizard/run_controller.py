@@ -159,6 +159,11 @@ class TrainRunController(QObject):
 
     def _failed(self, message: str) -> None:
         self._queue = []
+        if message.startswith("The job crashed"):  # SIGKILL, out of memory, a crash
+            message = (
+                "the training process ended abruptly (it was killed, crashed or ran out of "
+                "memory; the log file has its last output)."
+            )
         folder = RunFolder(Path(self._where()))
         kept = (
             f" The checkpoint of the last finished epoch is kept in {folder.out}; "

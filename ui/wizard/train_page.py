@@ -190,6 +190,7 @@ class TrainPage(QWizardPage):
 
         self.problem.clear()
         self.outcome = None
+        self.ctx.extra.pop("outcome", None)
         save_choices(self.ctx.settings, self.ctx.choices)
         self.curves.clear()
         self.strip.clear()
