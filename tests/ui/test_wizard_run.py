@@ -93,6 +93,11 @@ def test_wizard_trains_cancels_resumes_and_runs_on_the_slide(
     model, meta = load_checkpoint(out / "last")
     assert meta.backbone == "resnet10t" and meta.epoch >= 1
     assert RunFolder(out).is_unfinished() and page.resume_button.isEnabled()
+    later = TrainingWizard(win.settings)  # the wizard opened again offers to resume
+    qtbot.addWidget(later)
+    assert not later.data_page.resume_button.isHidden()
+    assert str(out) in later.data_page.resume_note.text()
+    later.shutdown()
 
     page.resume()
     qtbot.waitUntil(lambda: wiz.outcome is not None, timeout=TRAIN_TIMEOUT_MS)

@@ -27,7 +27,7 @@ def describe_device(info: Any) -> str:
     """``NVIDIA H200 (139 GB)``, ``Apple GPU (MPS)``, ``CPU (16 threads)``."""
     if info.kind == "cuda":
         memory = f" ({info.memory_bytes / 1e9:.0f} GB)" if info.memory_bytes else ""
-        return f"GPU {info.name}{memory}"
+        return f"GPU: {info.name}{memory}"
     if info.kind == "mps":
         return "Apple GPU (MPS)"
     threads = f" ({info.threads} threads)" if info.threads else ""
@@ -36,6 +36,8 @@ def describe_device(info: Any) -> str:
 
 def device_argument(info: Any, index: int) -> str:
     """The ``--device`` name of a listed device."""
+    if getattr(info, "device", None):
+        return str(info.device)
     if info.kind == "cuda":
         return info.name if str(info.name).startswith("cuda") else f"cuda:{index}"
     return str(info.kind)
@@ -65,6 +67,8 @@ class ComputePage(QWizardPage):
         row.addStretch(1)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
+        for spin in (self.batch, self.epochs):
+            spin.setMaximumWidth(110)
         self.amp = QCheckBox("Mixed precision on the GPU (faster, same accuracy)")
         self.workers = QSpinBox()
         self.workers.setRange(0, 32)
@@ -173,6 +177,6 @@ class ComputePage(QWizardPage):
 
 
 def _list_devices() -> list[Any]:
-    from pathscaat.models.devices import list_devices
+    from pathscaat.models.device import list_devices
 
     return list(list_devices())

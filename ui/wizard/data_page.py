@@ -96,7 +96,15 @@ class DataPage(QWizardPage):
         middle.addWidget(scroll, 3)
         self.notes = hint_label()
         self.problem = problem_label()
+        self.resume_note = hint_label()
+        self.resume_button = QPushButton("Resume That Run")
+        resume_row = QHBoxLayout()
+        resume_row.addWidget(self.resume_note, 1)
+        resume_row.addWidget(self.resume_button)
+        self.resume_note.setVisible(False)
+        self.resume_button.setVisible(False)
         layout = QVBoxLayout(self)
+        layout.addLayout(resume_row)
         layout.addWidget(self.folder_list)
         layout.addLayout(buttons)
         layout.addWidget(hint_label(NO_PROJECT_SOURCE))
@@ -108,6 +116,12 @@ class DataPage(QWizardPage):
     def initializePage(self) -> None:
         if self.folder_list.count() == 0 and self.ctx.choices.folders:
             self.set_folders([f for f in self.ctx.choices.folders if Path(f).is_dir()])
+
+    def offer_resume(self, text: str) -> None:
+        """Show the banner of an unfinished earlier run (the wizard connects the button)."""
+        self.resume_note.setText(text)
+        self.resume_note.setVisible(True)
+        self.resume_button.setVisible(True)
 
     def folders(self) -> list[str]:
         return [self.folder_list.item(i).text() for i in range(self.folder_list.count())]

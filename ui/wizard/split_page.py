@@ -22,9 +22,8 @@ BY_GROUP = (
     "measures how the model does on slides it has never seen."
 )
 BY_FILE = (
-    "No slide ids were found, so patches are split one by one (each class in proportion). "
-    "If several patches come from one slide, near-copies can land in training and test, "
-    "and the test score will look better than it is."
+    "No slide ids were found, so patches are split one by one, each class in proportion "
+    "(see the warning below)."
 )
 
 
@@ -70,6 +69,7 @@ class SplitPage(QWizardPage):
         spin.setSingleStep(5.0)
         spin.setDecimals(0)
         spin.setSuffix(" %")
+        spin.setMaximumWidth(110)
         return spin
 
     def initializePage(self) -> None:

@@ -46,8 +46,8 @@ class StripView(QWidget):
         self.path, self._image = path, image
         when = f"after epoch {epoch}" if epoch is not None else "latest"
         self.caption.setText(
-            f"Saliency of fixed validation patches, {when}: top row the patch, below it "
-            "where the model looks"
+            f"Saliency of fixed validation patches, {when}. Top: the patch; below: where "
+            "the model looks (bright = decisive); bar: green if its answer is right, red if not"
         )
         self._rescale()
         return True

@@ -18,6 +18,7 @@ from ui.wizard.done_page import DonePage
 from ui.wizard.model_page import ModelPage
 from ui.wizard.objective_page import ObjectivePage
 from ui.wizard.run_controller import RunOutcome, TrainRunController
+from ui.wizard.run_store import RunFolder
 from ui.wizard.split_page import SplitPage
 from ui.wizard.train_page import TrainPage
 
@@ -59,6 +60,29 @@ class TrainingWizard(QWizard):
                      self.compute_page, self.train_page, self.done_page):  # fmt: skip
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Close")
+        self._offer_resume()
+
+    def _offer_resume(self) -> None:
+        """An earlier run that was cancelled or killed can be resumed from the first page."""
+        out = self.ctx.choices.out_dir
+        folder = RunFolder(Path(out)) if out else None
+        if folder is None or not folder.is_unfinished():
+            return
+        self.data_page.offer_resume(
+            f"An earlier run in {folder.out} stopped after {folder.epochs_done()} of "
+            f"{folder.epochs_wanted()} epochs. It can continue from its last checkpoint."
+        )
+        self.data_page.resume_button.clicked.connect(lambda: self.resume_run(folder.out))
+
+    def resume_run(self, out: Path) -> None:
+        """Go to the Train page and resume the unfinished run in ``out``."""
+        while self.currentPage() is not self.train_page and self.currentId() != -1:
+            before = self.currentId()
+            self.next()
+            if self.currentId() == before:
+                break
+        self.train_page.out_edit.setText(str(out))
+        self.train_page.resume()
 
     @property
     def outcome(self) -> RunOutcome | None:

@@ -1,0 +1,169 @@
+"""The wizard adds nothing to training time: the same run through the wizard vs plain CLI.
+
+Both sides run the same run config (the wizard's own, saved by its Train page) as a child
+``pathscaat train --config FILE --progress json``. The wizard side is the real Train page:
+its run controller parses every progress line, the live curves redraw, the saliency strip
+reloads each epoch; the plain side is ``subprocess.run`` with the output discarded. Runs
+alternate (plain, wizard, plain, wizard...) so load drifts hit both; the ratio of the
+medians is printed (target <= 1.05x). While the wizard side runs, a 1 ms timer records the
+UI thread's longest gap between ticks, and every curve/strip update is timed (target:
+longest stall < 16 ms, one frame at 60 Hz).
+
+    python benchmarks/bench_wizard_overhead.py                      # CPU, resnet10t 32 px
+    python benchmarks/bench_wizard_overhead.py --device cuda --px 64 --epochs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PATHSCAAT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+class StallMeter:
+    """Longest gap between 1 ms timer ticks, and the longest timed UI handler."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.max_gap_s = 0.0
+        self.max_handler_s = 0.0
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.max_gap_s = max(self.max_gap_s, now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def timed(self, obj: Any, name: str) -> None:
+        """Wrap ``obj.name`` so each call's duration is recorded."""
+        inner = getattr(obj, name)
+
+        def wrapper(*args: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return inner(*args)
+            finally:
+                self.max_handler_s = max(self.max_handler_s, time.perf_counter() - t0)
+
+        setattr(obj, name, wrapper)
+
+
+def make_page(args: argparse.Namespace, out: Path) -> Any:
+    from ui.settings import Settings
+    from ui.wizard.background import Background
+    from ui.wizard.choices import WizardChoices
+    from ui.wizard.context import WizardContext
+    from ui.wizard.run_controller import TrainRunController
+    from ui.wizard.train_page import TrainPage
+
+    choices = WizardChoices(
+        folders=[str(args.data)], backbone=args.backbone, input_px=args.px,
+        epochs=args.epochs, batch_size=args.batch, device=args.device, workers=0,
+        out_dir=str(out),
+    )  # fmt: skip
+    ctx = WizardContext(Settings(out.parent / "settings.ini"), Background(), choices)
+    page = TrainPage(ctx, TrainRunController())
+    page.resize(1000, 700)
+    page.show()
+    page.out_edit.setText(str(out))
+    return page
+
+
+def run_wizard(app: Any, page: Any, meter: StallMeter) -> float:
+    from ui.wizard.run_controller import save_config
+
+    run = page.plan()[0]
+    save_config(run)
+    ended: list[Any] = []
+    page.controller.sigOutcome.connect(ended.append)
+    t0 = time.perf_counter()
+    meter.start()
+    page.controller.start([run])
+    while not ended:
+        app.processEvents()
+        time.sleep(0.001)
+    meter.stop()
+    took = time.perf_counter() - t0
+    page.controller.sigOutcome.disconnect(ended.append)
+    if ended[0].kind != "done":
+        raise SystemExit(f"wizard run failed: {ended[0].message}")
+    return took
+
+
+def run_plain(config_path: Path) -> float:
+    cmd = [sys.executable, "-m", "pathscaat.cli.main", "train", "--config", str(config_path),
+           "--progress", "json"]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env, cwd=config_path.parent)
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--data", type=Path, default=SHARED / "patches" / "kather-crc-mini")
+    p.add_argument("--backbone", default="resnet10t")
+    p.add_argument("--px", type=int, default=32)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=2)
+    args = p.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(REPO))
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    work = Path(tempfile.mkdtemp(prefix="bench-wizard-"))
+    meter = StallMeter()
+    plain_s, wizard_s = [], []
+    for i in range(args.repeats):
+        page = make_page(args, work / f"wizard-{i}")
+        for obj, name in ((page.curves, "redraw"), (page.strip, "show_strip"),
+                          (page.curves, "add_batch"), (page.curves, "add_epoch")):  # fmt: skip
+            meter.timed(obj, name)
+        plain_config = work / f"plain-{i}" / "run_config.json"
+        from pathscaat.training.run_config import save_run_config
+
+        config = page.plan()[0].config
+        config.out = plain_config.parent
+        plain_config.parent.mkdir(parents=True)
+        save_run_config(config, plain_config)
+        plain_s.append(run_plain(plain_config))
+        wizard_s.append(run_wizard(app, page, meter))
+        strips = sorted((work / f"wizard-{i}" / "strips").glob("*.png"))
+        print(f"run {i + 1}: plain {plain_s[-1]:.1f} s, wizard {wizard_s[-1]:.1f} s "
+              f"({len(strips)} strips)")  # fmt: skip
+    ratio = statistics.median(wizard_s) / statistics.median(plain_s)
+    print(f"{args.backbone} {args.px} px, {args.epochs} epochs, batch {args.batch}, "
+          f"{args.device}, {args.repeats} pairs")  # fmt: skip
+    print(f"wizard / plain time (medians): {ratio:.3f}x (target <= 1.05x)")
+    print(
+        f"longest UI handler (curves, strip): {meter.max_handler_s * 1000:.1f} ms; "
+        f"longest event-loop gap: {meter.max_gap_s * 1000:.1f} ms (target < 16 ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
