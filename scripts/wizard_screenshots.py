@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     if wiz.outcome is not None and wiz.outcome.kind == "done":
         wiz.next()
         shot("wizard-7-done")
+        wiz.done_page.evaluate()
+        wait_for(lambda: not wiz.done_page.evaluator.is_running(), 600)
+        shot("wizard-7-done-report")
     else:
         print("training did not finish:", wiz.outcome)
     wiz.shutdown()

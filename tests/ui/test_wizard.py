@@ -162,9 +162,10 @@ def test_config_carries_the_choices(tmp_path: Path) -> None:
 def test_curves_take_batch_and_epoch_records(qtbot) -> None:
     curves = LiveCurves()
     qtbot.addWidget(curves)
+    curves.clear(epochs=2)  # 8 steps over 2 epochs: a batch is a quarter epoch
     for step in range(1, 5):
-        curves.add_batch(step, 8, {"epoch": 1, "epochs": 2, "ce": 2.0 / step, "reg": 0.1})
-    curves.add_batch(5, 8, {"epoch": 2, "epochs": 2, "ce": float("nan"), "reg": 0.1})
+        curves.add_batch(step, 8, {"epoch": 1, "ce": 2.0 / step, "reg": 0.1})
+    curves.add_batch(5, 8, {"epoch": 2, "ce": float("nan"), "reg": 0.1})
     curves.add_epoch({"epoch": 1, "val_acc": 0.5, "val_bal_acc": 0.4})
     curves.add_epoch({"epoch": 2, "val_acc": None})
     curves.redraw()

@@ -88,10 +88,13 @@ def test_wizard_trains_cancels_resumes_and_runs_on_the_slide(
     qtbot.waitUntil(lambda: wiz.outcome is not None, timeout=60_000)
     assert wiz.outcome.kind == "cancelled", wiz.outcome.message
     assert "Resume" in page.problem.text() and not page.isComplete()
+    import torch
+
     from pathscaat.models import load_checkpoint
 
-    model, meta = load_checkpoint(out / "last")
+    model, meta = load_checkpoint(out / "last")  # the cancelled run's checkpoint loads and runs
     assert meta.backbone == "resnet10t" and meta.epoch >= 1
+    assert model(torch.rand(1, 3, 32, 32)).shape == (1, len(meta.class_names))
     assert RunFolder(out).is_unfinished() and page.resume_button.isEnabled()
     later = TrainingWizard(win.settings)  # the wizard opened again offers to resume
     qtbot.addWidget(later)

@@ -72,6 +72,7 @@ class ComputePage(QWizardPage):
         self.amp = QCheckBox("Mixed precision on the GPU (faster, same accuracy)")
         self.workers = QSpinBox()
         self.workers.setRange(0, 32)
+        self.workers.setMaximumWidth(110)
         self.workers.setToolTip("Processes that read and prepare patches while the GPU works")
         self.estimate_button = QPushButton("Estimate the Time")
         self.estimate_button.clicked.connect(self.estimate)
@@ -86,7 +87,10 @@ class ComputePage(QWizardPage):
         self.problem = problem_label()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.estimate_button)
+        estimate_row = QHBoxLayout()
+        estimate_row.addWidget(self.estimate_button)
+        estimate_row.addStretch(1)
+        layout.addLayout(estimate_row)
         layout.addWidget(self.estimate_text)
         layout.addStretch(1)
         layout.addWidget(self.problem)
@@ -115,8 +119,9 @@ class ComputePage(QWizardPage):
     def _enable(self) -> None:
         key = str(self.device.currentData())
         has_gpu = any(d.kind == "cuda" for d in self._devices)
-        self.fit_batch.setEnabled(key.startswith("cuda") or (key == "auto" and has_gpu))
-        self.amp.setEnabled(key != "cpu")
+        on_gpu = key.startswith("cuda") or (key == "auto" and has_gpu)
+        self.fit_batch.setEnabled(on_gpu)
+        self.amp.setEnabled(on_gpu)
 
     def _store(self) -> None:
         c = self.ctx.choices

@@ -39,10 +39,11 @@ class LiveCurves(QWidget):
         self.acc_plot = self._plot("Validation after each epoch", "fraction correct")
         self.acc_plot.setYRange(0.0, 1.0)
         self.ce_curve = self.loss_plot.plot(
-            pen=pg.mkPen(CE_COLOUR, width=2), name="cross-entropy (is it right?)"
+            pen=pg.mkPen(CE_COLOUR, width=2), name="cross-entropy: wrong answers (lower is better)"
         )
         self.reg_curve = self.loss_plot.plot(
-            pen=pg.mkPen(REG_COLOUR, width=2), name="SCAAT term (does it look in the right place?)"
+            pen=pg.mkPen(REG_COLOUR, width=2),
+            name="SCAAT term: answer shifts when unimportant pixels change",
         )
         dots = {"symbolSize": 8}
         self.acc_curve = self.acc_plot.plot(
@@ -69,12 +70,14 @@ class LiveCurves(QWidget):
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", y_label)
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.addLegend(offset=(-10, 10), labelTextColor="#333")
+        plot.addLegend(offset=(-10, 10), labelTextColor="#333", brush=(255, 255, 255, 210))
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(180)
         return plot
 
-    def clear(self) -> None:
+    def clear(self, epochs: int | None = None) -> None:
+        """Forget the points; ``epochs`` of the coming run places batches between epochs."""
+        self.epochs = epochs
         self.batch_x: list[float] = []
         self.ce: list[float] = []
         self.reg: list[float] = []
@@ -86,7 +89,7 @@ class LiveCurves(QWidget):
     def add_batch(self, done: int, total: int, extra: dict[str, Any]) -> None:
         """A ``train`` record: ``done`` of ``total`` steps; ``extra`` has ``ce``, ``reg``."""
         ce, reg = _finite(extra.get("ce")), _finite(extra.get("reg"))
-        epochs = _finite(extra.get("epochs")) or _finite(extra.get("epoch"))
+        epochs = _finite(extra.get("epochs")) or self.epochs
         if ce is None or total <= 0:
             return
         x = done / total * epochs if epochs else float(done)

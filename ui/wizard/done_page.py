@@ -47,7 +47,7 @@ class DonePage(QWizardPage):
         self.headline = QLabel()
         self.headline.setWordWrap(True)
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Class", "Recognised (validation)"])
+        self.table.setHorizontalHeaderLabels(["Class", "Recognised correctly (validation patches)"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.where = hint_label()
@@ -60,6 +60,11 @@ class DonePage(QWizardPage):
         self.eval_status = hint_label()
         self.report = QTextBrowser()
         self.report.setOpenExternalLinks(True)
+        self.report.setPlaceholderText(
+            "Press “Test It and Rate Its Saliency”: the report of `pathscaat evaluate` "
+            "appears here, with the accuracy on the unseen test patches and how sparse and "
+            "faithful the saliency maps are (against the ERM model when one was trained)."
+        )
         self.problem = problem_label()
         self.evaluator = EvaluateController(self)
         self.evaluator.sigProgress.connect(self.eval_status.setText)

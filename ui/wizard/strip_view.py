@@ -31,8 +31,8 @@ class StripView(QWidget):
         self.image_label = QLabel(EMPTY_TEXT)
         self.image_label.setWordWrap(True)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setMinimumHeight(90)
-        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.image_label.setMinimumHeight(120)
+        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -60,10 +60,11 @@ class StripView(QWidget):
     def _rescale(self) -> None:
         if self._image.isNull():
             return
-        width = max(100, self.image_label.width())
-        scaled = self._image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
-        if scaled.height() > 260:
-            scaled = self._image.scaledToHeight(260, Qt.TransformationMode.SmoothTransformation)
+        box = self.image_label.size()
+        scaled = self._image.scaled(
+            max(100, box.width()), max(60, box.height()), Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )  # fmt: skip
         self.image_label.setPixmap(QPixmap.fromImage(scaled))
 
     def resizeEvent(self, event: QResizeEvent) -> None:

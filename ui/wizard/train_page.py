@@ -68,6 +68,7 @@ class TrainPage(QWizardPage):
         self.stage = QLabel()
         self.bar = QProgressBar()
         self.eta = hint_label()
+        self.eta.setMinimumWidth(170)
         self.curves = LiveCurves()
         self.strip = StripView()
         self.problem = problem_label()
@@ -192,7 +193,7 @@ class TrainPage(QWizardPage):
         self.outcome = None
         self.ctx.extra.pop("outcome", None)
         save_choices(self.ctx.settings, self.ctx.choices)
-        self.curves.clear()
+        self.curves.clear(runs[0].config.epochs if runs else None)
         self.strip.clear()
         try:
             self.controller.start(runs)
@@ -205,6 +206,9 @@ class TrainPage(QWizardPage):
         self.controller.cancel()
 
     def _run_started(self, label: str, _out: Path) -> None:
+        run = self.controller.current
+        if run is not None and self.curves.batch_x:  # the next run (the ERM baseline)
+            self.curves.clear(run.config.epochs)
         self.stage.setText(f"{label}…")
         self.bar.setRange(0, 0)
         self._update()
