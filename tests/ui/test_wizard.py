@@ -5,6 +5,7 @@ The end-to-end runs (a child ``pathscaat train``) are in test_wizard_run.py.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -195,3 +196,29 @@ def test_tiny_png_patches_scan(qtbot, wizard: TrainingWizard, tmp_path: Path) ->
             Image.fromarray(rgb).save(tmp_path / "png" / name / f"{i}.png")
     scan(qtbot, wizard, [tmp_path / "png"])
     assert wizard.data_page.isComplete(), wizard.data_page.problem.text()
+
+
+def test_models_panel_lists_remembered_and_folder_runs(qtbot, tmp_path: Path) -> None:
+    from ui.panels.models_panel import ModelsPanel
+    from ui.wizard.models_list import remember_model
+
+    settings = Settings(tmp_path / "s.ini")
+    for run, acc in (("a-scaat", 0.8), ("b-erm", 0.7)):
+        (tmp_path / "models" / run).mkdir(parents=True)
+        meta = {"backbone": "resnet10t", "objective": run.split("-")[1], "class_names": ["x"],
+                "metrics": {"balanced_accuracy": acc}}  # fmt: skip
+        (tmp_path / "models" / run / "best.json").write_text(json.dumps(meta))
+    remember_model(settings, tmp_path / "models" / "a-scaat" / "best.json")
+    panel = ModelsPanel(settings)
+    qtbot.addWidget(panel)
+    assert [r.objective for r in panel.rows] == ["scaat"]
+    settings.set("wizard/models_dir", str(tmp_path / "models"))
+    panel.refresh()
+    assert [r.objective for r in panel.rows] == ["scaat", "erm"]  # no duplicate of a-scaat
+    assert panel.table.item(0, 4).text() == "80%"
+    panel.table.selectRow(0)
+    assert panel.buttons["evaluate"].isEnabled() and not panel.buttons["run"].isEnabled()
+    panel.set_slide_open(True)
+    assert panel.buttons["run"].isEnabled() and not panel.buttons["report"].isEnabled()
+    panel.buttons["remove"].click()
+    assert settings.get("wizard/models") == []
