@@ -96,7 +96,7 @@ class TrainPage(QWizardPage):
         layout.addLayout(buttons)
         layout.addLayout(progress)
         layout.addWidget(self.curves, 3)
-        layout.addWidget(self.strip, 2)
+        layout.addWidget(self.strip, 3)
         layout.addWidget(self.problem)
 
     def _connect(self) -> None:
