@@ -222,3 +222,24 @@ def test_models_panel_lists_remembered_and_folder_runs(qtbot, tmp_path: Path) ->
     assert panel.buttons["run"].isEnabled() and not panel.buttons["report"].isEnabled()
     panel.buttons["remove"].click()
     assert settings.get("wizard/models") == []
+
+
+def test_strip_view_loads_off_the_ui_thread_and_keeps_the_last_good_strip(
+    qtbot, tmp_path: Path
+) -> None:
+    from ui.wizard.strip_view import StripView
+
+    view = StripView()
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    good = tmp_path / "epoch_001.png"
+    Image.fromarray(np.full((100, 400, 3), 200, np.uint8)).save(good)
+    view.show_strip(good, 1)
+    qtbot.waitUntil(lambda: view.path == good, timeout=5000)
+    assert not view.image_label.pixmap().isNull() and "epoch 1" in view.caption.text()
+    broken = tmp_path / "epoch_002.png"
+    broken.write_bytes(b"not a png")
+    view.show_strip(broken, 2)
+    qtbot.wait(300)
+    assert view.path == good and "epoch 1" in view.caption.text()

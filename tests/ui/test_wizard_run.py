@@ -108,7 +108,9 @@ def test_wizard_trains_cancels_resumes_and_runs_on_the_slide(
     history = json.loads((out / "history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2]  # resumed, not restarted
     assert page.curves.batch_x and page.curves.epoch_x[-1] == 2
-    assert page.strip.path is not None and page.strip.path.is_file()
+    qtbot.waitUntil(lambda: page.strip.path is not None, timeout=10_000)
+    assert page.strip.path.is_file() and page.strip.path.suffix == ".png"
+    assert not page.strip.image_label.pixmap().isNull()
     assert page.isComplete()
 
     wiz.next()

@@ -1,7 +1,8 @@
 """The epoch's saliency strip: fixed validation patches with where the model looks.
 
-The trainer writes ``out/strips/epoch_NNN.png`` once per epoch; this view shows the newest,
-scaled to its width, so the user watches the saliency sharpen from epoch to epoch.
+The trainer writes ``out/strips/epoch_NNN.png`` once per epoch; this view reads the newest
+in a worker (decoding a PNG on the UI thread would stall the curves) and shows it scaled
+to its box, so the user watches the saliency sharpen from epoch to epoch.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from superqt.utils import create_worker
 
 EMPTY_TEXT = (
     "After each epoch, validation patches appear here with the model's saliency under them "
@@ -26,6 +28,7 @@ class StripView(QWidget):
         super().__init__(parent)
         self.path: Path | None = None
         self._image = QImage()
+        self._generation = 0
         self.caption = QLabel("Saliency of fixed validation patches")
         self.caption.setObjectName("hint")
         self.image_label = QLabel(EMPTY_TEXT)
@@ -38,11 +41,21 @@ class StripView(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.image_label)
 
-    def show_strip(self, path: Path, epoch: int | None = None) -> bool:
-        """Show ``path``; False (and the old strip kept) when it cannot be read."""
-        image = QImage(str(path))
+    def show_strip(self, path: Path, epoch: int | None = None) -> None:
+        """Read ``path`` in a worker, then show it (an unreadable file keeps the old strip)."""
+        self._generation += 1
+        generation = self._generation
+        worker = create_worker(lambda: QImage(str(path)), _start_thread=False,
+                               _ignore_errors=True)  # fmt: skip
+        worker.returned.connect(
+            lambda image: self._loaded(path, epoch, image) if generation == self._generation
+            else None
+        )  # fmt: skip
+        worker.start()
+
+    def _loaded(self, path: Path, epoch: int | None, image: QImage) -> None:
         if image.isNull():
-            return False
+            return
         self.path, self._image = path, image
         when = f"after epoch {epoch}" if epoch is not None else "latest"
         self.caption.setText(
@@ -50,9 +63,9 @@ class StripView(QWidget):
             "the model looks (bright = decisive); bar: green if its answer is right, red if not"
         )
         self._rescale()
-        return True
 
     def clear(self) -> None:
+        self._generation += 1
         self.path, self._image = None, QImage()
         self.image_label.setPixmap(QPixmap())
         self.image_label.setText(EMPTY_TEXT)
