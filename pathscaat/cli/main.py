@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "infer",
     "infer_cohort",
     "project",
+    "annotations",
+    "regions",
+    "export",
 )
 
 

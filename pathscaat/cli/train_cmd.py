@@ -1,13 +1,16 @@
 """``pathscaat train``: fine-tune a timm backbone on a patch folder with ERM/SGT/SCAAT/TRADES.
 
-A thin call into ``pathscaat.training.train``. SIGTERM or SIGINT asks the run to stop at
-the next batch; it saves ``last`` and the command exits 130 (a second SIGINT aborts).
-Several GPUs: ``torchrun --nproc_per_node N -m pathscaat.cli.main train ...`` (DDP).
+A thin call into ``pathscaat.training.train``. ``--config FILE`` reads a run config (the
+wizard's), and any flag given beside it overrides that setting. ``--estimate`` times a few
+real steps and prints how long the run would take, without training. SIGTERM or SIGINT asks
+the run to stop at the next batch; it saves ``last`` and the command exits 130 (a second
+SIGINT aborts). Several GPUs: ``torchrun --nproc_per_node N -m pathscaat.cli.main train ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 from fractions import Fraction
@@ -15,9 +18,28 @@ from pathlib import Path
 from typing import Any
 
 from pathscaat.cli.jobs import progress_job
-from pathscaat.cli.reporting import add_progress_arg
+from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+from pathscaat.progress import PathscaatError, ProgressRecord
+from pathscaat.training.config import (
+    DIVERGENCES,
+    MASKS,
+    OBJECTIVES,
+    PRETRAINED_LR,
+    RANDOM_START_LR,
+    SALIENCY_MASKS,
+    STARTS,
+)
 
-KNOBS = ("mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start")
+KNOBS = (
+    "mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start",
+    "random_like", "eps_warmup_epochs",
+)  # fmt: skip
+#: Flags that map one-to-one to a TrainConfig field of the same name.
+FIELDS = (
+    "data", "backbone", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs",
+    "img_size", "pretrained_file", "device", "seed", "out", "resume", "workers",
+    "val_fraction", "test_fraction", "patience", "mpp", "strip_every", "strip_count",
+)  # fmt: skip
 
 
 def _number(text: str) -> float:
@@ -26,6 +48,16 @@ def _number(text: str) -> float:
         return float(Fraction(text))
     except (ValueError, ZeroDivisionError) as exc:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+
+
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: X)`` unless the help already says it or there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "(default" in text or action.default is None or action.required:
+            return text
+        return super()._get_help_string(action)
 
 
 def _default_workers() -> int:
@@ -37,92 +69,153 @@ def register(subparsers: Any) -> None:
         "train",
         help="fine-tune a timm backbone on a patch folder (ERM, SGT, SCAAT, TRADES)",
         description="Fine-tune a timm backbone on a folder of labelled patches "
-        "(one sub-folder per class). Writes best/last checkpoints, split.json and "
-        "history.json to --out. Objective knobs default to the project's defaults.",
+        "(one sub-folder per class), or on a run config (--config; the wizard writes one, "
+        "and flags given beside it override its settings). Writes best/last checkpoints, "
+        "split.json, history.json, run_config.json and per-epoch saliency strips to --out. "
+        "The split is by slide where the folder says which slide each patch came from, "
+        "with every class in every split where its slides allow.",
+        formatter_class=_DefaultsFormatter,
     )
-    p.add_argument("--data", type=Path, required=True, help="patch folder (class per sub-folder)")
-    p.add_argument("--backbone", default="resnet18", help="any timm model name")
-    p.add_argument("--objective", choices=("erm", "sgt", "scaat", "trades"), default="scaat")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--img-size", type=int, default=None, help="input px (default: backbone's)")
-    p.add_argument("--pretrained-file", type=Path, default=None, help=".safetensors or .pth")
-    p.add_argument("--device", default="auto", help="auto, cpu, mps, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
-    p.add_argument("--resume", type=Path, default=None, help="checkpoint to resume (e.g. last)")
-    p.add_argument("--workers", type=int, default=_default_workers(), help="loader processes")
-    p.add_argument("--val-fraction", type=float, default=0.15)
-    p.add_argument("--test-fraction", type=float, default=0.15)
-    p.add_argument("--patience", type=int, default=None, help="early stopping (epochs)")
-    p.add_argument("--mpp", type=float, default=None, help="µm/px of the patches, if known")
+    p.add_argument("--config", type=Path, help="run config JSON (default: none, give --data)")
+    p.add_argument("--data", type=Path, help="patch folder (class per sub-folder)")
+    p.add_argument("--estimate", action="store_true", help="time a few real steps, print the "
+                   "run's expected time and exit (trains nothing)")  # fmt: skip
+    p.add_argument("--backbone", help="any timm model name (default: resnet18)")
+    p.add_argument("--objective", choices=OBJECTIVES, help="training objective (default: scaat)")
+    p.add_argument("--epochs", type=int, help="passes over the training split (default: 10)")
+    p.add_argument("--batch-size", type=int, help="images per step, all GPUs (default: 32)")
+    p.add_argument(
+        "--lr", type=float,
+        help=f"peak learning rate (default: {RANDOM_START_LR:g} from random weights, "
+        f"{PRETRAINED_LR:g} with --pretrained-file, the run's own with --resume)",
+    )  # fmt: skip
+    p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default: 0.05)")
+    p.add_argument("--warmup-epochs", type=float, help="linear lr warm-up (default: 1)")
+    p.add_argument(
+        "--img-size", type=int,
+        help="model input px; patches are resized to it (default: the backbone's)",
+    )  # fmt: skip
+    p.add_argument(
+        "--pretrained-file", type=Path,
+        help="starting weights: a .safetensors/.pth state dict in timm's layout, or a "
+        "PathSCAAT checkpoint (e.g. runs/erm/best.safetensors); module./model./backbone. key "
+        "prefixes are removed, and the head is reset when the class count differs "
+        "(default: random weights)",
+    )  # fmt: skip
+    p.add_argument("--device", help="auto, cpu, mps, cuda or cuda:N (default: auto)")
+    p.add_argument("--seed", type=int, help="seed of the split, init and order (default: 0)")
+    p.add_argument("--out", type=Path, help="run folder (default: runs/latest)")
+    p.add_argument(
+        "--resume", type=Path,
+        help="checkpoint to resume, e.g. runs/latest/last (default: a new run)",
+    )  # fmt: skip
+    p.add_argument(
+        "--workers", type=int,
+        help=f"loader processes, 0: load in the main process (default: {_default_workers()})",
+    )  # fmt: skip
+    p.add_argument("--val-fraction", type=float, help="share to validate (default: 0.15)")
+    p.add_argument("--test-fraction", type=float, help="share held out to test (default: 0.15)")
+    p.add_argument("--patience", type=int, help="early stopping after N epochs "
+                   "without a better validation score (default: off)")  # fmt: skip
+    p.add_argument(
+        "--mpp", type=float,
+        help="µm/px of the patches; the checkpoint then records the µm/px the model sees "
+        "(mpp x patch px / --img-size), the scale `pathscaat infer` reads slides at "
+        "(default: unknown, infer reads level 0)",
+    )  # fmt: skip
+    p.add_argument("--strip-every", type=int, help="saliency strip of fixed validation "
+                   "patches every N epochs, 0: none (default: 1)")  # fmt: skip
+    p.add_argument("--strip-count", type=int, help="patches in the strip (default: 8)")
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--no-augment", action="store_true", help="no flips, crops, colour jitter")
     _add_knobs(p)
     add_progress_arg(p)
     p.set_defaults(func=run)
 
 
+def _knob_default(name: str) -> str:
+    """``default: X`` for the scaat objective, then where another objective differs."""
+    from pathscaat.training.config import ScaatConfig
+
+    def show(value: Any) -> str:
+        if name == "alpha" and value is None:
+            return "1.25*eps"
+        if name == "eps" and value:
+            return f"{Fraction(value).limit_denominator(255)} = {value:.4g}"
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    values = {o: getattr(ScaatConfig.for_objective(o), name) for o in OBJECTIVES}
+    others = [f"{o}: {show(v)}" for o, v in values.items() if v != values["scaat"]]
+    return f"(default: {show(values['scaat'])}" + (f"; {', '.join(others)})" if others else ")")
+
+
 def _add_knobs(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
-        "objective knobs (unset = the objective's default; the defaults are this project's, "
-        "not the SCAAT paper's)"
+        "objective knobs (unset = the objective's default, shown for scaat and where another "
+        "objective differs; the defaults are this project's, not the SCAAT paper's)"
     )
-    g.add_argument("--mask", choices=("soft", "adaptive", "fraction", "random", "none"))
-    g.add_argument("--eps", type=_number, help="attack budget in [0,1] units, e.g. 4/255")
-    g.add_argument("--steps", type=int, help="signed-gradient ascent steps")
-    g.add_argument("--alpha", type=_number, help="step size (default 1.25*eps)")
-    g.add_argument("--gamma", type=float, help="soft mask exponent")
-    g.add_argument("--tau", type=float, help="adaptive mask: saliency mass fraction")
-    g.add_argument("--k", type=float, help="fraction mask: pixel fraction")
-    g.add_argument("--lam", type=float, help="weight of the consistency term")
-    g.add_argument("--divergence", choices=("kl", "js"))
-    g.add_argument("--start", choices=("uniform", "fill"), help="attack start")
-    g.add_argument(
-        "--random-like",
-        choices=("soft", "adaptive", "fraction"),
-        help="mask=random: the saliency mask whose area the control copies",
-    )
-    g.add_argument("--eps-warmup-epochs", type=float, help="eps ramps from 0 over these")
+    knobs: list[tuple[str, str, dict[str, Any]]] = [
+        ("mask", "where the adversary may push", {"choices": MASKS}),
+        ("eps", "attack budget in [0,1] units, e.g. 4/255", {"type": _number}),
+        ("steps", "signed-gradient ascent steps", {"type": int}),
+        ("alpha", "attack step size", {"type": _number}),
+        ("gamma", "soft mask exponent", {"type": float}),
+        ("tau", "adaptive mask: saliency mass fraction", {"type": float}),
+        ("k", "fraction mask: pixel fraction", {"type": float}),
+        ("lam", "weight of the consistency term", {"type": float}),
+        ("divergence", "consistency divergence", {"choices": DIVERGENCES}),
+        ("start", "attack start", {"choices": STARTS}),
+        ("random_like", "mask=random: the saliency mask whose area the control copies",
+         {"choices": SALIENCY_MASKS}),
+        ("eps_warmup_epochs", "eps ramps from 0 over these epochs", {"type": float}),
+    ]  # fmt: skip
+    for name, text, kwargs in knobs:
+        flag = "--" + name.replace("_", "-")
+        # no default=, so an unset knob stays None and the objective's preset applies
+        g.add_argument(flag, help=f"{text} {_knob_default(name)}".replace("%", "%%"), **kwargs)
+
+
+def _scaat(base: Any, args: argparse.Namespace) -> Any:
+    """The objective: ``--objective`` restarts from its preset; knobs override either."""
+    from pathscaat.training import ScaatConfig
+
+    knobs = {k: getattr(args, k) for k in KNOBS if getattr(args, k) is not None}
+    if args.objective is not None:
+        return ScaatConfig.for_objective(args.objective, **knobs)
+    return dataclasses.replace(base, **knobs) if knobs else base
 
 
 def build_config(args: argparse.Namespace) -> Any:
+    """The run: the ``--config`` file (or the defaults) with every given flag on top."""
     from pathscaat.training import ScaatConfig, TrainConfig
+    from pathscaat.training.run_config import load_run_config
 
-    knobs = {k: getattr(args, k) for k in KNOBS if getattr(args, k) is not None}
-    for name in ("random_like", "eps_warmup_epochs"):
-        if getattr(args, name) is not None:
-            knobs[name] = getattr(args, name)
-    return TrainConfig(
-        data=args.data,
-        backbone=args.backbone,
-        scaat=ScaatConfig.for_objective(args.objective, **knobs),
-        out=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        img_size=args.img_size,
-        pretrained_file=args.pretrained_file,
-        device=args.device,
-        seed=args.seed,
-        resume=args.resume,
-        workers=args.workers,
-        val_fraction=args.val_fraction,
-        test_fraction=args.test_fraction,
-        patience=args.patience,
-        amp=not args.no_amp,
-        mpp=args.mpp,
-    )
+    if args.config is not None:
+        config = load_run_config(args.config)
+    elif args.data is not None:
+        config = TrainConfig(data=args.data, workers=_default_workers(), scaat=ScaatConfig())
+    else:
+        raise PathscaatError("give --data PATCH_FOLDER or --config RUN_CONFIG.json")
+    changes = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
+    if args.data is not None and args.config is not None:
+        changes["sources"] = []  # --data replaces the config's sources
+    if args.no_amp:
+        changes["amp"] = False
+    if args.no_augment:
+        changes["augment"] = False
+    changes["scaat"] = _scaat(config.scaat, args)
+    return dataclasses.replace(config, **changes)
 
 
 def run(args: argparse.Namespace) -> int:
+    config = build_config(args)
+    if args.estimate:
+        return _estimate(config, args.progress)
     from pathscaat.training import train
 
-    config = build_config(args)
     with progress_job(args.progress, abort_on_repeat=(signal.SIGINT,)) as (printer, should_stop):
-        result = train(config, on_progress=printer, should_stop=should_stop)
+        on_progress = printer if args.progress == "json" else _SetupLines(printer)
+        result = train(config, on_progress=on_progress, should_stop=should_stop)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return 0
     if args.progress == "json":
@@ -137,3 +230,48 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"checkpoints: {result.best}.safetensors (best), {result.last}.safetensors (last)")
     return 0
+
+
+def _estimate(config: Any, mode: str) -> int:
+    from pathscaat.training.estimate import estimate_run
+
+    with progress_job(mode) as (printer, should_stop):
+        est = estimate_run(config, on_progress=printer, should_stop=should_stop)
+    if mode == "json":
+        printer.event("estimate", **est.to_dict())
+        return 0
+    print(
+        f"{est.seconds_per_step:.3f} s/step at batch {est.batch_size} on {est.device}, "
+        f"{est.steps_per_epoch} steps/epoch: about {est.total_seconds / 60:.1f} min for "
+        f"{config.epochs} epochs"
+    )
+    return 0
+
+
+class _SetupLines:
+    """Text modes: the chosen lr and the split's class counts as lines (the core logs its
+    warnings on stderr); every other record goes to the bars."""
+
+    def __init__(self, printer: ProgressPrinter) -> None:
+        self.printer = printer
+
+    def __call__(self, rec: ProgressRecord) -> None:
+        if rec.stage == "setup":
+            given = rec.message.endswith("(given)")
+            print(rec.message if given else rec.message[:-1] + "; --lr sets it)", flush=True)
+        elif rec.stage == "split":
+            for line in split_table(rec.message, rec.extra.get("class_counts", {})):
+                print(line, flush=True)
+        else:
+            self.printer(rec)
+
+
+def split_table(title: str, counts: dict[str, dict[str, int]]) -> list[str]:
+    """``title`` then one row per class: its images in train, val and test."""
+    subsets = list(counts)
+    classes = list(next(iter(counts.values()), {}))
+    width = max([len("class"), *(len(c) for c in classes)])
+    lines = [title, f"  {'class':<{width}}" + "".join(f"{s:>7}" for s in subsets)]
+    for name in classes:
+        lines.append(f"  {name:<{width}}" + "".join(f"{counts[s][name]:>7}" for s in subsets))
+    return lines

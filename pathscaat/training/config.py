@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
 
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
@@ -17,6 +18,8 @@ MASKS = ("soft", "adaptive", "fraction", "random", "none")
 SALIENCY_MASKS = ("soft", "adaptive", "fraction")
 DIVERGENCES = ("kl", "js")
 STARTS = ("uniform", "fill")
+RANDOM_START_LR = 3e-3
+PRETRAINED_LR = 1e-4
 
 
 @dataclass
@@ -95,7 +98,14 @@ class ScaatConfig:
 
 @dataclass
 class TrainConfig:
-    """One training run. ``img_size`` None = the backbone's default input size."""
+    """One training run; ``sources`` (when given) replace ``data`` as what it trains on.
+
+    ``img_size`` None = the backbone's default input size; ``lr`` None = chosen by
+    :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived).
+    ``strip_every``: write a saliency strip of ``strip_count`` fixed validation patches
+    every this many epochs (0 = never). ``split_by_group`` False splits per file even
+    where slide ids are known (a leaky test; the wizard warns).
+    """
 
     data: Path
     backbone: str = "resnet18"
@@ -103,7 +113,7 @@ class TrainConfig:
     out: Path = Path("runs/latest")
     epochs: int = 10
     batch_size: int = 32
-    lr: float = 1e-4
+    lr: float | None = None
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0
     img_size: int | None = None
@@ -120,11 +130,36 @@ class TrainConfig:
     augment: bool = True
     progress_every: int = 1
     timm_kwargs: dict[str, Any] = field(default_factory=dict)
+    sources: list[DataSource] = field(default_factory=list)
+    strip_every: int = 1
+    strip_count: int = 8
+    split_by_group: bool = True
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+        if self.strip_every < 0 or self.strip_count < 0:
+            raise PathscaatError("strip_every and strip_count must not be negative")
+        if self.epochs < 1 or self.batch_size < 1 or (self.lr is not None and self.lr <= 0):
             raise PathscaatError("epochs and batch size must be at least 1 and lr positive")
+
+    def data_sources(self) -> list[DataSource]:
+        """What this run trains on: ``sources``, else the one folder ``data``."""
+        return list(self.sources) if self.sources else [DataSource("folder", self.data)]
+
+
+def choose_lr(config: TrainConfig, resumed_lr: float | None = None) -> tuple[float, str]:
+    """The learning rate of a run and why: given, the resumed run's, or per kind of start.
+
+    From random weights a small network needs a large step (the demo's 3e-3); pretrained
+    weights would be wiped out by it, so fine-tuning starts at 1e-4.
+    """
+    if config.lr is not None:
+        return config.lr, "given"
+    if resumed_lr is not None:
+        return float(resumed_lr), "the resumed run's"
+    if config.pretrained_file is not None:
+        return PRETRAINED_LR, "default when starting from pretrained weights"
+    return RANDOM_START_LR, "default when starting from random weights"
 
 
 @dataclass
