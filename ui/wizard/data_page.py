@@ -32,8 +32,9 @@ INTRO = (
     "masks/ folder. Classes with the same name in several folders are merged."
 )
 NO_PROJECT_SOURCE = (
-    "Training from the annotated slides of a project is not offered yet: export the "
-    "annotated regions as patch folders first, then add those folders here."
+    "Training on the annotated regions of a project's slides is not in the app yet (it does "
+    "not open projects); a run config with a project source does it from the command line "
+    "(docs/training.md). Here: patch folders."
 )
 
 
