@@ -188,3 +188,12 @@ def fill_recent_menu(
     clear = menu.addAction("Clear List")
     clear.setEnabled(bool(files))
     clear.triggered.connect(clear_fn)
+
+
+def find_menu(win: QMainWindow, title: str) -> QMenu | None:
+    """The menu bar's menu called ``title`` (ignoring the & of its shortcut)."""
+    for act in win.menuBar().actions():
+        menu = act.menu()
+        if act.text().replace("&", "") == title and isinstance(menu, QMenu):
+            return menu
+    return None

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "wizard/last": "",
     "wizard/models": [],
     "wizard/models_dir": "",
+    "project/last": "",
 }
 """Every setting and its default; the default's type is the only type a read returns."""
 

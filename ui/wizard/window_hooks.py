@@ -52,8 +52,9 @@ class TrainingHooks(QObject):
         """Show the wizard (one at a time; a running one is brought to the front)."""
         if self.wizard is None:
             self.wizard = TrainingWizard(
-                self.window.settings, run_on_slide=self.run_on_slide, parent=self.window
-            )
+                self.window.settings, register_model=self.register_model,
+                run_on_slide=self.run_on_slide, parent=self.window,
+            )  # fmt: skip
             self.wizard.finished.connect(self._wizard_closed)
             self.wizard.controller.sigOutcome.connect(lambda _o: self.panel.refresh())
         self.wizard.ctx.run_on_slide = self.run_on_slide if self.window.slide_path else None
@@ -66,6 +67,15 @@ class TrainingHooks(QObject):
         if self.wizard is not None:
             self.wizard.deleteLater()
         self.wizard = None
+
+    def register_model(self, checkpoint: Path) -> str:
+        """Add ``checkpoint`` to the open project, if any; says where the model is listed."""
+        projects = getattr(self.window, "projects", None)
+        project = projects.session.project if projects is not None else None
+        if project is None:
+            return "It is listed in the Models panel (open a project to register it there too)."
+        project.add_model(checkpoint)
+        return f"It is registered in the project {project.root.name} and in the Models panel."
 
     def run_on_slide(self, checkpoint: Path) -> None:
         """The window's run dialog, with ``checkpoint`` chosen."""
