@@ -243,3 +243,21 @@ def test_strip_view_loads_off_the_ui_thread_and_keeps_the_last_good_strip(
     view.show_strip(broken, 2)
     qtbot.wait(300)
     assert view.path == good and "epoch 1" in view.caption.text()
+
+
+def test_trained_model_is_registered_in_the_open_project(qtbot, tmp_path: Path) -> None:
+    from ui.main_window import MainWindow
+
+    win = MainWindow(Settings(tmp_path / "s.ini"), interactive=False)
+    qtbot.addWidget(win)
+    checkpoint = tmp_path / "run" / "best.json"
+    checkpoint.parent.mkdir()
+    checkpoint.write_text(json.dumps({"backbone": "resnet10t", "objective": "scaat",
+                                      "class_names": ["a", "b"], "metrics": {}}))  # fmt: skip
+    assert "open a project" in win.training.register_model(checkpoint)
+    assert win.projects.new_project(tmp_path / "proj")
+    where = win.training.register_model(checkpoint)
+    assert "proj" in where
+    models = win.projects.session.project.models()
+    assert [m.backbone for m in models] == ["resnet10t"]
+    win.close()
