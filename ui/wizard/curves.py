@@ -35,8 +35,15 @@ class LiveCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = self._plot("Training loss per batch", "loss")
-        self.acc_plot = self._plot("Validation after each epoch", "fraction correct")
+        self.loss_plot = self._plot(
+            "loss per batch (lower is better)",
+            [(CE_COLOUR, "cross-entropy (wrong answers)"),
+             (REG_COLOUR, "SCAAT term (reacts to unimportant pixels)")],
+        )  # fmt: skip
+        self.acc_plot = self._plot(
+            "validation, right (higher is better)",
+            [(ACC_COLOUR, "accuracy"), (BAL_COLOUR, "balanced accuracy (classes count equally)")],
+        )
         self.acc_plot.setYRange(0.0, 1.0)
         self.ce_curve = self.loss_plot.plot(
             pen=pg.mkPen(CE_COLOUR, width=2), name="cross-entropy: wrong answers (lower is better)"
@@ -64,13 +71,16 @@ class LiveCurves(QWidget):
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
 
-    def _plot(self, title: str, y_label: str) -> pg.PlotWidget:
+    def _plot(self, y_label: str, keys: list[tuple[str, str]]) -> pg.PlotWidget:
+        """A plot whose title is the colour key (a legend would cover the curves)."""
         plot = pg.PlotWidget(background="w")
-        plot.setTitle(title, color="#333", size="10pt")
+        key = "<br>".join(
+            f'<span style="color:{colour}">&#9632; {text}</span>' for colour, text in keys
+        )
+        plot.setTitle(key, size="9pt")
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", y_label)
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.addLegend(offset=(-10, 10), labelTextColor="#333", brush=(255, 255, 255, 210))
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(180)
         return plot

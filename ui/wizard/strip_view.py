@@ -39,7 +39,7 @@ class StripView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
-        layout.addWidget(self.image_label)
+        layout.addWidget(self.image_label, 1)
 
     def show_strip(self, path: Path, epoch: int | None = None) -> None:
         """Read ``path`` in a worker, then show it (an unreadable file keeps the old strip)."""
@@ -51,6 +51,7 @@ class StripView(QWidget):
             lambda image: self._loaded(path, epoch, image) if generation == self._generation
             else None
         )  # fmt: skip
+        self._worker = worker  # kept: a collected worker loses its signals
         worker.start()
 
     def _loaded(self, path: Path, epoch: int | None, image: QImage) -> None:
