@@ -38,10 +38,12 @@ from ui.overlays import OverlayController
 from ui.panels.empty_page import EmptyPage
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
+from ui.panels.models_panel import ModelsPanel
 from ui.project.controller import ProjectController
 from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
+from ui.wizard.window_hooks import TrainingHooks
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu(self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         docks = (self.overview_dock, self.info_dock, self.layers_dock, self.classes_dock,
-                 self.annotations_dock)  # fmt: skip
+                 self.annotations_dock, self.models_dock)  # fmt: skip
         panels = [d.toggleViewAction() for d in docks]
         build_menus(self, self.actions_, self.recent_menu, panels)
         self.toolbar = build_toolbar(self, self.actions_, panels)
@@ -102,6 +104,7 @@ class MainWindow(QMainWindow):
         self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
         self.projects = ProjectController(self)
         self.annotation_files = AnnotationFiles(self)
+        self.training = TrainingHooks(self, self.models_panel)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
@@ -132,7 +135,10 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel()
         self.info_dock = self._dock("Slide", "infoDock", self.info_panel, "info")
         self.layers_dock = self._dock("Overlays", "layersDock", self.layers_panel, "layers")
+        self.models_panel = ModelsPanel(self.settings)
+        self.models_dock = self._dock("Models", "modelsDock", self.models_panel, "run-model")
         self.tabifyDockWidget(self.info_dock, self.layers_dock)
+        self.tabifyDockWidget(self.layers_dock, self.models_dock)
         self.info_dock.raise_()
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.info_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
@@ -186,6 +192,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(lambda: self.viewer.zoom_by(0.5))
         a.fit.triggered.connect(self.viewer.fit)
         a.run_model.triggered.connect(self.run_model)
+        a.train_model.triggered.connect(self.training.open_wizard)
         a.cancel_job.triggered.connect(self.runs.cancel)
         a.about.triggered.connect(self.show_about)
         a.show_logs.triggered.connect(self.show_logs)
@@ -235,6 +242,7 @@ class MainWindow(QMainWindow):
             act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
         self.annotation_files.update_actions()
+        self.training.slide_changed(has_slide)
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
         for mag, act in a.zoom_presets.items():
@@ -436,6 +444,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runs.shutdown()
+        self.training.shutdown()
         self.projects.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()
