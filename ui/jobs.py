@@ -162,6 +162,16 @@ class JobRunner(QObject):
         if self._proc is not None and self.is_running():
             self._proc.kill()
 
+    def stop_and_wait(self, grace_ms: int | None = None) -> None:
+        """Teardown on window close: SIGTERM, wait out the grace, then kill (blocks)."""
+        if not self.is_running():
+            return
+        self.cancel()
+        if not self.wait(self.cancel_grace_ms if grace_ms is None else grace_ms):
+            log.warning("job: did not stop in time; killing it")
+            self.kill()
+            self.wait(2000)
+
     def stderr_tail(self, n: int = 40) -> str:
         """The child's last ``n`` stderr lines (details of a failure)."""
         return "\n".join(self._stderr_lines[-n:])

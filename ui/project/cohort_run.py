@@ -151,8 +151,4 @@ class CohortRunController(QObject):
         self.sigRunningChanged.emit(False)
 
     def shutdown(self) -> None:
-        if self.is_running():
-            self.runner.cancel()
-            if not self.runner.wait(self.runner.cancel_grace_ms):
-                self.runner.kill()
-                self.runner.wait(2000)
+        self.runner.stop_and_wait()
