@@ -14,13 +14,17 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from ui.panels.models_panel import ModelsPanel
-from ui.wizard.evaluate_run import EvaluateController
+from ui.wizard.evaluate_run import EvaluateController, trained_data
 from ui.wizard.run_store import RUN_CONFIG
 from ui.wizard.wizard import TrainingWizard
 
 
 def run_data_folder(checkpoint: Path) -> Path | None:
-    """The first patch folder of the run that wrote ``checkpoint`` (its run config)."""
+    """The folder the run that wrote ``checkpoint`` trained on: its data view, else the
+    first patch folder of its run config."""
+    view, _why = trained_data(checkpoint, [])
+    if view is not None:
+        return view
     try:
         data = json.loads((checkpoint.parent / RUN_CONFIG).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -58,9 +62,16 @@ class TrainingHooks(QObject):
             self.wizard.finished.connect(self._wizard_closed)
             self.wizard.controller.sigOutcome.connect(lambda _o: self.panel.refresh())
         self.wizard.ctx.run_on_slide = self.run_on_slide if self.window.slide_path else None
+        self.wizard.ctx.open_project = self.project_root
         self.wizard.show()
         self.wizard.raise_()
         return self.wizard
+
+    def project_root(self) -> Path | None:
+        """The root of the project open in the window, or None."""
+        projects = getattr(self.window, "projects", None)
+        project = projects.session.project if projects is not None else None
+        return Path(project.root) if project is not None else None
 
     def _wizard_closed(self, _result: int) -> None:
         self.panel.refresh()

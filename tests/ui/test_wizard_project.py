@@ -1,0 +1,66 @@
+"""The wizard on the open project's annotated slides: the Data page offers them, scans them
+into classes, and the run config trains on the project source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from pathscaat.annotations.model import Annotation, PathClass
+from pathscaat.data.synthetic_slide import write_synthetic_slide
+from tests.ui.project_fixtures import make_window
+from ui.main_window import MainWindow
+from ui.wizard.choices import build_config
+
+
+def project_with_two_classes(qtbot, tmp_path: Path) -> MainWindow:
+    """A window with a new project holding one small synthetic slide and two classes."""
+    slide, _regions = write_synthetic_slide(tmp_path / "slide.tif", width=1536, height=1024,
+                                            tile=256, mpp=0.5)  # fmt: skip
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    assert win.projects.new_project(tmp_path / "proj")
+    win.projects.add_slides([slide])
+    project = win.projects.session.project
+    record = project.slides()[0]
+    tumour, stroma = PathClass("Tumour", (200, 0, 0)), PathClass("Stroma", (0, 150, 0))
+    regions = [Annotation(box(100, 100, 700, 500), path_class=tumour),
+               Annotation(box(800, 100, 1400, 500), path_class=stroma),
+               Annotation(box(100, 600, 500, 900), path_class=stroma)]  # fmt: skip
+    project.replace_annotations(record.id, regions)
+    return win
+
+
+@pytest.mark.slow  # writes a slide and exports its patches (~14 s on 2 shared cores)
+def test_wizard_trains_on_the_open_projects_annotated_slides(qtbot, tmp_path: Path) -> None:
+    win = project_with_two_classes(qtbot, tmp_path)
+    wiz = win.training.open_wizard()
+    page = wiz.data_page
+    assert page.add_project.isEnabled()
+    page.project_tile_px.setValue(112)
+    page.add_project.click()
+    qtbot.waitUntil(lambda: not page.scanning, timeout=60000)
+    assert page.isComplete(), page.problem.text()
+    assert page.folder_list.count() == 1 and "proj" in page.folder_list.item(0).text()
+    counts = {page.table.item(r, 0).text(): int(page.table.item(r, 1).text())
+              for r in range(page.table.rowCount())}  # fmt: skip
+    assert set(counts) == {"Tumour", "Stroma"}
+    assert counts["Stroma"] > counts["Tumour"] > 0  # two regions against one
+    config = build_config(wiz.ctx.choices, out=tmp_path / "run")
+    (source,) = config.sources
+    assert source.kind == "project" and source.path == (tmp_path / "proj").resolve()
+    assert source.tile_px == 112 and source.mpp == 0.5
+    page.folder_list.item(0).setSelected(True)
+    page._remove_selected()
+    assert wiz.ctx.choices.project == "" and not page.isComplete()
+    wiz.shutdown()
+    win.close()
+
+
+def test_without_a_project_the_button_is_off(qtbot, tmp_path: Path) -> None:
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    wiz = win.training.open_wizard()
+    assert not wiz.data_page.add_project.isEnabled()
+    wiz.shutdown()
+    win.close()
