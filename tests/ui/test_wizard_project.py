@@ -64,3 +64,18 @@ def test_without_a_project_the_button_is_off(qtbot, tmp_path: Path) -> None:
     assert not wiz.data_page.add_project.isEnabled()
     wiz.shutdown()
     win.close()
+
+
+def test_evaluation_data_is_the_view_the_run_trained_on(tmp_path: Path) -> None:
+    from pathscaat.data.source_view import MARKER
+    from ui.wizard.evaluate_run import trained_data
+
+    run = tmp_path / "run"
+    run.mkdir()
+    checkpoint = run / "best.pt"
+    data, why = trained_data(checkpoint, [])  # a project run whose view is gone
+    assert data is None and "Evaluation skipped" in why and "best.pt" in why
+    assert trained_data(checkpoint, [tmp_path]) == (tmp_path, "")  # one folder, in place
+    (run / "dataset").mkdir()
+    (run / "dataset" / MARKER).write_text("view\n")
+    assert trained_data(checkpoint, [tmp_path]) == (run / "dataset", "")
