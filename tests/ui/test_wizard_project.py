@@ -3,6 +3,7 @@ into classes, and the run config trains on the project source."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pathscaat.data.synthetic_slide import write_synthetic_slide
 from tests.ui.project_fixtures import make_window
 from ui.main_window import MainWindow
 from ui.wizard.choices import build_config
+from ui.wizard.models_list import remember_model
 
 
 def project_with_two_classes(qtbot, tmp_path: Path) -> MainWindow:
@@ -79,3 +81,41 @@ def test_evaluation_data_is_the_view_the_run_trained_on(tmp_path: Path) -> None:
     (run / "dataset").mkdir()
     (run / "dataset" / MARKER).write_text("view\n")
     assert trained_data(checkpoint, [tmp_path]) == (run / "dataset", "")
+
+
+def sidecar(folder: Path, accuracy: float) -> Path:
+    """The JSON sidecar ``pathscaat train`` writes beside a checkpoint (all the list reads)."""
+    folder.mkdir(parents=True)
+    path = folder / "best.json"
+    meta = {"backbone": "resnet18", "objective": "scaat", "class_names": ["a", "b"],
+            "metrics": {"accuracy": accuracy}}  # fmt: skip
+    path.write_text(json.dumps(meta))
+    return path
+
+
+def test_models_panel_lists_and_removes_project_models(qtbot, tmp_path: Path) -> None:
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    assert win.projects.new_project(tmp_path / "proj")
+    project = win.projects.session.project
+    in_project, remembered = sidecar(tmp_path / "p-run", 0.8), sidecar(tmp_path / "r-run", 0.6)
+    project.add_model(in_project)
+    remember_model(win.settings, remembered)
+    panel = win.models_panel
+    panel.refresh()
+    names = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    assert len(names) == 2 and panel.rows[0].project_id is not None
+    assert panel.table.item(0, 4).text() == "80%" and panel.table.item(1, 4).text() == "60%"
+    asked: list[str] = []
+    panel.confirm = lambda text: asked.append(text) or False
+    panel.table.selectRow(0)
+    panel.buttons["remove"].click()
+    assert len(asked) == 1 and "proj" in asked[0] and len(project.models()) == 1  # said no
+    panel.confirm = lambda text: True
+    panel.buttons["remove"].click()
+    assert project.models() == [] and in_project.is_file()  # unregistered, files kept
+    assert [r.checkpoint.name for r in panel.rows] == ["best.json"] and panel.rows[
+        0
+    ].project_id is None
+    win.projects.close_project()
+    assert panel.table.rowCount() == 1
+    win.close()

@@ -51,6 +51,11 @@ class TrainingHooks(QObject):
         )
         panel.sigRunOnSlide.connect(self.run_on_slide)
         panel.sigEvaluate.connect(self.evaluate)
+        panel.project = self._project
+        projects = getattr(window, "projects", None)
+        if projects is not None:
+            projects.session.sigChanged.connect(panel.refresh)
+        panel.refresh()
 
     def open_wizard(self) -> TrainingWizard:
         """Show the wizard (one at a time; a running one is brought to the front)."""
@@ -67,10 +72,13 @@ class TrainingHooks(QObject):
         self.wizard.raise_()
         return self.wizard
 
+    def _project(self) -> Any:
+        projects = getattr(self.window, "projects", None)
+        return projects.session.project if projects is not None else None
+
     def project_root(self) -> Path | None:
         """The root of the project open in the window, or None."""
-        projects = getattr(self.window, "projects", None)
-        project = projects.session.project if projects is not None else None
+        project = self._project()
         return Path(project.root) if project is not None else None
 
     def _wizard_closed(self, _result: int) -> None:
@@ -81,8 +89,7 @@ class TrainingHooks(QObject):
 
     def register_model(self, checkpoint: Path) -> str:
         """Add ``checkpoint`` to the open project, if any; says where the model is listed."""
-        projects = getattr(self.window, "projects", None)
-        project = projects.session.project if projects is not None else None
+        project = self._project()
         if project is None:
             return "It is listed in the Models panel (open a project to register it there too)."
         project.add_model(checkpoint)
