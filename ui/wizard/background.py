@@ -36,7 +36,6 @@ class Background(QObject):
         super().__init__(parent)
         self._generation: dict[str, int] = {}
         self._running: dict[int, Any] = {}
-        self._closed = False
 
     def run(
         self,
@@ -49,7 +48,7 @@ class Background(QObject):
         self._generation[key] = gen
 
         def fresh() -> bool:
-            return not self._closed and self._generation.get(key) == gen
+            return self._generation.get(key) == gen
 
         worker = create_worker(fn, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda value: on_result(value) if fresh() else None)
@@ -67,8 +66,9 @@ class Background(QObject):
         self._generation[key] = self._generation.get(key, 0) + 1
 
     def close(self) -> None:
-        """Drop every answer still queued: the pages that asked are going away."""
-        self._closed = True
+        """Drop every answer still running or queued: the pages that asked may go away."""
+        for key in self._generation:
+            self.forget(key)
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until every job ended (teardown and tests)."""
