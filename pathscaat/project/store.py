@@ -330,6 +330,11 @@ class Project:
         with self.transaction() as conn:
             return models_runs.add_model(conn, self.root, Path(checkpoint), name)
 
+    def remove_model(self, model_id: int) -> None:
+        """Unregister a model (its files stay; its runs keep their outputs, model unset)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM models WHERE id = ?", (model_id,))
+
     def models(self) -> list[models_runs.ModelRecord]:
         with self._read() as conn:
             return models_runs.list_models(conn, self.root)

@@ -1,14 +1,16 @@
 """The Models panel: trained models with backbone, objective, date, accuracy, and actions.
 
-Rows come from the open project's models when one is given (``set_project_models``), else
-from the checkpoints the wizard remembered and the runs under the chosen models folder.
+Rows come from the open project's models table (``project`` gives the open project), then
+the checkpoints the wizard remembered and the runs under the chosen models folder.
 Actions: run on the open slide, evaluate, show the evaluation report, reveal the folder,
-remove from the list (the files stay on disk).
+remove from the list or, after asking, from the project (the files always stay on disk).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QUrl, Signal, SignalInstance
 from PySide6.QtGui import QDesktopServices
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -25,7 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from ui.settings import Settings
-from ui.wizard.models_list import MODELS_DIR_KEY, ModelRow, forget_model, known_models
+from ui.wizard.models_list import (
+    MODELS_DIR_KEY,
+    ModelRow,
+    forget_model,
+    known_models,
+    project_rows,
+)
 
 COLUMNS = ("Model", "Backbone", "Objective", "Date", "Accuracy")
 EMPTY_TEXT = "No trained models yet. Analysis ▸ Train a Model… makes one."
@@ -46,6 +55,9 @@ class ModelsPanel(QWidget):
         super().__init__(parent)
         self.settings = settings
         self.rows: list[ModelRow] = []
+        self.project: Callable[[], Any] = lambda: None
+        """The open project (``pathscaat.project.Project``) or None; the window sets it."""
+        self.confirm: Callable[[str], bool] = self._ask
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -89,7 +101,11 @@ class ModelsPanel(QWidget):
 
     def refresh(self) -> None:
         """Read the list again (after a training run, a removal, a new folder)."""
-        self.rows = known_models(self.settings)
+        self.empty.setText(EMPTY_TEXT)
+        self.rows = self._project_rows()
+        listed = {r.checkpoint.with_suffix("") for r in self.rows}
+        self.rows += [r for r in known_models(self.settings)
+                      if r.checkpoint.resolve().with_suffix("") not in listed]  # fmt: skip
         self.table.setRowCount(0)
         for r, row in enumerate(self.rows):
             self.table.insertRow(r)
@@ -101,6 +117,16 @@ class ModelsPanel(QWidget):
         self.table.resizeColumnsToContents()
         self.empty.setVisible(not self.rows)
         self._update_buttons()
+
+    def _project_rows(self) -> list[ModelRow]:
+        project = self.project()
+        if project is None:
+            return []
+        try:
+            return project_rows(project.models())
+        except Exception as exc:  # sqlite3 / PathscaatError from the project store
+            self.empty.setText(f"The project's models could not be read: {exc}")
+            return []
 
     def set_slide_open(self, is_open: bool) -> None:
         self.slide_open = is_open
@@ -139,9 +165,20 @@ class ModelsPanel(QWidget):
 
     def _remove(self) -> None:
         row = self.selected()
-        if row is not None:
-            forget_model(self.settings, row.checkpoint)
-            self.refresh()
+        if row is None:
+            return
+        project = self.project()
+        if row.project_id is not None and project is not None:
+            if not self.confirm(f"Remove {row.name} from the project {project.root.name}? "
+                                "Its files stay on disk."):  # fmt: skip
+                return
+            project.remove_model(row.project_id)
+        forget_model(self.settings, row.checkpoint)
+        self.refresh()
+
+    def _ask(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Remove model", text)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(

@@ -65,6 +65,11 @@ class Background(QObject):
         """Drop the answer of ``key``'s running job (the page no longer wants it)."""
         self._generation[key] = self._generation.get(key, 0) + 1
 
+    def close(self) -> None:
+        """Drop every answer still running or queued: the pages that asked may go away."""
+        for key in self._generation:
+            self.forget(key)
+
     def wait(self, msecs: int = 30000) -> bool:
         """Block until every job ended (teardown and tests)."""
         return bool(QThreadPool.globalInstance().waitForDone(msecs))

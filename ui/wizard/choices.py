@@ -32,6 +32,9 @@ class WizardChoices:
     """Every answer of the wizard (units in names; 0 means "not set")."""
 
     folders: list[str] = field(default_factory=list)
+    project: str = ""  # the open project whose annotated slides train ("" = none)
+    project_mpp: float = 0.5  # pathscaat.data.project_source.DEFAULT_MPP
+    project_tile_px: int = 224  # pathscaat.data.project_source.DEFAULT_TILE_PX
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     seed: int = 0
@@ -101,6 +104,19 @@ def objective_knobs(choices: WizardChoices, objective: str) -> dict[str, Any]:
     return {}
 
 
+def data_sources(choices: WizardChoices) -> list[Any]:
+    """The core ``DataSource`` list of the chosen folders and the project (if chosen)."""
+    from pathscaat.training.config import DataSource
+
+    sources = [DataSource(kind="folder", path=Path(p)) for p in choices.folders]
+    if choices.project:
+        sources.append(
+            DataSource(kind="project", path=Path(choices.project),
+                       mpp=choices.project_mpp, tile_px=choices.project_tile_px)
+        )  # fmt: skip
+    return sources
+
+
 def build_config(
     choices: WizardChoices,
     *,
@@ -109,13 +125,13 @@ def build_config(
     resume: Path | None = None,
 ) -> Any:
     """The core ``TrainConfig`` of these choices (``objective``/``out``: the ERM baseline)."""
-    from pathscaat.training.config import DataSource, ScaatConfig, TrainConfig
+    from pathscaat.training.config import ScaatConfig, TrainConfig
 
     name = objective or choices.objective
     knobs = objective_knobs(choices, name)
-    sources = [DataSource(kind="folder", path=Path(p)) for p in choices.folders]
+    sources = data_sources(choices)
     return TrainConfig(
-        data=Path(choices.folders[0]) if choices.folders else Path("."),
+        data=sources[0].path if sources else Path("."),
         sources=sources,
         backbone=choices.backbone,
         scaat=ScaatConfig.for_objective(name, **knobs),

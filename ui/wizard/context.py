@@ -24,6 +24,8 @@ class WizardContext:
     """Adds a checkpoint to the open project; returns where it was registered."""
     run_on_slide: Callable[[Path], None] | None = None
     """Opens the run dialog with this checkpoint chosen (None: no slide is open)."""
+    open_project: Callable[[], Path | None] | None = None
+    """The root of the project open in the main window, or None."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

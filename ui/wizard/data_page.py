@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
+    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ui.wizard.choices import data_sources
 from ui.wizard.context import WizardContext, hint_label, problem_label
 
 THUMB_PX = 56
@@ -31,19 +36,18 @@ INTRO = (
     "TUM/, STR/, LYM/), the folder that “pathscaat tiles --extract” wrote, or an images/ + "
     "masks/ folder. Classes with the same name in several folders are merged."
 )
-NO_PROJECT_SOURCE = (
-    "Training on the annotated regions of a project's slides is not in the app yet (it does "
-    "not open projects); a run config with a project source does it from the command line "
-    "(docs/training.md). Here: patch folders."
+PROJECT_HINT = (
+    "With a project open, “Add This Project's Annotated Slides” trains on tiles cut inside "
+    "its classified regions, at the µm/px and tile size given beside it."
 )
+PROJECT_ROLE = Qt.ItemDataRole.UserRole
 
 
-def _scan(folders: list[str]) -> tuple[Any, dict[str, list[QImage]]]:
-    """Scan the folders and load a few thumbnails per class (worker thread)."""
+def _scan(sources: list[Any]) -> tuple[Any, dict[str, list[QImage]]]:
+    """Scan the sources and load a few thumbnails per class (worker thread)."""
     from pathscaat.data.sources import scan_sources
-    from pathscaat.training.config import DataSource
 
-    scan = scan_sources([DataSource(kind="folder", path=Path(f)) for f in folders])
+    scan = scan_sources(sources)
     thumbs: dict[str, list[QImage]] = {}
     for name, paths in scan.sample_paths.items():
         images = (_thumbnail(Path(p)) for p in list(paths)[:SAMPLES_SHOWN])
@@ -82,6 +86,7 @@ class DataPage(QWizardPage):
         buttons.addWidget(add)
         buttons.addWidget(remove)
         buttons.addStretch(1)
+        project_row = self._project_row()
         self.status = hint_label()
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Class", "Patches", "Slides (groups)"])
@@ -108,15 +113,52 @@ class DataPage(QWizardPage):
         layout.addLayout(resume_row)
         layout.addWidget(self.folder_list)
         layout.addLayout(buttons)
-        layout.addWidget(hint_label(NO_PROJECT_SOURCE))
+        layout.addLayout(project_row)
+        layout.addWidget(hint_label(PROJECT_HINT))
         layout.addWidget(self.status)
         layout.addLayout(middle, 1)
         layout.addWidget(self.notes)
         layout.addWidget(self.problem)
 
+    def _project_row(self) -> QHBoxLayout:
+        from pathscaat.data.project_source import DEFAULT_MPP, DEFAULT_TILE_PX
+
+        self.add_project = QPushButton("Add This Project's Annotated Slides")
+        self.add_project.clicked.connect(self._add_open_project)
+        self.project_mpp = QDoubleSpinBox()
+        self.project_mpp.setRange(0.05, 16.0)
+        self.project_mpp.setDecimals(2)
+        self.project_mpp.setSuffix(" µm/px")
+        self.project_mpp.setValue(self.ctx.choices.project_mpp or DEFAULT_MPP)
+        self.project_tile_px = QSpinBox()
+        self.project_tile_px.setRange(16, 2048)
+        self.project_tile_px.setSuffix(" px tiles")
+        self.project_tile_px.setValue(self.ctx.choices.project_tile_px or DEFAULT_TILE_PX)
+        row = QHBoxLayout()
+        for widget in (self.add_project, self.project_mpp, self.project_tile_px):
+            row.addWidget(widget)
+        row.addStretch(1)
+        return row
+
+    def open_project(self) -> Path | None:
+        return self.ctx.open_project() if self.ctx.open_project is not None else None
+
     def initializePage(self) -> None:
-        if self.folder_list.count() == 0 and self.ctx.choices.folders:
+        root = self.open_project()
+        self.add_project.setEnabled(root is not None)
+        if self.ctx.choices.project and Path(self.ctx.choices.project) != root:
+            self.ctx.choices.project = ""  # remembered from a project no longer open
+        if self.folder_list.count() == 0 and (self.ctx.choices.folders or self.ctx.choices.project):
             self.set_folders([f for f in self.ctx.choices.folders if Path(f).is_dir()])
+
+    def _add_open_project(self) -> None:
+        root = self.open_project()
+        if root is None:
+            return
+        self.ctx.choices.project = str(root)
+        self.ctx.choices.project_mpp = self.project_mpp.value()
+        self.ctx.choices.project_tile_px = self.project_tile_px.value()
+        self.set_folders(self.folders())
 
     def offer_resume(self, text: str) -> None:
         """Show the banner of an unfinished earlier run (the wizard connects the button)."""
@@ -125,14 +167,23 @@ class DataPage(QWizardPage):
         self.resume_button.setVisible(True)
 
     def folders(self) -> list[str]:
-        return [self.folder_list.item(i).text() for i in range(self.folder_list.count())]
+        items = [self.folder_list.item(i) for i in range(self.folder_list.count())]
+        return [i.text() for i in items if not i.data(PROJECT_ROLE)]
 
     def set_folders(self, folders: list[str]) -> None:
-        """Show ``folders`` and scan them again."""
+        """Show ``folders`` (and the chosen project) and scan them again."""
         self.folder_list.clear()
         for folder in dict.fromkeys(folders):
             self.folder_list.addItem(folder)
-        self.ctx.choices.folders = self.folders()
+        c = self.ctx.choices
+        if c.project:
+            item = QListWidgetItem(
+                f"Project {Path(c.project).name}: annotated slides at {c.project_mpp:g} µm/px, "
+                f"{c.project_tile_px} px tiles"
+            )
+            item.setData(PROJECT_ROLE, c.project)
+            self.folder_list.addItem(item)
+        c.folders = self.folders()
         self.rescan()
 
     def _choose_folder(self) -> None:
@@ -143,22 +194,24 @@ class DataPage(QWizardPage):
 
     def _remove_selected(self) -> None:
         rows = {i.row() for i in self.folder_list.selectedIndexes()}
+        if any(self.folder_list.item(r).data(PROJECT_ROLE) for r in rows):
+            self.ctx.choices.project = ""
         self.set_folders([f for i, f in enumerate(self.folders()) if i not in rows])
 
     def rescan(self) -> None:
         self.ctx.scan = None
         self._show_scan(None, {})
-        folders = self.folders()
-        if not folders:
+        sources = data_sources(self.ctx.choices)
+        if not sources:
             self.scanning = False
-            self.problem.setText("Add at least one folder of labelled patches.")
+            self.problem.setText("Add at least one folder of labelled patches (or a project).")
             self.completeChanged.emit()
             return
         self.scanning = True
         self.status.setText("Looking through the folders…")
         self.problem.clear()
         self.completeChanged.emit()
-        self.ctx.background.run("scan", lambda: _scan(folders), self._scanned, self._failed)
+        self.ctx.background.run("scan", lambda: _scan(sources), self._scanned, self._failed)
 
     def _scanned(self, answer: tuple[Any, dict[str, list[QImage]]]) -> None:
         scan, thumbs = answer

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.wizard.context import WizardContext, hint_label, problem_label
-from ui.wizard.evaluate_run import EvaluateController
+from ui.wizard.evaluate_run import EvaluateController, trained_data
 from ui.wizard.models_list import remember_model
 from ui.wizard.run_controller import TrainRunController
 
@@ -132,14 +132,19 @@ class DonePage(QWizardPage):
             self.ctx.run_on_slide(self.checkpoint)
 
     def evaluate(self) -> None:
-        if self.checkpoint is None or not self.ctx.choices.folders:
+        if self.checkpoint is None:
+            return
+        folders = [Path(f) for f in self.ctx.choices.folders]
+        data, why = trained_data(self.checkpoint, folders if not self.ctx.choices.project else [])
+        if data is None:
+            self.problem.setText(why)
             return
         models = [self.checkpoint] + ([self.baseline] if self.baseline else [])
         out = self.checkpoint.parent / "evaluation"
         self.eval_button.setEnabled(False)
         self.eval_status.setText("Evaluating on the test patches…")
         try:
-            self.evaluator.start(Path(self.ctx.choices.folders[0]), models, out,
+            self.evaluator.start(data, models, out,
                                  self.ctx.choices.device)  # fmt: skip
         except OSError as exc:
             self._eval_failed(f"Cannot write the evaluation into {out}: {exc}")

@@ -24,6 +24,25 @@ def evaluate_arguments(data: Path, checkpoints: list[Path], out: Path, device: s
     ]  # fmt: skip
 
 
+def trained_data(checkpoint: Path, sources: list[Path]) -> tuple[Path | None, str]:
+    """The folder the run of ``checkpoint`` trained on, or None and why it is unknown.
+
+    A run over several sources or a project trains on the data view it writes as
+    ``dataset/`` in its output folder; a single clean folder trains in place.
+    """
+    from pathscaat.data.source_view import MARKER
+
+    for run_dir in (checkpoint.parent, checkpoint.parent.parent):
+        if (run_dir / "dataset" / MARKER).is_file():
+            return run_dir / "dataset", ""
+    if len(sources) == 1 and sources[0].is_dir():
+        return sources[0], ""
+    return None, (
+        "Evaluation skipped: the data view this run trained on (its dataset/ folder) is not "
+        f"next to {checkpoint.name}; evaluate with `pathscaat evaluate --data FOLDER` instead."
+    )
+
+
 class EvaluateController(QObject):
     """One evaluation at a time; ``sigDone(report path)`` or ``sigFailed(message)``."""
 

@@ -8,7 +8,7 @@ sidecars (no torch), so listing stays instant.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,21 @@ class ModelRow:
     date: str
     accuracy: float | None
     class_names: list[str]
+    project_id: int | None = None  # the row's id in the open project's models table
+
+
+def project_rows(records: list[Any]) -> list[ModelRow]:
+    """Rows of the project's models (``Project.models()``), from their sidecars when there."""
+    rows = []
+    for rec in records:
+        row = model_row(rec.checkpoint)
+        if row is None:  # the files moved: what the project recorded
+            acc = rec.metrics.get("balanced_accuracy", rec.metrics.get("accuracy"))
+            row = ModelRow(rec.checkpoint, rec.name, rec.backbone or "", rec.objective or "",
+                           "", float(acc) if isinstance(acc, int | float) else None,
+                           list(rec.class_names))  # fmt: skip
+        rows.append(replace(row, name=rec.name, project_id=rec.id))
+    return rows
 
 
 def remember_model(settings: Settings, checkpoint: Path) -> None:

@@ -14,13 +14,17 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from ui.panels.models_panel import ModelsPanel
-from ui.wizard.evaluate_run import EvaluateController
+from ui.wizard.evaluate_run import EvaluateController, trained_data
 from ui.wizard.run_store import RUN_CONFIG
 from ui.wizard.wizard import TrainingWizard
 
 
 def run_data_folder(checkpoint: Path) -> Path | None:
-    """The first patch folder of the run that wrote ``checkpoint`` (its run config)."""
+    """The folder the run that wrote ``checkpoint`` trained on: its data view, else the
+    first patch folder of its run config."""
+    view, _why = trained_data(checkpoint, [])
+    if view is not None:
+        return view
     try:
         data = json.loads((checkpoint.parent / RUN_CONFIG).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -47,6 +51,11 @@ class TrainingHooks(QObject):
         )
         panel.sigRunOnSlide.connect(self.run_on_slide)
         panel.sigEvaluate.connect(self.evaluate)
+        panel.project = self._project
+        projects = getattr(window, "projects", None)
+        if projects is not None:
+            projects.session.sigChanged.connect(panel.refresh)
+        panel.refresh()
 
     def open_wizard(self) -> TrainingWizard:
         """Show the wizard (one at a time; a running one is brought to the front)."""
@@ -58,9 +67,19 @@ class TrainingHooks(QObject):
             self.wizard.finished.connect(self._wizard_closed)
             self.wizard.controller.sigOutcome.connect(lambda _o: self.panel.refresh())
         self.wizard.ctx.run_on_slide = self.run_on_slide if self.window.slide_path else None
+        self.wizard.ctx.open_project = self.project_root
         self.wizard.show()
         self.wizard.raise_()
         return self.wizard
+
+    def _project(self) -> Any:
+        projects = getattr(self.window, "projects", None)
+        return projects.session.project if projects is not None else None
+
+    def project_root(self) -> Path | None:
+        """The root of the project open in the window, or None."""
+        project = self._project()
+        return Path(project.root) if project is not None else None
 
     def _wizard_closed(self, _result: int) -> None:
         self.panel.refresh()
@@ -70,8 +89,7 @@ class TrainingHooks(QObject):
 
     def register_model(self, checkpoint: Path) -> str:
         """Add ``checkpoint`` to the open project, if any; says where the model is listed."""
-        projects = getattr(self.window, "projects", None)
-        project = projects.session.project if projects is not None else None
+        project = self._project()
         if project is None:
             return "It is listed in the Models panel (open a project to register it there too)."
         project.add_model(checkpoint)

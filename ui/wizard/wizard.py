@@ -97,6 +97,7 @@ class TrainingWizard(QWizard):
         self.controller.shutdown()
         self.done_page.evaluator.shutdown()
         self.ctx.background.wait(10000)
+        self.ctx.background.close()
 
     def reject(self) -> None:
         self.shutdown()
