@@ -179,16 +179,16 @@ def test_slide_without_mpp_reads_level_0_and_says_so(
     rng = np.random.default_rng(1)
     pink = np.array([200, 120, 170], np.uint8) + rng.integers(0, 40, (256, 320, 3), np.uint8)
     Image.fromarray(pink).save(tmp_path / "plain.png")
-    messages: list[str] = []
+    warnings: list[str] = []  # the app shows a record's extra["warning"]
     result = predict_slide(
         tmp_path / "plain.png",
         ckpt,
         tmp_path / "out",
         device="cpu",
         saliency=saliency,
-        on_progress=lambda r: messages.append(r.message),
+        on_progress=lambda r: warnings.append(str(r.extra.get("warning", ""))),
     )
-    assert any("no µm/px" in m and "level 0" in m for m in messages)
+    assert any("no µm/px" in m and "level 0" in m for m in warnings)
     kinds = ["saliency"] if saliency else []
     assert [o.kind for o in result.overlays] == kinds + ["probability"] * 3 + ["tissue"]
     rows = read_rows(tmp_path / "out")
