@@ -180,7 +180,7 @@ def test_project_annotations_become_patches_cached_until_they_change(
     source = [DataSource("project", tmp_path / "proj", mpp=2.0, tile_px=32)]
     scan = scan_sources(source)
     assert scan.can_train and scan.class_names == ["Stroma", "Tumor"]
-    assert scan.has_groups and scan.groups["Tumor"] == [str(cmu_svs)]
+    assert scan.has_groups and scan.groups["Tumor"] == [str(cmu_svs.resolve())]
     assert scan.patch_px == 32 and scan.patch_mpp == 2.0 and scan.direct_root is None
     cache = tmp_path / "proj" / "training-patches"
     assert len(list(cache.iterdir())) == 1
