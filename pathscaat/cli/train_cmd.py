@@ -69,7 +69,7 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
         "objective knobs (unset = the objective's default; the defaults are this project's, "
         "not the SCAAT paper's)"
     )
-    g.add_argument("--mask", choices=("soft", "adaptive", "fraction", "random", "none"))
+    g.add_argument("--mask", choices=("soft", "adaptive", "fraction", "signed", "random", "none"))
     g.add_argument("--eps", type=_number, help="attack budget in [0,1] units, e.g. 4/255")
     g.add_argument("--steps", type=int, help="signed-gradient ascent steps")
     g.add_argument("--alpha", type=_number, help="step size (default 1.25*eps)")
@@ -81,9 +81,15 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
     g.add_argument("--start", choices=("uniform", "fill"), help="attack start")
     g.add_argument(
         "--random-like",
-        choices=("soft", "adaptive", "fraction"),
-        help="mask=random: the saliency mask whose area the control copies",
+        choices=("soft", "adaptive", "fraction", "signed"),
+        help="mask=random: the budget map the control shuffles over pixels",
     )
+    g.add_argument(
+        "--invert", action="store_true", default=None,
+        help="control: the same budget values in reversed saliency order",
+    )  # fmt: skip
+    g.add_argument("--attack-loss", choices=("kl", "ce"), help="what the adversary ascends")
+    g.add_argument("--guidance-from", choices=("clean", "adversarial"), help="saliency image")
     g.add_argument("--eps-warmup-epochs", type=float, help="eps ramps from 0 over these")
 
 
@@ -91,7 +97,7 @@ def build_config(args: argparse.Namespace) -> Any:
     from pathscaat.training import ScaatConfig, TrainConfig
 
     knobs = {k: getattr(args, k) for k in KNOBS if getattr(args, k) is not None}
-    for name in ("random_like", "eps_warmup_epochs"):
+    for name in ("random_like", "eps_warmup_epochs", "invert", "attack_loss", "guidance_from"):
         if getattr(args, name) is not None:
             knobs[name] = getattr(args, name)
     return TrainConfig(
