@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from pathscaat.evaluation.plots import plot_frontier
-from pathscaat.evaluation.report import markdown_table
+from pathscaat.evaluation.report import MODEL_KEYS, markdown_table
 
 # (key, header) of the table; every metric is the vanilla-gradient one unless named
 FRONTIER_KEYS: tuple[tuple[str, str], ...] = (
@@ -29,9 +29,10 @@ FRONTIER_KEYS: tuple[tuple[str, str], ...] = (
     ("deletion_auc_mean_diff", "del. gap ↓"),
     ("insertion_auc_diff", "ins. gap ↑"),
     ("alignment", "alignment ↑"),
-    ("topk_occlusion_gap", "top-k occl. gap ↓"),
+    ("topk_occlusion_acc_diff", "top-k occl. gap ↓"),
     ("stability", "stability ↑"),
     ("checkerboard", "checkerboard ↓"),
+    ("gini_cell", "Gini (4x4 cell)"),
     ("budget", "mean budget"),
 )
 X_AXES: tuple[tuple[str, str], ...] = (
@@ -80,7 +81,9 @@ def points_from_metrics(
             "accuracy": entry.get("accuracy", math.nan),
         }
         for key, _ in FRONTIER_KEYS:
-            if key not in point:
+            if key in MODEL_KEYS:
+                point[key] = entry.get(key, math.nan)
+            elif key not in point:
                 point[key] = (result["summary"].get(key) or {}).get("mean", math.nan)
         points.append(point)
     return points
