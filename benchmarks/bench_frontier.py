@@ -15,7 +15,7 @@ resumes an interrupted training, and rewrites the frontier table and plots from 
 found (``--table-only`` does only that). The test split is for the table; the validation
 accuracy is recorded beside it, and only it may choose defaults.
 
-    python benchmarks/bench_frontier.py --smoke    # seconds: 2 arms, 1 epoch (a suite test)
+    python benchmarks/bench_frontier.py --smoke    # 2 tiny arms, 1 epoch (a suite test)
     python benchmarks/bench_frontier.py --quick    # a handful of cells, < 15 min on 2 cores
     python benchmarks/bench_frontier.py            # the CPU sweep, hours over several sittings
     python benchmarks/bench_frontier.py --full --pretrained-file W.safetensors   # GPU profile
@@ -87,15 +87,15 @@ PROFILES = {
     ),
     "smoke": replace(
         DEFAULT,
-        arms=("erm", "scaat-soft", "trades-meanbudget"),
+        arms=("scaat-soft", "trades-meanbudget"),
         eps_255=(8,),
         seeds=(0,),
         datasets=("fragile",),
         epochs=1,
         img_px=32,
         batch_size=8,
-        fragile_per_class=12,
-        eval_images=8,
+        fragile_per_class=8,
+        eval_images=6,
         steps=2,
         sanity_images=2,
         backbone="test_resnet",

@@ -113,4 +113,3 @@ def test_bad_overlap_is_rejected(cmu_svs: Path, tmp_path: Path) -> None:
         ]
     )
     assert rc == 1
-

@@ -116,3 +116,19 @@ def test_checkerboard_share_and_the_cell_remedy() -> None:
     assert cell[0, 12, 20] == cell.max()
     assert torch.allclose(cell.mean(), mixed.mean())
     assert torch.equal(stride_aggregate(mixed[None], 1), mixed[None])
+
+
+def test_inference_cell_remedy_is_the_aggregate_of_the_raw_map() -> None:
+    from pathscaat.inference.scoring import TileScorer
+    from pathscaat.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("test_resnet", 3)
+    tiles = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), np.uint8)
+    cpu = torch.device("cpu")
+    raw = TileScorer(model, saliency="vanilla", device=cpu, sal_px=32)(tiles)[1]
+    cell = TileScorer(model, saliency="vanilla", device=cpu, sal_px=32, sal_cell_px=4)(tiles)[1]
+    assert raw is not None and cell is not None
+    want = stride_aggregate(torch.from_numpy(raw), 4).numpy()
+    np.testing.assert_allclose(cell, want, rtol=1e-5, atol=1e-9)
+    assert checkerboard_share(torch.from_numpy(cell)).max() < 1e-6
