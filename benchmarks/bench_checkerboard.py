@@ -13,6 +13,7 @@ map's spectral energy on the period-s lattice (s = 2, 4, 8, 16; white noise give
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from pathscaat.models import create_model, load_checkpoint  # noqa: E402
 from pathscaat.saliency import get_method  # noqa: E402
 from pathscaat.saliency.metrics import checkerboard_share, gini, stride_aggregate  # noqa: E402
 
-KATHER = REPO.parent / "shared" / "data" / "patches" / "kather2016-crc-texture"
+SHARED = Path(os.environ.get("PATHSCAAT_SHARED_DATA", REPO.parent / "shared" / "data"))
+KATHER = SHARED / "patches" / "kather2016-crc-texture"
 BACKBONES = ("resnet10t", "resnet18", "convnext_atto", "efficientnet_b0", "vit_tiny_patch16_224")
 STRIDES = (2, 4, 8, 16)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -41,7 +42,8 @@ from pathscaat.evaluation.frontier import points_from_metrics, write_frontier  #
 from pathscaat.models import read_meta  # noqa: E402
 from pathscaat.training import ScaatConfig, TrainConfig, train  # noqa: E402
 
-KATHER = REPO.parent / "shared" / "data" / "patches" / "kather2016-crc-texture"
+SHARED = Path(os.environ.get("PATHSCAAT_SHARED_DATA", REPO.parent / "shared" / "data"))
+KATHER = SHARED / "patches" / "kather2016-crc-texture"
 EVAL_VERSION = 2  # bump when the evaluated metric set changes: cells are re-evaluated
 NO_EPS = ("erm", "sgt")  # arms that do not depend on eps: one cell per seed
 
