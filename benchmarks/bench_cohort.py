@@ -176,15 +176,11 @@ def report_scaling(
 ) -> None:
     n = args.slides
     for label, (wall, busy, cpu) in (("1 process", one), (f"{args.ranks} ranks", many)):
-        print(
-            f"{label:>10}: {wall:.1f} s from launch = {n / wall * 3600:.0f} slides/h; "
-            f"{busy:.1f} s from first progress = {n / busy * 3600:.0f} slides/h; CPU {cpu:.1f} s"
-        )
-    print(
-        f"speed-up {args.ranks} ranks / 1 process: {one[0] / many[0]:.2f}x from launch, "
-        f"{one[1] / many[1]:.2f}x from first progress (target >= 1.7x with 2 free cores); "
-        f"CPU-time ratio {many[2] / one[2]:.2f} ({args.ranks} ranks / 1 process)"
-    )
+        print(f"{label:>10}: {wall:.1f} s from launch = {n / wall * 3600:.0f} slides/h; "
+              f"{busy:.1f} s from first progress = {n / busy * 3600:.0f} slides/h; CPU {cpu:.1f} s")
+    print(f"speed-up {args.ranks} ranks / 1 process: {one[0] / many[0]:.2f}x from launch, "
+          f"{one[1] / many[1]:.2f}x from first progress (target >= 1.7x with 2 free cores); "
+          f"CPU-time ratio {many[2] / one[2]:.2f} ({args.ranks} ranks / 1 process)")
 
 
 if __name__ == "__main__":

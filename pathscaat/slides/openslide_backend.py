@@ -65,10 +65,8 @@ class OpenSlideSlide(StoredSlide):
         if self._assoc is None:
             with self._guard.reading():
                 try:
-                    images = {
-                        name: composite_on_white(np.asarray(img.convert("RGBA")))
-                        for name, img in self._osr.associated_images.items()
-                    }
+                    images = {name: composite_on_white(np.asarray(img.convert("RGBA")))
+                              for name, img in self._osr.associated_images.items()}
                 except openslide.OpenSlideError as exc:
                     raise self._fail(exc) from exc
             self._assoc = MappingProxyType(images)

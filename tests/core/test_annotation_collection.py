@@ -30,9 +30,8 @@ def _brute(objs: list[Annotation], l0_box: tuple[float, float, float, float]) ->
 
 def test_query_matches_brute_force_through_edits() -> None:
     rng = random.Random(7)
-    objs = [
-        _square(rng.uniform(0, 5000), rng.uniform(0, 5000), rng.uniform(1, 80)) for _ in range(2000)
-    ]
+    objs = [_square(rng.uniform(0, 5000), rng.uniform(0, 5000), rng.uniform(1, 80))
+            for _ in range(2000)]
     coll = AnnotationCollection(objs)
     # edits after the tree was built: adds, removals, moves, more than one rebuild's worth
     coll.query((0, 0, 1, 1))
@@ -91,14 +90,8 @@ def test_events_undo_redo_and_labels() -> None:
     coll.redo()
     coll.redo()
     assert coll.get(a.id) == tumour and coll.redo() is None
-    assert [e.kind for e in events] == [
-        "applied",
-        "applied",
-        "undone",
-        "undone",
-        "redone",
-        "redone",
-    ]
+    assert [e.kind for e in events] == ["applied", "applied", "undone", "undone",
+                                        "redone", "redone"]
     assert events[2].edit == Edit("Classify", changed=((tumour, a),))
 
     # a new edit after an undo drops the redo stack

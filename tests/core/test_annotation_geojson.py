@@ -24,11 +24,8 @@ ID = "6423a977-ffff-48db-affc-cd11632010f0"
 
 
 def _feature(props: dict[str, Any] | None = None, **members: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "Feature",
-        "id": ID,
-        "geometry": {"type": "Polygon", "coordinates": SQUARE},
-    }
+    out: dict[str, Any] = {"type": "Feature", "id": ID,
+                           "geometry": {"type": "Polygon", "coordinates": SQUARE}}
     if props is not None:
         out["properties"] = props
     out.update(members)
@@ -56,9 +53,8 @@ def test_qupath05_reads_and_writes_back_equal(shared_data: Path, tmp_path: Path)
     assert result.frame == "qupath" and result.skipped == []
     assert [a.name for a in result.annotations] == ["UT", "I", "I"]
     assert all(a.object_type is ObjectType.ANNOTATION for a in result.annotations)
-    assert all(
-        a.geometry.geom_type == "Polygon" and a.geometry.area > 1000 for a in result.annotations
-    )
+    assert all(a.geometry.geom_type == "Polygon" and a.geometry.area > 1000
+               for a in result.annotations)
     original = json.loads(src.read_text(encoding="utf-8"))
     assert [a.id for a in result.annotations] == [f["id"] for f in original["features"]]
     for offset in [(0.0, 0.0), (1000.0, 250.0)]:
@@ -70,93 +66,52 @@ def test_qupath05_reads_and_writes_back_equal(shared_data: Path, tmp_path: Path)
 
 
 VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
-    (
-        "old object_type",
-        _feature({"object_type": "detection"}),
-        {"object_type": ObjectType.DETECTION},
-    ),
+    ("old object_type", _feature({"object_type": "detection"}),
+     {"object_type": ObjectType.DETECTION}),
     ("type alias", _feature({"type": "tile"}), {"object_type": ObjectType.TILE}),
-    (
-        "v0.2 type in id",
-        {**_feature({"name": "a"}), "id": "PathCellObject"},
-        {"object_type": ObjectType.CELL},
-    ),
-    (
-        "derived class names",
-        _feature({"classification": {"names": ["Tumor", "Positive"], "color": [200, 0, 0]}}),
-        {"path_class": PathClass("Tumor: Positive", (200, 0, 0))},
-    ),
-    (
-        "packed colorRGB",
-        _feature({"classification": {"name": "Stroma", "colorRGB": -16744448}}),
-        {"path_class": PathClass("Stroma", (0, 128, 0))},
-    ),
-    (
-        "packed color",
-        _feature({"classification": {"name": "Stroma", "color": 0x3264C8}}),
-        {"path_class": PathClass("Stroma", (50, 100, 200))},
-    ),
-    (
-        "rgba colour",
-        _feature({"classification": {"name": "Immune", "color": [10, 20, 30, 128]}}),
-        {"path_class": PathClass("Immune", (10, 20, 30))},
-    ),
-    (
-        "class without colour",
-        _feature({"classification": {"name": "Other"}}),
-        {"path_class": PathClass.named("Other")},
-    ),
-    (
-        "measurement list",
-        _feature(
-            {"measurements": [{"name": "Area", "value": 12.5}, {"name": "Missing", "value": "NaN"}]}
-        ),
-        {"measurements": {"Area": 12.5, "Missing": math.nan}},
-    ),
-    (
-        "NaN as strings",
-        _feature({"measurements": {"a": "NaN", "b": "Infinity", "c": "-Infinity", "d": 3}}),
-        {"measurements": {"a": math.nan, "b": math.inf, "c": -math.inf, "d": 3.0}},
-    ),
+    ("v0.2 type in id", {**_feature({"name": "a"}), "id": "PathCellObject"},
+     {"object_type": ObjectType.CELL}),
+    ("derived class names", _feature({"classification": {
+        "names": ["Tumor", "Positive"], "color": [200, 0, 0]}}),
+     {"path_class": PathClass("Tumor: Positive", (200, 0, 0))}),
+    ("packed colorRGB", _feature({"classification": {"name": "Stroma", "colorRGB": -16744448}}),
+     {"path_class": PathClass("Stroma", (0, 128, 0))}),
+    ("packed color", _feature({"classification": {"name": "Stroma", "color": 0x3264C8}}),
+     {"path_class": PathClass("Stroma", (50, 100, 200))}),
+    ("rgba colour", _feature({"classification": {"name": "Immune", "color": [10, 20, 30, 128]}}),
+     {"path_class": PathClass("Immune", (10, 20, 30))}),
+    ("class without colour", _feature({"classification": {"name": "Other"}}),
+     {"path_class": PathClass.named("Other")}),
+    ("measurement list", _feature({"measurements": [
+        {"name": "Area", "value": 12.5}, {"name": "Missing", "value": "NaN"}]}),
+     {"measurements": {"Area": 12.5, "Missing": math.nan}}),
+    ("NaN as strings", _feature({"measurements": {
+        "a": "NaN", "b": "Infinity", "c": "-Infinity", "d": 3}}),
+     {"measurements": {"a": math.nan, "b": math.inf, "c": -math.inf, "d": 3.0}}),
     ("ellipse", _feature({"isEllipse": True}), {"tool": ToolShape.ELLIPSE}),
     ("not an ellipse", _feature({"isEllipse": False}), {"tool": ToolShape.IMPORTED}),
     ("locked", _feature({"isLocked": True}), {"locked": True}),
     ("unlocked written out", _feature({"isLocked": False}), {"locked": False}),
-    (
-        "metadata",
-        _feature({"metadata": {"scanner": "AT2", "batch": "7"}}),
-        {"metadata": {"scanner": "AT2", "batch": "7"}},
-    ),
+    ("metadata", _feature({"metadata": {"scanner": "AT2", "batch": "7"}}),
+     {"metadata": {"scanner": "AT2", "batch": "7"}}),
     ("no properties", _feature(None), {"object_type": ObjectType.ANNOTATION}),
     ("null properties", _feature(None, properties=None), {"name": None}),
     ("null name", _feature({"name": None}), {"name": None}),
-    (
-        "unknown members and properties",
-        _feature(
-            {"objectType": "annotation", "color": [1, 2, 3], "plane": {"c": 0, "z": 1}},
-            nucleusGeometry={"type": "Point", "coordinates": [5, 5]},
-            bbox=[0, 0, 100, 100],
-        ),
-        {
-            "extra": {
-                "geojson": {
-                    "properties": {"color": [1, 2, 3], "plane": {"c": 0, "z": 1}},
-                    "members": {
-                        "nucleusGeometry": {"type": "Point", "coordinates": [5, 5]},
-                        "bbox": [0, 0, 100, 100],
-                    },
-                }
-            }
-        },
-    ),
+    ("unknown members and properties",
+     _feature({"objectType": "annotation", "color": [1, 2, 3], "plane": {"c": 0, "z": 1}},
+              nucleusGeometry={"type": "Point", "coordinates": [5, 5]}, bbox=[0, 0, 100, 100]),
+     {"extra": {"geojson": {"properties": {"color": [1, 2, 3], "plane": {"c": 0, "z": 1}},
+                            "members": {"nucleusGeometry": {"type": "Point",
+                                                            "coordinates": [5, 5]},
+                                        "bbox": [0, 0, 100, 100]}}}}),
 ]
 
 
 def _same(value: Any, expected: Any) -> bool:
-    if isinstance(expected, dict) and expected and isinstance(next(iter(expected.values())), float):
+    if isinstance(expected, dict) and expected and isinstance(
+            next(iter(expected.values())), float):
         return value.keys() == expected.keys() and all(
-            value[k] == v or (math.isnan(v) and math.isnan(value[k])) for k, v in expected.items()
-        )
+            value[k] == v or (math.isnan(v) and math.isnan(value[k])) for k, v in expected.items())
     if isinstance(expected, dict):
         return json.loads(json.dumps(dict(value))) == expected
     return bool(value == expected)
@@ -182,20 +137,14 @@ def test_array_and_single_feature_files(tmp_path: Path) -> None:
 
 
 def test_holes_multipolygon_lines_points_and_floats(tmp_path: Path) -> None:
-    holed = {
-        "type": "Polygon",
-        "coordinates": [SQUARE[0], [[10, 10], [20, 10], [20, 20], [10, 20], [10, 10]]],
-    }
-    multi = {
-        "type": "MultiPolygon",
-        "coordinates": [SQUARE, [[[200.5, 0], [300, 0], [300, 50.25], [200.5, 0]]]],
-    }
+    holed = {"type": "Polygon", "coordinates": [
+        SQUARE[0], [[10, 10], [20, 10], [20, 20], [10, 20], [10, 10]]]}
+    multi = {"type": "MultiPolygon", "coordinates": [SQUARE, [[[200.5, 0], [300, 0],
+                                                                [300, 50.25], [200.5, 0]]]]}
     line = {"type": "LineString", "coordinates": [[0, 0], [5.5, 7]]}
     points = {"type": "MultiPoint", "coordinates": [[1, 2], [3, 4]]}
-    features = [
-        {**_feature({}), "id": str(uuid.uuid4()), "geometry": g}
-        for g in (holed, multi, line, points)
-    ]
+    features = [{**_feature({}), "id": str(uuid.uuid4()), "geometry": g}
+                for g in (holed, multi, line, points)]
     objs, written = _round_trip(tmp_path, {"type": "FeatureCollection", "features": features})
     assert len(objs[0].geometry.interiors) == 1 and objs[0].geometry.area == 100 * 100 - 100
     assert objs[1].geometry.geom_type == "MultiPolygon" and len(objs[1].geometry.geoms) == 2
@@ -206,11 +155,8 @@ def test_holes_multipolygon_lines_points_and_floats(tmp_path: Path) -> None:
 def test_child_objects_become_parent_ids_and_nest_again(tmp_path: Path) -> None:
     child_ids = [str(uuid.uuid4()) for _ in range(3)]
     grandchild = {**_feature({"objectType": "detection"}), "id": child_ids[2]}
-    child = {
-        **_feature({"objectType": "detection"}),
-        "id": child_ids[1],
-        "childObjects": [grandchild],
-    }
+    child = {**_feature({"objectType": "detection"}), "id": child_ids[1],
+             "childObjects": [grandchild]}
     other = {**_feature({"objectType": "detection"}), "id": child_ids[0]}
     parent = _feature({"name": "tumour region"}, childObjects=[other, child])
     objs, written = _round_trip(tmp_path, {"type": "FeatureCollection", "features": [parent]})
@@ -220,12 +166,8 @@ def test_child_objects_become_parent_ids_and_nest_again(tmp_path: Path) -> None:
 
 
 def test_non_uuid_and_duplicate_ids_are_replaced_and_kept(tmp_path: Path) -> None:
-    features = [
-        {**_feature({}), "id": "cell-17"},
-        {**_feature({}), "id": 5},
-        _feature({}),
-        _feature({"name": "duplicate"}),
-    ]
+    features = [{**_feature({}), "id": "cell-17"}, {**_feature({}), "id": 5},
+                _feature({}), _feature({"name": "duplicate"})]
     objs, written = _round_trip(tmp_path, {"type": "FeatureCollection", "features": features})
     ids = [o.id for o in objs]
     assert len(set(ids)) == 4 and ids[2] == ID and all(uuid.UUID(i) for i in ids)
@@ -250,41 +192,25 @@ def test_bare_nan_literals_survive(tmp_path: Path) -> None:
 
 
 def test_changed_values_are_written_in_qupath_05_form(tmp_path: Path) -> None:
-    src = _write_json(
-        tmp_path / "old.geojson",
-        [
-            _feature(
-                {
-                    "object_type": "annotation",
-                    "isLocked": False,
-                    "classification": {"name": "Stroma", "colorRGB": -16744448},
-                    "measurements": [{"name": "Area", "value": 1.0}],
-                }
-            )
-        ],
-    )
+    src = _write_json(tmp_path / "old.geojson", [_feature({
+        "object_type": "annotation", "isLocked": False,
+        "classification": {"name": "Stroma", "colorRGB": -16744448},
+        "measurements": [{"name": "Area", "value": 1.0}]})])
     (ann,) = read_annotations(src).annotations
-    edited = ann.with_changes(
-        path_class=PathClass("Tumor", (200, 0, 0)),
-        locked=True,
-        measurements={"Area": 2.0, "Gone": math.nan},
-        object_type=ObjectType.DETECTION,
-    )
+    edited = ann.with_changes(path_class=PathClass("Tumor", (200, 0, 0)), locked=True,
+                              measurements={"Area": 2.0, "Gone": math.nan},
+                              object_type=ObjectType.DETECTION)
     write_annotations(tmp_path / "new.geojson", [edited])
     (feature,) = json.loads((tmp_path / "new.geojson").read_text(encoding="utf-8"))["features"]
     assert feature["properties"] == {
-        "objectType": "detection",
-        "isLocked": True,
+        "objectType": "detection", "isLocked": True,
         "classification": {"name": "Tumor", "color": [200, 0, 0]},
-        "measurements": {"Area": 2.0, "Gone": "NaN"},
-    }
+        "measurements": {"Area": 2.0, "Gone": "NaN"}}
 
 
 def test_new_objects_record_their_tool(tmp_path: Path) -> None:
-    drawn = [
-        Annotation(box(0, 0, 5, 5), tool=ToolShape.RECTANGLE),
-        Annotation(box(0, 0, 5, 5), tool=ToolShape.ELLIPSE, name="round"),
-    ]
+    drawn = [Annotation(box(0, 0, 5, 5), tool=ToolShape.RECTANGLE),
+             Annotation(box(0, 0, 5, 5), tool=ToolShape.ELLIPSE, name="round")]
     write_annotations(tmp_path / "drawn.geojson", drawn)
     again = read_annotations(tmp_path / "drawn.geojson").annotations
     assert again == drawn
@@ -315,61 +241,25 @@ def test_real_slide_without_bounds_has_no_offset(cmu_svs: Path) -> None:
 
 
 MALFORMED: list[tuple[str, str, str]] = [
-    (
-        "bad json",
-        '{"type": "FeatureCollection", "features": [',
-        r"line 1, column \d+.*not valid JSON",
-    ),
+    ("bad json", '{"type": "FeatureCollection", "features": [',
+     r"line 1, column \d+.*not valid JSON"),
     ("empty", "  \n", "the file is empty"),
     ("foreign json", '{"rows": [1, 2]}', "not GeoJSON"),
-    (
-        "wrong geometry",
-        json.dumps([{**_feature({}), "geometry": {"type": "Circle", "coordinates": [0, 0]}}]),
-        "feature 0: unknown geometry type 'Circle'",
-    ),
-    (
-        "unclosed ring",
-        json.dumps(
-            [
-                {
-                    **_feature({}),
-                    "geometry": {
-                        "type": "Polygon",
-                        "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10]]],
-                    },
-                }
-            ]
-        ),
-        r"feature 0: unclosed ring",
-    ),
-    (
-        "bad coordinates",
-        json.dumps(
-            [
-                {
-                    **_feature({}),
-                    "geometry": {"type": "LineString", "coordinates": [["a", "b"], [1, 2]]},
-                }
-            ]
-        ),
-        "feature 0: the LineString's coordinates are not lists",
-    ),
-    (
-        "unknown objectType",
-        json.dumps([_feature({"objectType": "tmaCore"})]),
-        "feature 0: unknown objectType 'tmaCore'",
-    ),
+    ("wrong geometry", json.dumps([{**_feature({}), "geometry": {"type": "Circle",
+                                                              "coordinates": [0, 0]}}]),
+     "feature 0: unknown geometry type 'Circle'"),
+    ("unclosed ring", json.dumps([{**_feature({}), "geometry": {"type": "Polygon", "coordinates": [
+        [[0, 0], [10, 0], [10, 10], [0, 10]]]}}]), r"feature 0: unclosed ring"),
+    ("bad coordinates", json.dumps([{**_feature({}), "geometry": {
+        "type": "LineString", "coordinates": [["a", "b"], [1, 2]]}}]),
+     "feature 0: the LineString's coordinates are not lists"),
+    ("unknown objectType", json.dumps([_feature({"objectType": "tmaCore"})]),
+     "feature 0: unknown objectType 'tmaCore'"),
     ("no geometry", json.dumps([{**_feature({}), "geometry": None}]), "feature 0: has no geometry"),
-    (
-        "bad measurement",
-        json.dumps([_feature({"measurements": {"a": "high"}})]),
-        "feature 0: measurement 'a' is 'high', not a number",
-    ),
-    (
-        "bad colour",
-        json.dumps([_feature({"classification": {"name": "T", "color": [1, 2]}})]),
-        "feature 0: classification colour",
-    ),
+    ("bad measurement", json.dumps([_feature({"measurements": {"a": "high"}})]),
+     "feature 0: measurement 'a' is 'high', not a number"),
+    ("bad colour", json.dumps([_feature({"classification": {"name": "T", "color": [1, 2]}})]),
+     "feature 0: classification colour"),
 ]
 
 

@@ -37,13 +37,10 @@ def test_info_mpp_override(cmu_svs: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (mpp["x"], mpp["source"]) == (0.25, "user")
 
 
-@pytest.mark.parametrize(
-    "name,content",
-    [("broken.svs", b"\x00garbage" * 100), ("empty.ndpi", b""), ("notes.txt", b"hello\n")],
-)
-def test_bad_file_is_one_line_exit_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes
-) -> None:
+@pytest.mark.parametrize("name,content", [("broken.svs", b"\x00garbage" * 100),
+                                          ("empty.ndpi", b""), ("notes.txt", b"hello\n")])
+def test_bad_file_is_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     assert main(["info", str(path)]) == 1
@@ -57,15 +54,8 @@ def test_missing_file_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "no such file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["info"],
-        ["info", "x.svs", "--mpp", "-1"],
-        ["info", "x.svs", "--mpp", "abc"],
-        ["info", "x", "--bogus"],
-    ],
-)
+@pytest.mark.parametrize("argv", [["info"], ["info", "x.svs", "--mpp", "-1"],
+                                  ["info", "x.svs", "--mpp", "abc"], ["info", "x", "--bogus"]])
 def test_bad_usage_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -77,15 +67,13 @@ def test_console_script(cmu_svs: Path, tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "pathscaat"
     if not script.exists():
         pytest.skip(f"console script not installed next to {sys.executable}")
-    ok = subprocess.run(
-        [str(script), "info", str(cmu_svs), "--json"], capture_output=True, text=True, timeout=120
-    )
+    ok = subprocess.run([str(script), "info", str(cmu_svs), "--json"], capture_output=True,
+                        text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["vendor"] == "aperio"
     bad = tmp_path / "bad.svs"
     bad.write_bytes(b"MM\x00*" + b"\x00" * 16)
-    fail = subprocess.run(
-        [str(script), "info", str(bad)], capture_output=True, text=True, timeout=120
-    )
+    fail = subprocess.run([str(script), "info", str(bad)], capture_output=True, text=True,
+                          timeout=120)
     assert fail.returncode == 1
     assert fail.stderr.startswith("pathscaat: error: ") and "Traceback" not in fail.stderr

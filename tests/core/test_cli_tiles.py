@@ -113,3 +113,4 @@ def test_bad_overlap_is_rejected(cmu_svs: Path, tmp_path: Path) -> None:
         ]
     )
     assert rc == 1
+

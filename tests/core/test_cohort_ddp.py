@@ -131,8 +131,7 @@ def test_killed_run_resumed_with_two_workers_recomputes_nothing_finished(
     assert (result.shard.computed, result.shard.resumed, result.shard.failed) == (3, 1, 1)
     table = read_table(out)
     assert {name: row["status"] for name, row in table.items()} == {
-        "broken": "failed",
-        **{f"s{i}": "done" for i in range(4)},
+        "broken": "failed", **{f"s{i}": "done" for i in range(4)}
     }
     assert {row["rank"] for name, row in table.items() if name != finished[0]} == {"0", "1"}
 

@@ -14,12 +14,8 @@ from pathscaat.slides import Mpp, SlideClosedError, open_slide
 
 def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
     h, w = img.shape[0] // factor, img.shape[1] // factor
-    return (
-        img[: h * factor, : w * factor]
-        .astype(float)
-        .reshape(h, factor, w, factor, 3)
-        .mean(axis=(1, 3))
-    )
+    return img[: h * factor, : w * factor].astype(float).reshape(h, factor, w, factor, 3).mean(
+        axis=(1, 3))
 
 
 def test_every_real_slide_opens_and_reads(real_slides: list[Path]) -> None:
@@ -44,10 +40,7 @@ def test_cmu_svs_metadata(cmu_svs: Path) -> None:
         assert slide.objective_power == 20
         images = slide.associated_images
         assert {name: img.shape for name, img in images.items()} == {
-            "label": (463, 387, 3),
-            "macro": (431, 1280, 3),
-            "thumbnail": (768, 574, 3),
-        }
+            "label": (463, 387, 3), "macro": (431, 1280, 3), "thumbnail": (768, 574, 3)}
         assert all(img.dtype == np.uint8 for img in images.values())
 
 
@@ -112,9 +105,8 @@ def test_thumbnail_is_the_slide_scaled(cmu_svs: Path) -> None:
     assert np.corrcoef(small[:62, :46, 1].ravel(), coarse[..., 1].ravel())[0, 1] > 0.9
 
 
-def test_thumbnail_in_blocks_matches_one_read(
-    cmu_svs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_thumbnail_in_blocks_matches_one_read(cmu_svs: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Bounded-memory reads (as for a giant single-level slide) give the same picture."""
     from pathscaat.slides import thumbnail
 

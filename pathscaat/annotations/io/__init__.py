@@ -50,13 +50,8 @@ WRITE_FORMATS: dict[str, tuple[str, str]] = {
     "asap": ("asap", "write_asap"),
     "csv": ("vertex_csv", "write_vertex_csv"),
 }
-_EXTENSIONS = {
-    ".geojson": "geojson",
-    ".json": "geojson",
-    ".xml": "xml",
-    ".annotations": "halo",
-    ".csv": "csv",
-}
+_EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".xml": "xml",
+               ".annotations": "halo", ".csv": "csv"}
 
 
 def _function(table: dict[str, tuple[str, str]], fmt: str) -> Callable[..., Any]:
@@ -75,12 +70,8 @@ def _sniff_xml(path: Path) -> str:
         return "asap"
     if "<Annotations" in head:
         return "halo" if ("NegativeROA" in head or "<V " in head) else "imagescope"
-    raise file_error(
-        path,
-        "line 1",
-        "an XML file that is neither ASAP (<ASAP_Annotations>) "
-        "nor Aperio ImageScope/HALO (<Annotations>) annotations",
-    )
+    raise file_error(path, "line 1", "an XML file that is neither ASAP (<ASAP_Annotations>) "
+                     "nor Aperio ImageScope/HALO (<Annotations>) annotations")
 
 
 def _format(path: Path, fmt: str | None, table: dict[str, tuple[str, str]], verb: str) -> str:
@@ -91,19 +82,11 @@ def _format(path: Path, fmt: str | None, table: dict[str, tuple[str, str]], verb
     elif fmt == "xml":
         fmt = "asap"
     if fmt not in table:
-        names = ", ".join(
-            sorted(
-                {
-                    e
-                    for e, f in _EXTENSIONS.items()
-                    if f in table or (f == "xml" and "asap" in table)
-                }
-            )
-        )
+        names = ", ".join(sorted({e for e, f in _EXTENSIONS.items()
+                                  if f in table or (f == "xml" and "asap" in table)}))
         raise AnnotationFileError(
             f"{path}: cannot {verb} this kind of annotation file ({path.suffix or 'no extension'});"
-            f" use one of {names}"
-        )
+            f" use one of {names}")
     return fmt
 
 
@@ -143,9 +126,7 @@ def qupath_l0_offset(slide: Any) -> Offset:
     """
     props: Mapping[str, Any] = slide if isinstance(slide, Mapping) else slide.properties
     try:
-        return (
-            float(props.get("openslide.bounds-x") or 0.0),
-            float(props.get("openslide.bounds-y") or 0.0),
-        )
+        return (float(props.get("openslide.bounds-x") or 0.0),
+                float(props.get("openslide.bounds-y") or 0.0))
     except (TypeError, ValueError):
         return (0.0, 0.0)
