@@ -12,6 +12,7 @@ from pathlib import Path
 ICON_NAMES = (
     "app",
     "open",
+    "export",
     "recent",
     "close",
     "zoom-in",

@@ -2,10 +2,13 @@
 
     python scripts/screenshots.py [OUT_DIR] [--slide SLIDE] [--size 1280x800]
 
-States: ``01-empty``, ``02-slide``, ``03-inference-running``, ``04-overlays``,
-``05-error``. With ``--demo DIR`` (the output of ``pathscaat demo``) it renders only the
-demo's result instead: the synthetic slide with the trained SCAAT model's saliency and
-class heatmap, zoomed on a planted atypical region (``06-demo-*.png``).
+States: ``01-empty``, ``02-slide``, ``02-slide-digital`` (zoomed past the scan),
+``03-inference-running``, ``04-overlays``, ``04-overlays-fit``, ``05-error``. With
+``--demo DIR`` (the output of ``pathscaat demo``) it renders only the demo's result
+instead: the synthetic slide with the trained SCAAT model's class map and saliency, as
+the app shows them by default, fitted and zoomed on a planted atypical region
+(``06-demo-*.png``), and File > Export View of the view and of the whole slide
+(``07-export-*.png``).
 
 The model run is real: a tiny randomly initialised checkpoint is written
 to OUT_DIR/model and ``pathscaat infer`` runs over the slide in a child process, exactly
@@ -24,11 +27,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SLIDE = REPO.parent / "shared" / "data" / "slides" / "CMU-1-Small-Region.svs"
-DEMO_HEATMAP = ("greens", 0.22)
-"""Colormap and opacity of the atypical-class heatmap in the demo shot."""
-DEMO_SALIENCY = ("inferno", 0.85, 0.3)
-"""Colormap, opacity and threshold (fraction of the range) of the demo shot's saliency."""
+SHARED_DATA = Path(os.environ.get("PATHSCAAT_SHARED_DATA", REPO.parent / "shared" / "data"))
+DEFAULT_SLIDE = SHARED_DATA / "slides" / "CMU-1-Small-Region.svs"
 
 
 def make_checkpoint(folder: Path) -> Path:
@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     window.viewer.fit()
     settle(app, window)
     window.grab().save(str(out / "02-slide.png"))
+    window.viewer.center_on(1100, 1500)
+    window.viewer.zoom_by(2.0 * window.viewer.l0_per_view_px())  # 2 screen px per scan px
+    settle(app, window)
+    window.grab().save(str(out / "02-slide-digital.png"))
+    window.viewer.fit()
 
     if not args.no_run and not shoot_model_run(app, window, args.slide, out):
         return 1
@@ -159,6 +164,9 @@ def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:
     window.viewer.sigCursorMoved.emit(1210.0, 1382.0)  # as if the pointer rested there
     wait_for(app, lambda: False, 0.2)
     window.grab().save(str(out / "04-overlays.png"))
+    window.viewer.fit()
+    settle(app, window, 1.0)
+    window.grab().save(str(out / "04-overlays-fit.png"))
     return not window.errors.history
 
 
@@ -178,19 +186,16 @@ def shoot_demo(app: object, window: Any, demo: Path, out: Path) -> bool:
     if not wait_for(app, lambda: window.slide is not None, 30):
         print(f"could not open {demo}", file=sys.stderr)
         return False
-    window.load_overlays(demo / "inference")
+    window.load_overlays(demo / "inference")  # shown with the app's own defaults
     wait_for(app, lambda: bool(window.viewer.overlays()), 10)
-    for layer in window.viewer.overlays():
-        if layer.name == "prob_atypical":  # a light wash where the model says atypical
-            layer.visible, layer.colormap, layer.opacity = True, DEMO_HEATMAP[0], DEMO_HEATMAP[1]
-            layer.threshold = 0.5
-        elif layer.kind == "saliency":  # bright spots: only the upper part of the range
-            span = layer.value_max - layer.value_min
-            layer.colormap, layer.opacity = DEMO_SALIENCY[0], DEMO_SALIENCY[1]
-            layer.threshold = layer.value_min + DEMO_SALIENCY[2] * span
+    window.layers_dock.raise_()
+    window.viewer.fit()
+    settle(app, window, 1.5)
+    window.grab().save(str(out / "06-demo-fit.png"))
     x, y, side = demo_focus(demo)
     views = {"wide": (x, y, 2.6), "close": (x, y, 1.3), "edge": (x - side * 0.35, y, 0.75)}
     for name, (cx, cy, margin) in views.items():
+        window.actions_.show_grid.setChecked(name == "edge")  # View > Tile Grid
         window.viewer.fit()
         settle(app, window, 0.5)
         _, _, w, h = window.viewer.l0_visible_rect()
@@ -200,7 +205,19 @@ def shoot_demo(app: object, window: Any, demo: Path, out: Path) -> bool:
         window.viewer.sigCursorMoved.emit(cx, cy)
         wait_for(app, lambda: False, 0.2)
         window.grab().save(str(out / f"06-demo-{name}.png"))
+    window.actions_.show_grid.setChecked(False)
+    shoot_exports(window, out)
     return not window.errors.history
+
+
+def shoot_exports(window: Any, out: Path) -> None:
+    """07: File > Export View of the current view (twice its size) and of the whole slide."""
+    from ui.export_view import ExportRequest
+
+    window.exporter.export(ExportRequest(out / "07-export-view.png", view_scale=2.0))
+    window.exporter.export(
+        ExportRequest(out / "07-export-slide.png", whole_slide=True, longest_px=2000)
+    )
 
 
 def shoot_error(app: object, window: Any, out: Path) -> None:

@@ -38,6 +38,9 @@ class Actions:
     cancel_job: QAction
     about: QAction
     show_logs: QAction
+    export_view: QAction
+    show_grid: QAction
+    show_outline: QAction
     zoom_presets: dict[float, QAction] = field(default_factory=dict)
 
 
@@ -78,7 +81,17 @@ def build_actions(win: QMainWindow) -> Actions:
             win, "Show &Log Folder", None, None,
             "Open the folder of the log file (attach it to a problem report)",
         ),
+        export_view=_action(
+            win, "&Export View…", "export", "Ctrl+E",
+            "Save the view or the whole slide with its overlays, scale bar and legends as PNG",
+        ),
+        show_grid=_action(win, "Tile &Grid", None, "G", "Outline the tiles the model scored"),
+        show_outline=_action(
+            win, "Tissue O&utline", None, "T", "Outline the tissue the model was run on"
+        ),
     )  # fmt: skip
+    for act in (acts.show_grid, acts.show_outline):
+        act.setCheckable(True)
     acts.zoom_in.setShortcuts([QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")])
     acts.quit.setMenuRole(QAction.MenuRole.QuitRole)
     acts.about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -102,6 +115,7 @@ def build_menus(
     recent_menu.setIcon(icon("recent"))
     file_menu.addMenu(recent_menu)
     file_menu.addAction(acts.open_overlays)
+    file_menu.addAction(acts.export_view)
     file_menu.addSeparator()
     file_menu.addAction(acts.close)
     file_menu.addSeparator()
@@ -114,6 +128,9 @@ def build_menus(
     zoom_menu = view_menu.addMenu("&Magnification")
     for act in acts.zoom_presets.values():
         zoom_menu.addAction(act)
+    view_menu.addSeparator()
+    view_menu.addAction(acts.show_grid)
+    view_menu.addAction(acts.show_outline)
     view_menu.addSeparator()
     for act in panel_actions:
         view_menu.addAction(act)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
 from ui.dialogs.about import show_about
 from ui.errors import ErrorSink, describe_exception, user_log_dir
+from ui.export_controller import ViewExporter
 from ui.loader import SlideLoader
 from ui.model_run import ModelRunController
 from ui.overlays import OverlayController
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.loader = SlideLoader(self)
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
+        self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
@@ -159,6 +161,9 @@ class MainWindow(QMainWindow):
         a.cancel_job.triggered.connect(self.runs.cancel)
         a.about.triggered.connect(self.show_about)
         a.show_logs.triggered.connect(self.show_logs)
+        a.export_view.triggered.connect(lambda: self.exporter.ask(self.slide_path))
+        for name, act in (("grid", a.show_grid), ("outline", a.show_outline)):
+            act.toggled.connect(lambda on, n=name: self.viewer.set_decoration_visible(n, on))
         for mag, act in a.zoom_presets.items():
             act.triggered.connect(lambda _=False, m=mag: self.viewer.zoom_to_magnification(m))
         self.loader.sigLoaded.connect(self._slide_loaded)
@@ -195,8 +200,11 @@ class MainWindow(QMainWindow):
         a = self.actions_
         has_slide = self.slide is not None
         running = self.runs.is_running()
-        for act in (a.close, a.zoom_in, a.zoom_out, a.fit, a.open_overlays):
+        for act in (a.close, a.zoom_in, a.zoom_out, a.fit, a.open_overlays, a.export_view):
             act.setEnabled(has_slide)
+        for name, act in (("grid", a.show_grid), ("outline", a.show_outline)):
+            act.setEnabled(self.viewer.decorations.available(name))
+            act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
@@ -304,6 +312,7 @@ class MainWindow(QMainWindow):
 
     def _overlays_loaded(self, folder: Path, n: int) -> None:
         self.status.showMessage(f"Loaded {n} overlays from {folder}", 8000)
+        self._update_actions()
 
     # -- model runs -------------------------------------------------------------------
     def run_model(self) -> None:
@@ -338,7 +347,8 @@ class MainWindow(QMainWindow):
     def _view_changed(self, _rect: object) -> None:
         if self.slide is None:
             return
-        self.status.set_magnification(self.viewer.magnification(), self.viewer.l0_per_view_px())
+        v = self.viewer
+        self.status.set_magnification(v.magnification(), v.l0_per_view_px(), v.digital_zoom())
 
     # -- drag and drop, about, close --------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -1,7 +1,8 @@
 """Overlay sets on the current slide: load an inference output folder, remove, forget.
 
 The viewer draws the layers and the layers panel edits them; this module only moves
-layers between the two and makes sure every raster it opened is closed again.
+layers between the two and makes sure every raster it opened is closed again. With the
+layers come the set's tile grid (``tiles.csv``) and tissue outline (``tissue.tif``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HIDDEN_AT_FIRST = ("probability", "tissue")
-"""Kinds that start hidden: the saliency is the news; tissue and classes are context."""
+"""Kinds that start hidden: the class map and the saliency are the news; one class's
+probability is detail, and the tissue has its outline (View > Tissue Outline)."""
 
-SALIENCY_START_THRESHOLD = 0.25
+SALIENCY_START_THRESHOLD = 0.4
 """Saliency below this fraction of its range starts transparent: the tissue stays readable
 and the salient spots stand out (the user moves the slider to see more)."""
 
@@ -65,9 +67,29 @@ class OverlayController(QObject):
                 layer.threshold = layer.value_min + SALIENCY_START_THRESHOLD * span
             self.viewer.add_overlay(layer)
         self.panel.set_layers(self.viewer.overlays())
+        self._load_decorations(overlay_set)
         log.info("loaded %d overlays from %s", len(layers), folder)
         self.sigLoaded.emit(folder, len(layers))
         return True
+
+    def _load_decorations(self, overlay_set: Any) -> None:
+        """The tile grid and tissue outline of the set; a damaged file only costs those."""
+        from pathscaat.inference.outlines import read_tile_boxes, tissue_outline_from_raster
+
+        try:
+            if overlay_set.tiles_csv:
+                l0_xy, side = read_tile_boxes(overlay_set.root / overlay_set.tiles_csv)
+                self.viewer.set_tile_grid(l0_xy, side)
+            for info in overlay_set.overlays:
+                if info.kind == "tissue":
+                    path = overlay_set.path_of(info)
+                    self.viewer.set_tissue_outline(tissue_outline_from_raster(path, info.l0_per_px))
+        except Exception as exc:
+            self.errors.report(
+                f"The tile grid or tissue outline of {overlay_set.root} could not be read "
+                f"({exc}); the overlays are shown without it.",
+                title="Overlays", minor=True,
+            )  # fmt: skip
 
     def _check_size(self, folder: Path, overlay_set: Any, slide: Any) -> None:
         ow, oh = overlay_set.slide_dims
@@ -95,4 +117,6 @@ class OverlayController(QObject):
         """Remove every layer (before the slide changes or the window closes)."""
         for layer in self.viewer.overlays():
             self._drop(layer.name)
+        self.viewer.set_tile_grid(None)
+        self.viewer.set_tissue_outline(None)
         self.panel.set_layers([])

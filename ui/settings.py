@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "recent/files": [],
     "recent/max": 10,
     "dialogs/last_dir": "",
+    "dialogs/export_dir": "",
     "jobs/checkpoint": "",
     "jobs/device": "auto",
     "jobs/saliency": "vanilla",

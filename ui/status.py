@@ -79,9 +79,17 @@ class StatusBar(QStatusBar):
     def clear_cursor(self) -> None:
         self.position.setText("")
 
-    def set_magnification(self, mag: float | None, downsample: float | None = None) -> None:
+    def set_magnification(
+        self, mag: float | None, downsample: float | None = None, digital: float | None = None
+    ) -> None:
+        """Apparent objective; ``digital`` (screen px per scan px) past the scan's pixels."""
         if mag:
-            self.magnification.setText(f"{mag:.1f}×" if mag < 10 else f"{mag:.0f}×")
+            text = f"{mag:.1f}×" if mag < 10 else f"{mag:.0f}×"
+            self.magnification.setText(f"{text} (digital)" if digital else text)
+            self.magnification.setToolTip(
+                "Past the scan's resolution: pixels are enlarged, no detail is added"
+                if digital else "Current magnification (objective equivalent)"
+            )  # fmt: skip
         elif downsample:  # no scale: say how large the pixels are drawn instead
             zoom = 100.0 / downsample
             self.magnification.setText(f"{zoom:.0f} %" if zoom >= 10 else f"{zoom:.1f} %")

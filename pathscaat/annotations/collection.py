@@ -4,7 +4,8 @@ Tools build :class:`~pathscaat.annotations.edits.Edit` values and ``apply`` them
 layer and panels, and the project store, ``subscribe`` to the :class:`CollectionEvent`
 that follows every change (as napari layers and QuPath hierarchy listeners do). Undo and
 redo are edits too (``Edit.inverse()``), so no widget holds state that the model lacks.
-Locked objects refuse to be changed or removed, except to be unlocked.
+Locked objects refuse to be changed or removed, except to be unlocked. Objects keep their
+drawing order (insertion order, last on top); an undone delete puts one back at its depth.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ class AnnotationCollection:
         history: Sequence[Edit] = (),
         history_pos: int | None = None,
     ) -> None:
-        self._objects: dict[str, Annotation] = {}
+        self._objects: dict[str, Annotation] = {}  # in drawing order (sequence numbers)
         self._order: dict[str, int] = {}
+        self._retired: dict[str, int] = {}  # sequence numbers of removed ids, for undo
         self._next_seq = 0
         self._index = SpatialIndex(lambda: list(self._objects.values()), self._order)
         self._history: list[Edit] = list(history)
@@ -157,6 +159,7 @@ class AnnotationCollection:
         """Replace every object, clear history and selection; emits "reset"."""
         self._objects.clear()
         self._order.clear()
+        self._retired.clear()
         self._history.clear()
         self._pos = 0
         self._selection = frozenset()
@@ -213,10 +216,24 @@ class AnnotationCollection:
             self._insert(obj)
         self._index.invalidate()
 
-    def _insert(self, obj: Annotation) -> None:
+    def _insert(self, obj: Annotation) -> bool:
+        """Add ``obj`` on top, or back at its old depth if it was removed (an undo).
+
+        Returns True when it went back below the top (the order must be re-sorted).
+        """
         self._objects[obj.id] = obj
-        self._order[obj.id] = self._next_seq
-        self._next_seq += 1
+        seq = self._retired.pop(obj.id, None)
+        if seq is None:
+            self._order[obj.id] = self._next_seq
+            self._next_seq += 1
+            return False
+        self._order[obj.id] = seq
+        return True
+
+    def _resort(self) -> None:
+        order = self._order
+        self._objects = dict(sorted(self._objects.items(), key=lambda kv: order[kv[0]]))
+        self._index.invalidate()
 
     def _check(self, edit: Edit) -> None:
         new_ids: set[str] = set()
@@ -250,14 +267,17 @@ class AnnotationCollection:
         index = self._index
         for obj in edit.removed:
             del self._objects[obj.id]
-            del self._order[obj.id]
+            self._retired[obj.id] = self._order.pop(obj.id)
             index.remove(obj.id)
         for _, after in edit.changed:
             self._objects[after.id] = after
             index.change(after)
+        restored = False
         for obj in edit.added:
-            self._insert(obj)
+            restored = self._insert(obj) or restored
             index.add(obj)
+        if restored:
+            self._resort()
         if edit.removed:
             gone = {o.id for o in edit.removed}
             self._selection = frozenset(i for i in self._selection if i not in gone)

@@ -3,8 +3,9 @@
 An STRtree is immutable, so rebuilding it on every brush stroke would cost milliseconds per
 edit. Instead the tree covers a snapshot; objects added or changed since then wait in a
 small pending list (checked by bounding box), removed ones are masked out, and the tree is
-rebuilt lazily on the next query once the pending list grows past ``REBUILD_PENDING``.
-Results come back in insertion order (the collection's drawing order, last on top).
+rebuilt lazily on the next query once the pending list grows past ``REBUILD_PENDING`` (or
+1% of the objects, so that a 100,000-object slide is not re-indexed every few strokes).
+Results come back in the collection's drawing order (last on top).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class SpatialIndex:
         self.add(obj)
 
     def _ensure(self) -> None:
-        if not self._stale and len(self._pending) <= REBUILD_PENDING:
+        limit = max(REBUILD_PENDING, len(self._tree_objs) // 100)
+        if not self._stale and len(self._pending) <= limit:
             return
         objs = list(self._source())
         self._tree_objs = objs

@@ -1,6 +1,6 @@
 """``pathscaat evaluate``: saliency quality of one or more checkpoints on a patch folder.
 
-Runs shared/docs/evaluation.md's protocol (accuracy, Gini, entropy, deletion/insertion
+Runs the protocol of docs/evaluation.md (accuracy, Gini, entropy, deletion/insertion
 AUC against a random order, masked-accuracy curve, randomisation sanity check, and
 localisation where the folder has evidence masks) and writes ``report.md``,
 ``metrics.json`` and PNG plots to ``--out``.
@@ -13,6 +13,7 @@ from typing import Any
 
 from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import add_progress_arg
+from pathscaat.outdir import cleaned_on_failure
 
 
 def _positive_int(text: str) -> int:
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             "integrated_gradients": {"n_steps": args.ig_steps},
         },
     )
-    with progress_job(args.progress) as (printer, should_stop):
+    with cleaned_on_failure(args.out), progress_job(args.progress) as (printer, should_stop):
         result = evaluate(
             args.models, args.data, args.methods, args.out,
             max_images=args.max_images, device=args.device, settings=settings,

@@ -1,17 +1,26 @@
 """``pathscaat infer``: a checkpoint over one slide -> overlay set (heatmaps, saliency, CSV).
 
 SIGINT and SIGTERM ask the job to stop after the current batch (finished tiles are kept;
-the same command resumes); the exit code is then 130.
+the same command resumes); the exit code is then 130. A run that fails leaves no empty
+output folder behind, only partial results a rerun can resume from.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import shutil
+import sys
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pathscaat.cli.demo_report import gui_command
 from pathscaat.cli.jobs import STOP_SIGNALS, progress_job
-from pathscaat.cli.reporting import add_progress_arg
+from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
+from pathscaat.outdir import cleaned_on_failure
+from pathscaat.progress import ProgressRecord
 
 
 def register(sub: Any) -> None:
@@ -51,22 +60,73 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _drop_unstarted_partial(out: Path) -> None:
+    """Partial results without one finished tile save a rerun nothing: remove them."""
+    import numpy as np
+
+    from pathscaat.inference.resume import PARTIAL_DIR
+
+    try:
+        keep = bool(np.load(out / PARTIAL_DIR / "done.npy", mmap_mode="r").any())
+    except (OSError, ValueError):
+        keep = False  # absent or unreadable: a rerun starts afresh anyway
+    if not keep:
+        shutil.rmtree(out / PARTIAL_DIR, ignore_errors=True)
+
+
+def _warn_stain(args: argparse.Namespace, printer: ProgressPrinter) -> None:
+    """Before the long run: a fluorescence slide under a brightfield model is a warning."""
+    from pathscaat.inference.stain import slide_stain, stain_warning
+    from pathscaat.models import read_meta
+
+    try:
+        meta = read_meta(args.model)
+    except Exception:  # predict_slide reports a bad checkpoint in its own words
+        return
+    message = stain_warning(args.slide, meta, slide_stain(args.slide, args.slide_mpp))
+    if message is None:
+        return
+    if printer.mode == "json":
+        printer(ProgressRecord("stain", 0, 0, message, {"warning": message}))
+    else:
+        print(f"pathscaat: warning: {message}", file=sys.stderr, flush=True)
+
+
+def class_counts(tiles_csv: Path) -> dict[str, int]:
+    """Tiles per predicted class, most frequent first."""
+    with tiles_csv.open(newline="") as fh:
+        counts = Counter(row["pred_class"] for row in csv.DictReader(fh))
+    return dict(counts.most_common())
+
+
 def run(args: argparse.Namespace) -> int:
     from pathscaat.inference.predict import predict_slide
 
-    with progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop):
+    start = time.perf_counter()
+    with cleaned_on_failure(args.out, discard=_drop_unstarted_partial), progress_job(
+        args.progress, abort_on_repeat=STOP_SIGNALS
+    ) as (printer, should_stop):
+        _warn_stain(args, printer)
         result = predict_slide(
             args.slide, args.model, args.out,
             saliency=args.saliency, device=args.device, batch_size=args.batch_size,
             workers=args.workers, slide_mpp=args.slide_mpp,
             on_progress=printer, should_stop=should_stop, saliency_cell_px=args.saliency_cell,
         )  # fmt: skip
+    seconds = time.perf_counter() - start
     manifest = result.root / "overlays.json"
+    tiles_csv = result.root / (result.tiles_csv or "tiles.csv")
+    counts = class_counts(tiles_csv)
+    found = ", ".join(f"{name} {n}" for name, n in counts.items()) or "none"
+    command = gui_command(args.slide, result.root)
     printer.result(
-        [str(manifest)],
-        overlays=str(manifest),
-        tiles_csv=str(result.root / (result.tiles_csv or "tiles.csv")),
-        classes=result.classes,
-        rasters=[o.file for o in result.overlays],
-    )
+        [f"{sum(counts.values())} tiles scored in {seconds:.0f} s; predicted classes: {found}",
+         f"overlays: {manifest}",
+         f"tiles:    {tiles_csv}",
+         "Look at it in the app:",
+         f"    {command}"],
+        overlays=str(manifest), tiles_csv=str(tiles_csv), classes=result.classes,
+        rasters=[o.file for o in result.overlays], tiles=sum(counts.values()),
+        class_counts=counts, seconds=round(seconds, 1), gui_command=command,
+    )  # fmt: skip
     return 0

@@ -27,6 +27,10 @@ COMMAND_MODULES = (
     "evaluate",
     "infer",
     "infer_cohort",
+    "project",
+    "annotations",
+    "regions",
+    "export",
 )
 
 

@@ -82,6 +82,19 @@ def data_hash(items: Sequence[PatchItem]) -> str:
     return digest.hexdigest()
 
 
+def square_sides(image_root: Path, items: Sequence[PatchItem]) -> dict[int, list[str]]:
+    """Images by the side of their centre square (what training resizes), headers only."""
+    out: dict[int, list[str]] = {}
+    for item in items:
+        try:
+            with Image.open(image_root / item.rel_path) as im:
+                side = min(im.size)
+        except (OSError, ValueError) as exc:
+            raise PathscaatError(f"cannot read image {image_root / item.rel_path}: {exc}") from exc
+        out.setdefault(side, []).append(item.rel_path)
+    return dict(sorted(out.items()))
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """HxWx3 uint8 RGB from any 8-bit image (grey, RGBA over white, palette, CMYK)."""
     try:

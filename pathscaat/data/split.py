@@ -18,10 +18,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from pathscaat.data.group_split import assign_groups
 from pathscaat.data.patch_folder import PatchItem
 from pathscaat.progress import PathscaatError
 
 SLIDE_TOKEN = re.compile(r"CRC-Prim-HE-\d+")
+SUBSETS = ("train", "val", "test")
 
 
 @dataclass
@@ -104,21 +108,18 @@ def _split_by_class(
 def _split_by_group(
     items: Sequence[PatchItem], groups: Sequence[str], vf: float, tf: float, rng: random.Random
 ) -> dict[str, list[str]]:
-    members: dict[str, list[str]] = defaultdict(list)
+    """Whole groups to subsets, every class in every subset where its groups allow."""
+    names = sorted(set(groups))
+    row = {name: i for i, name in enumerate(names)}
+    labels = sorted({i.label for i in items})
+    col = {label: j for j, label in enumerate(labels)}
+    counts = np.zeros((len(names), len(labels)))
     for item, group in zip(items, groups, strict=True):
-        members[group].append(item.rel_path)
-    names = sorted(members)
-    rng.shuffle(names)
-    n_test, n_val = _cut(len(items), vf, tf)
+        counts[row[group], col[item.label]] += 1
+    where = assign_groups(counts, (1.0 - vf - tf, vf, tf), rng)
     out: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-    budget = {"test": n_test, "val": n_val}
-    left = len(names)
-    for name in names:
-        left -= 1
-        target = next((s for s in ("test", "val") if len(out[s]) < budget[s]), "train")
-        if target != "train" and left == 0 and not out["train"]:
-            target = "train"  # train keeps at least one group
-        out[target] += members[name]
+    for item, group in zip(items, groups, strict=True):
+        out[SUBSETS[where[row[group]]]].append(item.rel_path)
     return out
 
 
@@ -146,3 +147,49 @@ def make_split(
         seed=seed,
         n_groups=len(set(groups)),
     )
+
+
+def class_counts(
+    split: Split, items: Sequence[PatchItem], classes: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Images of each class in each subset: ``{"train": {"ADI": 12, ...}, ...}``."""
+    label_of = {i.rel_path: i.label for i in items}
+    out: dict[str, dict[str, int]] = {}
+    for name in SUBSETS:
+        counts = dict.fromkeys(classes, 0)
+        for path in getattr(split, name):
+            counts[classes[label_of[path]]] += 1
+        out[name] = counts
+    return out
+
+
+def missing_classes(counts: dict[str, dict[str, int]]) -> dict[str, list[str]]:
+    """Classes with no image in each non-empty subset (empty lists left out)."""
+    out = {}
+    for name, per_class in counts.items():
+        absent = [c for c, n in per_class.items() if n == 0]
+        if absent and any(per_class.values()):
+            out[name] = absent
+    return out
+
+
+def coverage_warnings(
+    image_root: Path, split: Split, items: Sequence[PatchItem], classes: Sequence[str]
+) -> list[str]:
+    """One sentence per class a subset lacks, saying why and what to do."""
+    groups, group_by = item_groups(image_root, items)
+    unit = {"manifest": "slide", "slide-token": "slide"}.get(group_by, "file")
+    of_class: dict[int, set[str]] = defaultdict(set)
+    for item, group in zip(items, groups, strict=True):
+        of_class[item.label].add(group)
+    warnings = []
+    for subset, absent in missing_classes(class_counts(split, items, classes)).items():
+        for name in absent:
+            sources = sorted(of_class[classes.index(name)])
+            shown = ", ".join(sources[:4]) + (" ..." if len(sources) > 4 else "")
+            warnings.append(
+                f"class {name} has no image in the {subset} split: its images come from "
+                f"{len(sources)} {unit}(s) ({shown}) and each {unit} goes whole to one split, "
+                f"so {subset} metrics leave {name} out; add {name} images from more {unit}s"
+            )
+    return warnings

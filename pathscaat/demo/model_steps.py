@@ -3,6 +3,7 @@ of both, and the SCAAT model run over the synthetic slide."""
 
 from __future__ import annotations
 
+from pathscaat.demo.profile import SYNTHETIC_MPP
 from pathscaat.demo.state import OBJECTIVES, DemoState
 from pathscaat.progress import OnProgress, ShouldStop, never_stop, no_progress
 
@@ -37,7 +38,7 @@ def train_models(
             scaat=ScaatConfig.for_objective(objective), epochs=p.epochs,
             batch_size=p.batch_size, lr=p.lr, img_size=p.input_px, device="cpu",
             seed=state.seed, workers=0, val_fraction=0.15, test_fraction=0.25,
-            mpp=p.model_mpp,
+            mpp=SYNTHETIC_MPP,  # the patches'; the checkpoint records p.model_mpp
         )  # fmt: skip
         state.runs[objective] = train(
             config, _tagged(on_progress, objective), should_stop=should_stop

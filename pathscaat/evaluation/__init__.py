@@ -1,4 +1,4 @@
-"""Saliency-quality evaluation (shared/docs/evaluation.md): one call, a report and plots."""
+"""Saliency-quality evaluation (docs/evaluation.md): one call, a report and plots."""
 
 from pathscaat.evaluation.model_eval import EvalSettings
 from pathscaat.evaluation.report import COLUMNS, markdown_table, table_rows

@@ -8,6 +8,7 @@ does, masks with nearest-neighbour.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,9 +20,11 @@ import torch
 from torch import Tensor
 
 from pathscaat.data.augment import Augment
-from pathscaat.data.patch_folder import PatchFolder
+from pathscaat.data.patch_folder import IMAGE_SUFFIXES, PatchFolder, resolve_roots
 from pathscaat.data.split import Split
 from pathscaat.progress import PathscaatError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,6 +71,34 @@ def balanced_sample(paths: Sequence[str], labels: Sequence[int], n: int, seed: i
     return sorted(out)
 
 
+def _image_count(folder: Path) -> int:
+    return sum(1 for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def check_classes(data_dir: str | Path, class_names: Sequence[str]) -> list[str]:
+    """The model's classes that have no folder in ``data_dir`` (an error when none has one).
+
+    A folder labelled in other words than the model's is the common case (``ADI`` against
+    ``07_ADIPOSE``); the error lists both sets of names and shows how to map one onto the
+    other with links, since only the user knows which folder means which class.
+    """
+    image_root, _ = resolve_roots(data_dir)
+    folders = sorted(p.name for p in image_root.iterdir()
+                     if p.is_dir() and not p.name.startswith("."))  # fmt: skip
+    missing = [c for c in class_names if c not in folders]
+    if len(missing) < len(class_names):
+        return missing
+    held = ", ".join(f"{name} ({_image_count(image_root / name)})" for name in folders)
+    root = image_root.resolve()
+    raise PathscaatError(
+        f"{image_root}: no class folder is named like one of the model's classes, so there is "
+        f"nothing to evaluate. The model's classes: {', '.join(class_names)}. The folder's "
+        f"sub-folders (images): {held or 'none'}. Map yours onto the model's names with one "
+        f"link per class, e.g. mkdir mapped && ln -s {root}/YOUR_FOLDER mapped/MODEL_CLASS, "
+        "then pass --data mapped"
+    )
+
+
 def load_eval_images(
     data_dir: str | Path,
     class_names: Sequence[str],
@@ -77,6 +108,10 @@ def load_eval_images(
     seed: int = 0,
 ) -> EvalImages:
     """The held-out images of ``data_dir`` for a model with these classes and input size."""
+    missing = check_classes(data_dir, class_names)
+    if missing:
+        log.warning("%s has no folder for the model's classes %s; evaluating the others",
+                    data_dir, ", ".join(missing))
     dataset = PatchFolder(data_dir, classes=list(class_names))
     label_of = {i.rel_path: i.label for i in dataset.items}
     test = split_test_paths(split or {}, set(label_of))
@@ -85,6 +120,8 @@ def load_eval_images(
     if max_images is not None and len(paths) > max_images:
         paths = balanced_sample(paths, [label_of[p] for p in paths], max_images, seed)
         subset += f", {max_images} sampled with classes balanced"
+    if missing:
+        subset += f"; no images of the model's classes {', '.join(missing)}"
     if not paths:
         raise PathscaatError(f"no images of classes {list(class_names)} in {data_dir}")
     items = dataset.subset(paths, transform=Augment(input_px, train=False))

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pathscaat.evaluation.claims import below_best, claim_note
+
 FORMAT = "pathscaat-evaluation"
 FORMAT_VERSION = 1
 
@@ -38,28 +40,28 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 MODEL_KEYS = ("accuracy", "balanced_accuracy", "alignment")
 
 LEGEND = """\
-How to read it (evaluation.md): Gini = sparseness of |saliency| (Quantus Sparseness);
-entropy = complexity (Quantus Complexity, nats). Deletion AUC: probability of the predicted
-class as the most salient pixels are replaced by a blurred copy (RISE) or by the image's
-mean colour; lower is better, and "− random" is the same model's AUC with a random pixel
-order subtracted (negative = saliency finds pixels that matter; this difference is the
-signal). Insertion AUC: from the blurred image, putting the most salient pixels back;
+How to read it (docs/evaluation.md of PathSCAAT): Gini = sparseness of |saliency| (Quantus
+Sparseness); entropy = complexity (Quantus Complexity, nats). Deletion AUC: probability of
+the predicted class as the most salient pixels are replaced by a blurred copy (RISE) or by
+the image's mean colour; lower is better, and "− random" is the same model's AUC with a
+random pixel order subtracted (negative = saliency finds pixels that matter; this difference
+is the signal). Insertion AUC: from the blurred image, putting the most salient pixels back;
 higher is better. Masked-acc area: mean accuracy after removing the top 0..90% salient
 pixels (mean-colour fill; Ismail et al. 2021); lower = steeper drop. Sanity ρ: Spearman
 correlation between the map and the map of the same model with every layer randomised
-(cascading from the top, Adebayo et al. 2018); it must be near 0 (a large |ρ| of either
-sign means the map's layout survives without the trained weights; coarse Grad-CAM maps of
-small inputs have few layouts and reach it easily). Relevance mass: fraction of
-saliency inside the evidence mask (chance = mask area); pointing: the map's maximum lies
-in the mask. Align: Etmann et al. 2019's |cos(x, input gradient)| of the predicted logit
-(a model property; robust models align more). Top-k occl.: accuracy after the 1, 2, 5%
-most salient pixels are replaced by the mean colour, minus the same with random pixels
-(negative = saliency finds what the decision needs). Stability ρ: Spearman between the map
-and the map of the image plus N(0, 0.01²) noise (metrics.json also holds Quantus's
-MaxSensitivity). Checker: share of the map's spectral energy on the stride-4 lattice (the
-strided stem's grid; white noise ≈ 0.004 at 64 px); "(cell)": Gini and mass of the map
-averaged over 4x4 cells, the grid removed. Values are means over images; metrics.json
-holds spreads, curves and every per-image value.
+(cascading from the top, Adebayo et al. 2018); it must be near 0 (a large |ρ| of either sign
+means the map's layout survives without the trained weights; coarse Grad-CAM maps of small
+inputs have few layouts and reach it easily). Relevance mass: fraction of saliency inside
+the evidence mask (chance = mask area); pointing: the map's maximum lies in the mask.
+Align: Etmann et al. 2019's |cos(x, input gradient)| of the predicted logit (a model
+property; robust models align more). Top-k occl.: accuracy after the 1, 2, 5% most salient
+pixels are replaced by the mean colour, minus the same with random pixels (negative =
+saliency finds what the decision needs). Stability ρ: Spearman between the map and the map
+of the image plus N(0, 0.01²) noise (metrics.json also holds Quantus's MaxSensitivity).
+Checker: share of the map's spectral energy on the stride-4 lattice (the strided stem's
+grid; white noise ≈ 0.004 at 64 px); "(cell)": Gini and mass of the map averaged over 4x4
+cells, the grid removed. Values are means over images; metrics.json holds spreads, curves
+and every per-image value.
 """
 
 
@@ -97,15 +99,34 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def accuracy_warnings(metrics: dict[str, Any]) -> list[str]:
     """Models more than 1 point below the best: their saliency claims do not count."""
     accs = {e["name"]: e["accuracy"] for e in metrics["models"]}
-    if not accs:
-        return []
-    best = max(accs.values())
-    return [
-        f"- {name}: accuracy {acc:.3f} is more than 1 point below the best ({best:.3f}); "
-        "no saliency claim about it counts."
-        for name, acc in accs.items()
-        if acc < best - 0.01
-    ]
+    below = below_best(accs)
+    best = max(accs.values(), default=0.0)
+    return [f"- {claim_note(name, accs[name], best)}" for name in below]
+
+
+def missing_classes(entry: dict[str, Any]) -> list[str]:
+    """The model's classes with no evaluated image (image paths are ``<class>/<file>``)."""
+    seen = {p.split("/", 1)[0] for p in entry["images"].get("paths", [])}
+    return [c for c in entry.get("class_names", []) if c not in seen]
+
+
+def _model_line(e: dict[str, Any]) -> str:
+    area = e["images"].get("mask_area")
+    chance = "" if area is None else f" Evidence masks cover {area:.3f} of their images"
+    subset, absent = e["images"]["subset"], missing_classes(e)
+    if absent:  # "classes balanced" would hide that some are not there at all
+        subset = subset.replace("with classes balanced", "over the classes present")
+    line = (
+        f"- **{e['name']}** ({e['backbone']}, objective {e['objective']}, "
+        f"{e['input_px']} px): {e['images']['n']} images, {subset}."
+        + (chance and chance + " (the relevance mass of a uniform map).")
+    )
+    if absent:
+        line += (
+            f" **No image of {len(absent)} of its {len(e['class_names'])} classes: "
+            f"{', '.join(absent)}**; every figure here leaves them out."
+        )
+    return line
 
 
 def render_report(metrics: dict[str, Any], plots: Sequence[Path]) -> str:
@@ -118,14 +139,7 @@ def render_report(metrics: dict[str, Any], plots: Sequence[Path]) -> str:
         f"Data: `{metrics['data']}`. Methods: {', '.join(metrics['settings']['methods'])}.",
         "",
     ]
-    for e in metrics["models"]:
-        area = e["images"].get("mask_area")
-        chance = "" if area is None else f" Evidence masks cover {area:.3f} of their images"
-        parts.append(
-            f"- **{e['name']}** ({e['backbone']}, objective {e['objective']}, "
-            f"{e['input_px']} px): {e['images']['n']} images, {e['images']['subset']}."
-            + (chance and chance + " (the relevance mass of a uniform map).")
-        )
+    parts += [_model_line(e) for e in metrics["models"]]
     parts += ["", markdown_table(header, body), "", LEGEND]
     warnings = accuracy_warnings(metrics)
     if warnings:

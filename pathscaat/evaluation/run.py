@@ -16,7 +16,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from pathscaat.evaluation.data import EvalImages, load_eval_images
+from pathscaat.evaluation.data import (
+    EvalImages,
+    balanced_sample,
+    check_classes,
+    load_eval_images,
+)
 from pathscaat.evaluation.frontier import points_from_metrics, write_frontier
 from pathscaat.evaluation.model_eval import (
     EvalSettings,
@@ -31,6 +36,7 @@ from pathscaat.evaluation.plots import plot_curves, plot_saliency_grid
 from pathscaat.evaluation.report import FORMAT, FORMAT_VERSION, write_outputs
 from pathscaat.models import CheckpointMeta, checkpoint_stem, load_checkpoint, read_meta
 from pathscaat.models.device import resolve_device
+from pathscaat.outdir import check_writable
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -77,9 +83,18 @@ def _check_methods(methods: Sequence[str]) -> None:
         raise PathscaatError(f"no saliency method given; choose from {', '.join(list_methods())}")
 
 
-def _grid_index(paths: list[str], common: list[str], k: int) -> list[int]:
-    chosen = common[:k] if len(common) >= min(k, len(paths)) else paths[:k]
-    return [paths.index(p) for p in chosen]
+MAX_GRID_IMAGES = 16
+"""The saliency figure widens past ``grid_images`` to show every class, up to this many."""
+
+
+def _grid_index(paths: list[str], labels: list[int], common: list[str], k: int) -> list[int]:
+    """Columns of the saliency figure: classes taking turns, so every class is shown (with
+    ``k`` widened to the number of classes); the images all models share where they can."""
+    label_of = dict(zip(paths, labels, strict=True))
+    k = min(max(k, len(set(labels))), MAX_GRID_IMAGES)
+    pool = common if len(common) >= min(k, len(paths)) else paths
+    chosen = balanced_sample(pool, [label_of[p] for p in pool], k, seed=0)
+    return sorted((paths.index(p) for p in chosen), key=lambda i: (labels[i], paths[i]))
 
 
 def _model_entry(name: str, ckpt: Path, meta: CheckpointMeta, images: EvalImages) -> dict[str, Any]:
@@ -183,6 +198,9 @@ def evaluate(
     settings.methods = tuple(methods)
     ckpts, out, data = [Path(m) for m in models], Path(out_dir), Path(data_dir)
     metas = [read_meta(c) for c in ckpts]
+    for meta in metas:
+        check_classes(data, meta.class_names)
+    check_writable(out, "the evaluation report")  # before minutes of work, as train does
     all_images = _load_all_images(metas, data, max_images, settings.seed)
     common = sorted(set.intersection(*(set(i.paths) for i in all_images)))
     metrics: dict[str, Any] = {
@@ -230,7 +248,7 @@ def _grid(
     k: int,
     out: Path,
 ) -> Path:
-    idx = _grid_index(images.paths, common, k)
+    idx = _grid_index(images.paths, images.labels.tolist(), common, k)
     titles = [images.class_names[int(images.labels[i])] for i in idx]
     masks = None if images.masks is None else images.masks[idx]
     slug = entry["name"].replace("/", "_").replace("#", "_")

@@ -183,6 +183,13 @@ def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any
     """Tissue tiles at the model's µm/px, or at level 0 (with a warning) without one."""
     slide_mpp = slide.mpp.x if slide.mpp else None
     if meta.mpp and slide_mpp:
+        if not meta.patch:  # written before checkpoints recorded the patches' own scale
+            log.warning(
+                "the model's µm/px (%s) comes from a checkpoint without a patch-scale record: "
+                "if `pathscaat train` wrote it before that record existed, it is the patches' "
+                "µm/px, right only if the model was trained at the patch size",
+                meta.mpp,
+            )
         return make_grid(slide, tile_px=meta.input_px, target_mpp=meta.mpp, tissue=tissue)
     why = (
         "the slide has no µm/px (set it with --slide-mpp / mpp override)"

@@ -42,6 +42,11 @@ def library_versions() -> dict[str, str]:
 class CheckpointMeta:
     """What a model needs besides its weights to be rebuilt, used and judged.
 
+    ``mpp`` is the µm/px of the model's input (the patches' µm/px x patch px / input px),
+    the scale inference reads a slide at; ``patch`` records the patches it came from
+    (``mpp``, ``px``, ``sizes_px``: images per side). Checkpoints written before ``patch``
+    existed recorded the patches' µm/px as ``mpp``.
+
     ``knobs`` are the objective's settings (``ScaatConfig`` as a dict); ``split`` says how
     the data were split (file of the split, grouping, counts); ``timm_kwargs`` are the extra
     arguments the backbone was created with (e.g. ``img_size`` for a ViT).
@@ -53,6 +58,7 @@ class CheckpointMeta:
     mean: list[float]
     std: list[float]
     mpp: float | None = None
+    patch: dict[str, Any] = field(default_factory=dict)
     objective: str = "erm"
     knobs: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)

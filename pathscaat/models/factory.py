@@ -118,7 +118,36 @@ def read_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
             break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise PathscaatError(f"{path} holds no state dict of tensors; it is not a weights file")
-    return {k.removeprefix("module."): v for k, v in state.items()}
+    return dict(state)
+
+
+#: Prefixes that wrappers put before a bare model's keys: DDP/DataParallel (``module.``),
+#: Lightning and many training scripts (``model.``), and our own checkpoints (``backbone.``,
+#: beside their ``normalize.`` buffers).
+WRAPPER_PREFIXES = ("module.", "model.", "backbone.")
+
+
+def strip_wrapper_prefixes(
+    state: dict[str, torch.Tensor], own_keys: Sequence[str]
+) -> dict[str, torch.Tensor]:
+    """``state`` without the wrapper prefixes that every key carries (or that, removed, make
+    more keys match ``own_keys``), outermost first.
+
+    A PathSCAAT checkpoint's ``normalize.*`` buffers go too: the new model has its own.
+    """
+    own = set(own_keys)
+    while True:
+        matched = len(own.intersection(state))
+        kept = {k: v for k, v in state.items() if not k.startswith("normalize.")}
+        for prefix in WRAPPER_PREFIXES:
+            stripped = {k.removeprefix(prefix): v for k, v in kept.items()}
+            everywhere = bool(kept) and all(k.startswith(prefix) for k in kept)
+            everywhere = everywhere and not any(k.startswith(prefix) for k in own)
+            if everywhere or len(own.intersection(stripped)) > matched:
+                state = stripped
+                break
+        else:
+            return state
 
 
 def _short(keys: Sequence[str], n: int = 8) -> str:
@@ -128,7 +157,7 @@ def _short(keys: Sequence[str], n: int = 8) -> str:
 
 def load_backbone_weights(model: nn.Module, path: str | Path) -> None:
     """Load a local weights file into a bare timm model; reset the head if classes differ."""
-    state = read_weights_file(path)
+    state = strip_wrapper_prefixes(read_weights_file(path), list(model.state_dict()))
     filter_fn = getattr(sys.modules.get(type(model).__module__), "checkpoint_filter_fn", None)
     if filter_fn is not None:
         # converts original (non-timm) layouts; a timm-layout file needs no conversion
@@ -167,8 +196,9 @@ def create_model(
 ) -> PathscaatModel:
     """A classifier over RGB in [0,1]: ``Normalize`` (backbone's mean/std) then the timm model.
 
-    ``pretrained_file`` is a local ``.safetensors``/``.pth`` in timm's layout; its head is
-    dropped when the class count differs. Extra keyword arguments go to
+    ``pretrained_file`` is a local ``.safetensors``/``.pth`` in timm's layout, or one whose
+    keys carry a ``module.``/``model.``/``backbone.`` prefix (DDP, Lightning, our own
+    checkpoints); its head is dropped when the class count differs. Extra keyword arguments go to
     ``timm.create_model`` (``img_size`` is dropped for models that do not take it).
     """
     if num_classes < 1:

@@ -116,7 +116,7 @@ class Slide(ABC):
 
         Returns H x W x 3 uint8 RGB; transparent or out-of-slide areas are white.
         """
-        from pathscaat.slides.errors import SlideClosedError
+        from pathscaat.slides.errors import SlideClosedError, SlideError, unexpected
 
         if self._closed:
             raise SlideClosedError(self.path, "the slide is closed", "Open it again.")
@@ -125,7 +125,12 @@ class Slide(ABC):
         w, h = int(size[0]), int(size[1])
         if w <= 0 or h <= 0:
             raise ValueError(f"size must be positive, got {size}")
-        return self._read_region((int(l0_xy[0]), int(l0_xy[1])), level, (w, h))
+        try:
+            return self._read_region((int(l0_xy[0]), int(l0_xy[1])), level, (w, h))
+        except (SlideError, MemoryError):
+            raise
+        except Exception as exc:  # a backend quirk on damaged data: never a bare traceback
+            raise unexpected(self.path, exc, f"reading a region of level {level}") from exc
 
     def best_level_for(self, downsample: float) -> int:
         """Highest-resolution-cost-saving level whose downsample is <= ``downsample``."""

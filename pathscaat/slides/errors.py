@@ -37,3 +37,15 @@ class SlideClosedError(SlideError):
 
 class MissingMppError(SlideError):
     """A physical-size operation needs µm/px but the slide has none and no override was set."""
+
+
+def unexpected(path: str | Path, exc: BaseException, doing: str) -> CorruptSlideError:
+    """A reader quirk (any exception no backend maps) as the damaged-file error it means.
+
+    Raise it ``from exc`` so the original stays available as ``__cause__`` for debugging.
+    """
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return CorruptSlideError(
+        path, f"{doing} failed unexpectedly ({detail})",
+        "The file is probably damaged or truncated: copy it again from its source; if a "
+        "fresh copy fails the same way, report it with this message.")

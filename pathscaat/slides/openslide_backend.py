@@ -9,6 +9,7 @@ in an error state), so the error is kept and every later read raises the same
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -17,12 +18,13 @@ import numpy as np
 import openslide
 
 from pathscaat.slides.base import RGBArray, Slide, SlideMetadata, StoredSlide
-from pathscaat.slides.errors import CorruptSlideError
+from pathscaat.slides.errors import CorruptSlideError, unexpected
 from pathscaat.slides.guard import ReadGuard
 from pathscaat.slides.openslide_fastread import read_rgb
 from pathscaat.slides.pixels import composite_on_white
 
 NAME = "openslide"
+log = logging.getLogger(__name__)
 
 
 def detect(path: Path) -> str | None:
@@ -41,6 +43,25 @@ def _corrupt(path: Path, exc: Exception) -> CorruptSlideError:
     )
 
 
+def read_properties(osr: openslide.OpenSlide) -> dict[str, str]:
+    """Every property OpenSlide can return; keys it lists but cannot read are left out.
+
+    A damaged header can make OpenSlide list a key (e.g. one with undecodable bytes) that
+    its own lookup then refuses with a bare ``KeyError``; one bad key must not hide the rest.
+    """
+    props: dict[str, str] = {}
+    skipped: list[str] = []
+    for key in list(osr.properties):
+        try:
+            props[str(key)] = str(osr.properties[key])
+        except (KeyError, UnicodeError, ValueError):
+            skipped.append(repr(key))
+    if skipped:
+        log.warning("%s: %d unreadable slide properties left out: %s",
+                    osr, len(skipped), ", ".join(skipped[:5]))
+    return props
+
+
 class OpenSlideSlide(StoredSlide):
     """A slide read through openslide-python."""
 
@@ -50,11 +71,17 @@ class OpenSlideSlide(StoredSlide):
         super().__init__(path)
         try:
             self._osr = openslide.OpenSlide(str(self.path))
-            props = MappingProxyType(dict(self._osr.properties))
-            dims = tuple((int(w), int(h)) for w, h in self._osr.level_dimensions)
-            downs = tuple(float(d) for d in self._osr.level_downsamples)
         except openslide.OpenSlideError as exc:
             raise _corrupt(self.path, exc) from exc
+        try:
+            props = MappingProxyType(read_properties(self._osr))
+            dims = tuple((int(w), int(h)) for w, h in self._osr.level_dimensions)
+            downs = tuple(float(d) for d in self._osr.level_downsamples)
+        except Exception as exc:  # any quirk of a damaged header: close, then one clear error
+            self._osr.close()
+            if isinstance(exc, openslide.OpenSlideError):
+                raise _corrupt(self.path, exc) from exc
+            raise unexpected(self.path, exc, "reading the slide's metadata") from exc
         self._guard = ReadGuard(self.path)
         self._meta = SlideMetadata.from_properties(dims, downs, props)
         self._assoc: Mapping[str, RGBArray] | None = None
@@ -69,6 +96,8 @@ class OpenSlideSlide(StoredSlide):
                               for name, img in self._osr.associated_images.items()}
                 except openslide.OpenSlideError as exc:
                     raise self._fail(exc) from exc
+                except (OSError, ValueError) as exc:  # PIL on a damaged embedded image
+                    raise unexpected(self.path, exc, "decoding an associated image") from exc
             self._assoc = MappingProxyType(images)
         return self._assoc
 

@@ -24,6 +24,7 @@ from pathscaat.slides.errors import (
     SlideNotFoundError,
     SlidePermissionError,
     UnsupportedSlideError,
+    unexpected,
 )
 
 SLIDE_SUFFIXES = frozenset({
@@ -101,6 +102,20 @@ def _unrecognised(path: Path) -> SlideError:
         "or a plain PNG/JPEG/TIFF image.")
 
 
+def _try(backend: Backend, path: Path) -> Slide | None:
+    """The backend's slide, None when it does not claim the file; any exception it raises
+    that is not already a ``SlideError`` becomes ``CorruptSlideError`` (cause kept)."""
+    try:
+        fmt = backend.detect(path)
+        if fmt is None or backend.skip(path, fmt):
+            return None
+        return backend.open(path)
+    except (SlideError, MemoryError):
+        raise
+    except Exception as exc:  # a reader quirk on a damaged file, in any backend
+        raise unexpected(path, exc, f"opening it with the {backend.name} reader") from exc
+
+
 def open_slide(path: str | os.PathLike[str], *, mpp_override: float | None = None) -> Slide:
     """Open ``path`` with the first backend that can read it.
 
@@ -114,13 +129,12 @@ def open_slide(path: str | os.PathLike[str], *, mpp_override: float | None = Non
         damaged = any(isinstance(exc, CorruptSlideError) for exc in failures)
         if damaged and not backend.after_corrupt:
             break
-        fmt = backend.detect(slide_path)
-        if fmt is None or backend.skip(slide_path, fmt):
-            continue
         try:
-            slide = backend.open(slide_path)
+            slide = _try(backend, slide_path)
         except (CorruptSlideError, UnsupportedSlideError) as exc:
             failures.append(exc)  # a later backend may still read it
+            continue
+        if slide is None:
             continue
         if mpp_override is not None:
             try:

@@ -19,6 +19,8 @@ DIVERGENCES = ("kl", "js")
 STARTS = ("uniform", "fill")
 ATTACK_LOSSES = ("kl", "ce")
 GUIDANCE_FROM = ("clean", "adversarial")
+RANDOM_START_LR = 3e-3
+PRETRAINED_LR = 1e-4
 
 
 @dataclass
@@ -113,7 +115,8 @@ class ScaatConfig:
 
 @dataclass
 class TrainConfig:
-    """One training run. ``img_size`` None = the backbone's default input size."""
+    """One training run. ``img_size`` None = the backbone's default input size; ``lr`` None =
+    chosen by :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived)."""
 
     data: Path
     backbone: str = "resnet18"
@@ -121,7 +124,7 @@ class TrainConfig:
     out: Path = Path("runs/latest")
     epochs: int = 10
     batch_size: int = 32
-    lr: float = 1e-4
+    lr: float | None = None
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0
     img_size: int | None = None
@@ -141,8 +144,23 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+        if self.epochs < 1 or self.batch_size < 1 or (self.lr is not None and self.lr <= 0):
             raise PathscaatError("epochs and batch size must be at least 1 and lr positive")
+
+
+def choose_lr(config: TrainConfig, resumed_lr: float | None = None) -> tuple[float, str]:
+    """The learning rate of a run and why: given, the resumed run's, or per kind of start.
+
+    From random weights a small network needs a large step (the demo's 3e-3); pretrained
+    weights would be wiped out by it, so fine-tuning starts at 1e-4.
+    """
+    if config.lr is not None:
+        return config.lr, "given"
+    if resumed_lr is not None:
+        return float(resumed_lr), "the resumed run's"
+    if config.pretrained_file is not None:
+        return PRETRAINED_LR, "default when starting from pretrained weights"
+    return RANDOM_START_LR, "default when starting from random weights"
 
 
 @dataclass

@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from pathscaat.data.augment import Augment
-from pathscaat.data.loader import make_loader
+from pathscaat.data.loader import make_loader, shutdown_workers
 from pathscaat.data.patch_folder import PatchFolder, data_hash
-from pathscaat.data.split import Split, make_split
 from pathscaat.models import CheckpointMeta, PathscaatModel, create_model, save_checkpoint
 from pathscaat.models.checkpoint import checkpoint_stem, read_meta
 from pathscaat.models.device import resolve_device
@@ -35,41 +33,16 @@ from pathscaat.progress import (
     no_progress,
 )
 from pathscaat.training import distributed as ddp
-from pathscaat.training.config import TrainConfig, TrainResult
+from pathscaat.training.config import TrainConfig, TrainResult, choose_lr
+from pathscaat.training.data_setup import RunData, prepare_data
 from pathscaat.training.loop import EpochContext, StopRequested, evaluate, train_epoch
 from pathscaat.training.state import RunState, has_state, load_state, save_state
-
-
-@dataclass
-class _Data:
-    folder: PatchFolder
-    split: Split
-    train: PatchFolder
-    val: PatchFolder
-    img_px: int
 
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def _prepare_data(config: TrainConfig, img_px: int, dist: ddp.DistInfo) -> _Data:
-    folder = PatchFolder(config.data)
-    split_file = config.out / "split.json"
-    prior = config.resume.parent / "split.json" if config.resume else None
-    if prior is not None and prior.is_file():  # a resumed run keeps its split
-        split = Split.load(prior)
-    else:  # deterministic, so every rank computes the same one
-        split = make_split(
-            folder.image_root, folder.items, config.val_fraction, config.test_fraction, config.seed
-        )
-    if dist.is_main:
-        split.save(split_file)
-    train = folder.subset(split.train, Augment(img_px, train=config.augment))
-    val = folder.subset(split.val, Augment(img_px, train=False))
-    return _Data(folder, split, train, val, img_px)
 
 
 def _build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
@@ -82,22 +55,28 @@ def _build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel,
     return model, kwargs
 
 
+def _lr(config: TrainConfig) -> float:
+    assert config.lr is not None, "train() chooses the learning rate first"
+    return config.lr
+
+
 def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Any:
     """Linear warm-up over ``warmup_epochs``, then cosine decay to 1% of ``lr``."""
+    base = _lr(config)
     total = max(1, config.epochs * steps_per_epoch)
     warm = min(total - 1, round(config.warmup_epochs * steps_per_epoch))
 
     def lr_at(step: int) -> float:
         if step < warm:
-            return config.lr * (step + 1) / (warm + 1)
+            return base * (step + 1) / (warm + 1)
         progress = min(1.0, (step - warm) / max(1, total - warm))
-        return config.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     return lr_at
 
 
 def _meta(
-    config: TrainConfig, model: PathscaatModel, data: _Data, kwargs: dict[str, Any]
+    config: TrainConfig, model: PathscaatModel, data: RunData, kwargs: dict[str, Any]
 ) -> CheckpointMeta:
     train_knobs = {
         k: getattr(config, k)
@@ -109,15 +88,11 @@ def _meta(
         input_px=data.img_px,
         mean=list(model.mean),
         std=list(model.std),
-        mpp=config.mpp,
+        mpp=data.scale.model_mpp,
+        patch=data.scale.to_dict(),
         objective=config.scaat.objective,
         knobs={**config.scaat.to_dict(), "train": train_knobs},
-        split={
-            "path": str((config.out / "split.json").resolve()),
-            "group_by": data.split.group_by,
-            "seed": data.split.seed,
-            "counts": data.split.counts(),
-        },
+        split={"path": str((config.out / "split.json").resolve()), **data.split_record()},
         data_hash=data_hash(data.folder.items),
         timm_kwargs=kwargs,
     )
@@ -203,10 +178,21 @@ def train(
     ``PathscaatError`` for a user-level problem (bad data, diverged loss...).
     """
     dist = ddp.init_distributed(resolve_device(config.device))
+    on_progress = on_progress if dist.is_main else no_progress
     try:
-        return _train(config, dist, on_progress if dist.is_main else no_progress, should_stop)
+        return _train(_with_lr(config, on_progress), dist, on_progress, should_stop)
     finally:
         ddp.shutdown(dist)
+
+
+def _with_lr(config: TrainConfig, on_progress: OnProgress) -> TrainConfig:
+    """``config`` with its learning rate chosen (when not given) and reported."""
+    resumed = None
+    if config.lr is None and config.resume is not None:
+        resumed = read_meta(config.resume).knobs.get("train", {}).get("lr")
+    lr, why = choose_lr(config, resumed)
+    on_progress(ProgressRecord("setup", 1, 1, f"learning rate {lr:g} ({why})", {"lr": lr}))
+    return replace(config, lr=lr)
 
 
 def _train(
@@ -216,9 +202,9 @@ def _train(
     seed_everything(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     model, kwargs = _build_model(config, len(PatchFolder(config.data).classes))
-    data = _prepare_data(config, model.input_px, dist)
+    data = prepare_data(config, model.input_px, dist, on_progress)
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=_lr(config), weight_decay=config.weight_decay)
     classes = list(data.folder.classes)
     state = _resume(config, model, classes, opt) if config.resume else RunState()
     run = _Run(config, model, _meta(config, model, data, kwargs), opt, state, dist)
@@ -237,11 +223,21 @@ def _train(
     )
 
 
-def _run_epochs(run: _Run, ctx: EpochContext, data: _Data, device: torch.device) -> bool:
+def _run_epochs(run: _Run, ctx: EpochContext, data: RunData, device: torch.device) -> bool:
     """Train, validate and save each remaining epoch; True when early stopping ended it."""
+    config = run.config
+    val_loader = make_loader(data.val, config.batch_size * 2, shuffle=False, workers=config.workers)
+    try:
+        return _epochs(run, ctx, data, device, val_loader)
+    finally:  # workers stopped here, not by the garbage collector at exit
+        shutdown_workers(ctx.loader, val_loader)
+
+
+def _epochs(
+    run: _Run, ctx: EpochContext, data: RunData, device: torch.device, val_loader: Any
+) -> bool:
     config, state = run.config, run.state
     classes = list(data.folder.classes)
-    val_loader = make_loader(data.val, config.batch_size * 2, shuffle=False, workers=config.workers)
     for epoch in range(state.epochs_done, config.epochs):
         set_epoch = getattr(ctx.loader.sampler, "set_epoch", None)
         if set_epoch is not None:
@@ -273,7 +269,7 @@ def _epoch_record(epoch: int, epochs: int, metrics: dict[str, Any]) -> ProgressR
 def _epoch_context(
     config: TrainConfig,
     run: _Run,
-    data: _Data,
+    data: RunData,
     device: torch.device,
     on_progress: OnProgress,
     should_stop: ShouldStop,

@@ -180,3 +180,20 @@ def test_a_failing_listener_does_not_silence_the_others() -> None:
     with pytest.raises(RuntimeError):
         coll.apply(Edit.add([_square(0, 0)]))
     assert heard == ["applied"] and len(coll) == 1
+
+
+def test_undoing_a_delete_puts_the_object_back_at_its_depth() -> None:
+    a, b, c = _square(0, 0, 50), _square(10, 10, 50), _square(20, 20, 50)
+    coll = AnnotationCollection([a, b, c])
+    coll.query((0, 0, 1, 1))  # build the index first
+    coll.apply(Edit.remove([b]))
+    d = _square(30, 30, 50)
+    coll.apply(Edit.add([d]))
+    coll.undo()
+    coll.undo()
+    assert [o.id for o in coll] == [a.id, b.id, c.id]
+    assert [o.id for o in coll.query((0, 0, 100, 100))] == [a.id, b.id, c.id]
+    assert coll.hit(25, 25) is c  # b is below c again, not on top
+    coll.redo()
+    coll.redo()
+    assert [o.id for o in coll] == [a.id, c.id, d.id]

@@ -256,10 +256,6 @@ MALFORMED: list[tuple[str, str, str]] = [
     ("unknown objectType", json.dumps([_feature({"objectType": "tmaCore"})]),
      "feature 0: unknown objectType 'tmaCore'"),
     ("no geometry", json.dumps([{**_feature({}), "geometry": None}]), "feature 0: has no geometry"),
-    ("bad measurement", json.dumps([_feature({"measurements": {"a": "high"}})]),
-     "feature 0: measurement 'a' is 'high', not a number"),
-    ("bad colour", json.dumps([_feature({"classification": {"name": "T", "color": [1, 2]}})]),
-     "feature 0: classification colour"),
 ]
 
 
@@ -272,6 +268,25 @@ def test_malformed_files_give_one_clear_error(
     with pytest.raises(AnnotationFileError, match=message) as info:
         read_annotations(src)
     assert str(src) in str(info.value)
+
+
+def test_undecodable_properties_keep_the_object_and_the_property(tmp_path: Path) -> None:
+    feature = _feature({"objectType": "annotation", "measurements": {"a": "high"},
+                        "classification": {"name": "T", "color": [1, 2]},
+                        "isLocked": "yes", "metadata": ["not", "a", "map"], "name": "kept"})
+    src = _write_json(tmp_path / "odd.geojson", [feature])
+    result = read_annotations(src)
+    (ann,) = result.annotations
+    assert ann.name == "kept" and ann.path_class is None and not ann.measurements
+    assert [line.split(";")[0] for line in result.skipped] == [
+        "feature 0: classification colour [1, 2] is not [r, g, b] with values 0-255 or a "
+        "packed int",
+        "feature 0: isLocked 'yes' is not true or false",
+        "feature 0: measurement 'a' is 'high', not a number",
+        "feature 0: metadata ['not', 'a', 'map'] is not a map of names to text"]
+    write_annotations(tmp_path / "out.geojson", [ann])
+    written = json.loads((tmp_path / "out.geojson").read_text(encoding="utf-8"))
+    assert written["features"] == [feature]
 
 
 def test_partly_readable_file_returns_what_it_could(tmp_path: Path) -> None:
@@ -292,3 +307,38 @@ def test_unknown_extension_is_refused(tmp_path: Path) -> None:
         read_annotations(src)
     with pytest.raises(AnnotationFileError, match="no such file"):
         read_annotations(tmp_path / "missing.geojson")
+
+
+def test_readers_are_exported_at_the_package_top_level() -> None:
+    import pathscaat.annotations as annotations
+    from pathscaat.annotations.collection import AnnotationCollection
+
+    assert annotations.read_annotations is read_annotations
+    assert annotations.AnnotationCollection is AnnotationCollection
+    with pytest.raises(AttributeError):
+        _ = annotations.no_such_name
+
+
+def test_features_without_type_member_are_read(tmp_path: Path) -> None:
+    feature = _feature({"name": "loose"})
+    del feature["type"]
+    src = _write_json(tmp_path / "loose.geojson", [feature])
+    assert [a.name for a in read_annotations(src).annotations] == ["loose"]
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path: Path) -> None:
+    out = tmp_path / "kept.geojson"
+    write_annotations(out, [Annotation(box(0, 0, 1, 1), name="first")])
+    before = out.read_bytes()
+
+    class Boom(Exception):
+        pass
+
+    def objects() -> Any:
+        yield Annotation(box(0, 0, 2, 2))
+        raise Boom
+
+    with pytest.raises(Boom):
+        write_annotations(out, objects())
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.geojson"]

@@ -74,3 +74,36 @@ def test_sigterm_cancels_and_keeps_a_checkpoint(tiny: Path, tmp_path: Path) -> N
     assert "cancelled" in err
     _, meta = load_checkpoint(tmp_path / "last")
     assert meta.metrics.get("cancelled_in_epoch", 0) >= 1
+
+
+def _with_workers(cmd: list[str], n: int) -> list[str]:
+    i = cmd.index("--workers")
+    return [*cmd[: i + 1], str(n), *cmd[i + 2 :]]
+
+
+@pytest.mark.slow
+def test_run_with_loader_workers_ends_without_leaked_semaphores(tiny: Path, tmp_path: Path) -> None:
+    """Issue 11: workers left to the garbage collector at exit made resource_tracker warn."""
+    proc = subprocess.run(
+        _with_workers(_cmd(tiny, tmp_path, 1), 1), capture_output=True, text=True, env=_env(),
+        cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "resource_tracker" not in proc.stderr and "leaked" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_process_group_stops_cleanly(tiny: Path, tmp_path: Path) -> None:
+    """Ctrl-C reaches the workers too; they leave the stop to the main process (was: crash)."""
+    proc = subprocess.Popen(
+        _with_workers(_cmd(tiny, tmp_path, 500), 1), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=_env(), cwd=REPO, start_new_session=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    while json.loads(proc.stdout.readline())["stage"] != "train":
+        pass  # the workers are up once a batch has trained
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "leaked" not in err, err

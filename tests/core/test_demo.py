@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pathscaat.cli.demo_report import reading
+from pathscaat.cli.demo_report import accuracy_text, reading
 from pathscaat.cli.main import main
 from pathscaat.demo import QUICK, run_demo
 from pathscaat.progress import JobCancelled
@@ -129,3 +129,20 @@ def test_reading_is_honest_about_accuracy() -> None:
     assert "sparser (+0.100)" in text and "within 1 point" in text and "not evidence" in text
     worse = {**better, "accuracy": 0.8}
     assert "lower" in reading({"erm": erm, "scaat": worse}, 30)
+
+
+@pytest.mark.parametrize("erm_acc,scaat_acc", [
+    (0.883, 0.900), (0.900, 0.883), (0.900, 0.895), (0.90, 0.89), (0.5, 0.5), (0.8, 0.95),
+])
+def test_demo_reading_and_report_apply_one_rule(erm_acc: float, scaat_acc: float) -> None:
+    """The demo printed "within 1 point (+0.017)" while report.md refused ERM's claims."""
+    from pathscaat.evaluation.report import accuracy_warnings
+
+    text = accuracy_text(erm_acc, scaat_acc)
+    warnings = accuracy_warnings({"models": [{"name": "models/erm", "accuracy": erm_acc},
+                                             {"name": "models/scaat", "accuracy": scaat_acc}]})
+    assert ("within 1 point" in text) == (not warnings)
+    if warnings:
+        loser = "ERM" if erm_acc < scaat_acc else "SCAAT"
+        assert f"{loser} is more than 1 point below" in text
+        assert len(warnings) == 1 and f"models/{loser.lower()}" in warnings[0]

@@ -124,3 +124,21 @@ def test_balanced_sample_and_split_lookup(tmp_path: Path) -> None:
     assert split_test_paths({"path": str(saved)}, set(paths)) == paths[5:]
     assert split_test_paths({"test": ["elsewhere.png"]}, set(paths)) is None  # other folder
     assert split_test_paths({}, set(paths)) is None
+
+
+@pytest.mark.slow
+def test_report_lists_classes_without_test_images(patches: Path, tmp_path: Path) -> None:
+    """Issue 11: a test split without some classes must not read "classes balanced"."""
+    images = sorted(
+        p.relative_to(patches / "images").as_posix() for p in patches.glob("images/*/*.png")
+    )
+    test = [p for p in images if not p.startswith("inflamed/")]
+    split = {"train": [], "val": [], "test": test}
+    res = evaluate(
+        [make_checkpoint(tmp_path, "erm", 0, split)], patches, ["vanilla"], tmp_path / "eval",
+        settings=EvalSettings(sanity_images=1, sanity_checkpoints=1), max_images=4,
+        grid_images=2,
+    )  # fmt: skip
+    report = res.report.read_text()
+    assert "No image of 1 of its 3 classes: inflamed" in report
+    assert "classes balanced" not in report

@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from pathscaat.models import CURATED_BACKBONES, create_model
+from pathscaat.models import CURATED_BACKBONES, CheckpointMeta, create_model, save_checkpoint
 from pathscaat.progress import PathscaatError
 
 
@@ -82,3 +82,26 @@ def test_missing_and_garbage_files(tmp_path: Path) -> None:
         bad.write_bytes(b"this is not a weights file at all" * 10)
         with pytest.raises(PathscaatError, match="cannot read weights"):
             create_model("resnet10t", 2, pretrained_file=bad)
+
+
+def test_own_checkpoint_is_accepted_as_starting_weights(tmp_path: Path) -> None:
+    """Issue 11: ``--pretrained-file run/best.safetensors`` failed on its ``backbone.`` keys."""
+    trained = create_model("resnet10t", 5)
+    with torch.no_grad():
+        trained.backbone.conv1[0].weight.add_(1.0)  # unlike a fresh init
+    meta = CheckpointMeta("resnet10t", list("abcde"), 224, list(trained.mean), list(trained.std))
+    stem = save_checkpoint(tmp_path / "best", trained, meta)
+    for classes in (5, 3):
+        model = create_model("resnet10t", classes, pretrained_file=stem.with_suffix(".safetensors"))
+        own = model.backbone.state_dict()
+        assert torch.equal(own["conv1.0.weight"], trained.backbone.state_dict()["conv1.0.weight"])
+        assert own["fc.weight"].shape[0] == classes
+
+
+@pytest.mark.parametrize("prefix", ["model.", "module.", "module.model."])
+def test_wrapper_prefixes_are_removed(tmp_path: Path, prefix: str) -> None:
+    _, state = _source_weights(tmp_path, 4, ".safetensors")
+    path = tmp_path / "wrapped.safetensors"
+    save_file({prefix + k: v for k, v in state.items()}, str(path))
+    loaded = create_model("resnet10t", 4, pretrained_file=path).backbone.state_dict()
+    assert all(torch.equal(loaded[k], state[k]) for k in state)

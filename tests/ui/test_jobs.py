@@ -237,7 +237,9 @@ def test_model_run_end_to_end_through_the_window(qtbot, window_with_slide, tmp_p
     assert "infer" in stages
     assert not any("no µm/px" in m for m in messages), "the user's µm/px did not reach the run"
     names = [o.name for o in win.viewer.overlays()]
-    assert names[0] == "saliency" and {"prob_a", "prob_b", "tissue"} <= set(names)
+    assert names[:2] == ["classes", "saliency"]  # the class map under the saliency
+    assert {"prob_a", "prob_b", "tissue"} <= set(names)
+    assert win.actions_.show_grid.isEnabled() and win.actions_.show_outline.isEnabled()
     assert set(win.layers_panel.cards) == set(names)
     assert OverlaySet.load(out).slide_dims == win.slide.dimensions
     assert not win.status.job_bar.isVisible()

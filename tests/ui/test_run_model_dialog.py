@@ -50,3 +50,34 @@ def test_dialog_request(qtbot, tmp_path: Path) -> None:
     dlg.out_edit.textEdited.emit(str(tmp_path / "mine"))
     dlg.checkpoint_edit.setText(str(tmp_path / "m.safetensors"))
     assert dlg.request().out == tmp_path / "mine"  # a folder the user typed is kept
+
+
+def test_default_output_is_per_user_when_the_slide_folder_is_read_only_or_shared(
+    qtbot, tmp_path: Path
+) -> None:
+    from ui.dialogs.run_model_dialog import is_private_folder, user_runs_dir
+
+    own, read_only, shared = tmp_path / "own", tmp_path / "scanner", tmp_path / "lab"
+    for folder, mode in ((own, 0o755), (read_only, 0o555), (shared, 0o775)):
+        folder.mkdir()
+        folder.chmod(mode)
+    try:
+        assert is_private_folder(own)
+        assert not is_private_folder(read_only) and not is_private_folder(shared)
+        assert default_output_dir(own / "a.svs", None) == own / "a-model-pathscaat"
+        for folder in (read_only, shared):
+            out = default_output_dir(folder / "case 7.svs", tmp_path / "m.json")
+            assert out.parent == user_runs_dir() and out.name.startswith("case 7-m-pathscaat-")
+        other = default_output_dir(shared / "x" / "case 7.svs", tmp_path / "m.json")
+        assert other != default_output_dir(shared / "case 7.svs", tmp_path / "m.json")
+        project = tmp_path / "project"
+        assert default_output_dir(read_only / "a.svs", None, project=project) == (
+            project / "overlays" / "a-model-pathscaat"
+        )
+        (tmp_path / "m.json").write_text("{}")
+        (tmp_path / "m.safetensors").write_bytes(b"")
+        dlg = RunModelDialog(read_only / "s.svs", checkpoint=str(tmp_path / "m.json"))
+        qtbot.addWidget(dlg)
+        assert dlg.request().out.parent == user_runs_dir()  # what the user sees and gets
+    finally:
+        read_only.chmod(0o755)

@@ -359,6 +359,8 @@ def test_tile_grid_outlines_and_hides_when_tiny(viewer: SlideViewer) -> None:
     viewer.set_slide(ArraySlide(np.full((2048, 2048, 3), 255, np.uint8), levels=3))
     l0_xy = np.array([[512, 512], [576, 512]], np.int64)
     viewer.set_tile_grid(l0_xy, 64.0)
+    assert not viewer.decorations.is_shown("grid")  # off until the user switches it on
+    viewer.set_decoration_visible("grid", True)
     viewer.zoom_by(2.0)
     viewer.center_on(576, 544)
     viewer.scale_bar.hide()
@@ -369,6 +371,6 @@ def test_tile_grid_outlines_and_hides_when_tiny(viewer: SlideViewer) -> None:
     assert np.abs(image[edge.y(), edge.x() + 10] - 255).sum() < 10, "tile inside is clear"
     viewer.zoom_by(1 / 100)  # as far out as allowed: tiles of 5 screen px, outlines hidden
     viewer.flush()
-    assert viewer._grid is not None and not viewer._grid.item.isVisible()
+    assert viewer.decorations.grid is not None and not viewer.decorations.is_shown("grid")
     viewer.set_tile_grid(None)
-    assert viewer._grid is None
+    assert viewer.decorations.grid is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,18 +49,56 @@ class RunRequest:
 
 
 def user_runs_dir() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    """``runs/`` in the per-user data folder (e.g. ~/.local/share/PathSCAAT/pathscaat-gui)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return (Path(base) if base else Path.home() / ".pathscaat") / "runs"
 
 
-def default_output_dir(slide: Path, checkpoint: Path | None, root: str = "") -> Path:
-    """``<slide dir>/<slide>-<model>-pathscaat`` if writable, else the per-user runs folder."""
+def is_private_folder(folder: Path) -> bool:
+    """True when ``folder`` is the user's own writable folder: not read-only, not shared.
+
+    Shared means someone else owns it or others may write in it (a scanner's export
+    share, a lab drive); results written there would clutter or overwrite theirs. The
+    mode bits are checked too because a superuser passes every access check.
+    """
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    if os.name == "posix":
+        if st.st_uid != os.geteuid() or not st.st_mode & stat.S_IWUSR:
+            return False
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+        try:
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def default_output_dir(
+    slide: Path, checkpoint: Path | None, root: str = "", project: Path | None = None
+) -> Path:
+    """Where a run's results go unless the user says otherwise.
+
+    The chosen root (setting ``jobs/output_root``), else the open project's ``overlays/``,
+    else next to the slide when that folder is the user's own, else the per-user runs
+    folder (the name then carries a hash of the slide's path: two slides called the
+    same in different folders never share a folder).
+    """
     name = f"{slide.stem}-{checkpoint.stem if checkpoint else 'model'}-pathscaat"
     if root:
         return Path(root) / name
-    if os.access(slide.parent, os.W_OK):
+    if project is not None:
+        return project / "overlays" / name
+    if is_private_folder(slide.parent):
         return slide.parent / name
-    return user_runs_dir() / name
+    digest = hashlib.sha1(str(slide.absolute()).encode()).hexdigest()[:6]
+    return user_runs_dir() / f"{name}-{digest}"
 
 
 def checkpoint_problem(path_text: str) -> str:

@@ -29,7 +29,12 @@ from ui.actions import icon
 if TYPE_CHECKING:
     from ui.viewer.overlay_layer import OverlayLayer
 
-KIND_LABELS = {"saliency": "saliency", "probability": "class probability", "tissue": "tissue"}
+KIND_LABELS = {
+    "saliency": "saliency",
+    "probability": "class probability",
+    "classes": "predicted class (colour) and its probability (strength)",
+    "tissue": "tissue",
+}
 
 
 def _fmt(value: float) -> str:
@@ -70,6 +75,7 @@ class LayerCard(QFrame):
         self.colormap_combo.addItems(list(colormaps))
         self.colormap_combo.setToolTip("Colour map")
         self.colormap_combo.currentTextChanged.connect(lambda n: setattr(layer, "colormap", n))
+        self.colormap_combo.setVisible(not layer.legend_entries())  # classes have colours
         remove = QToolButton()
         remove.setIcon(icon("close"))
         remove.setAutoRaise(True)
@@ -89,7 +95,12 @@ class LayerCard(QFrame):
         grid.setVerticalSpacing(4)
         self.opacity_slider = self._slider(0, 100, "Opacity of the layer over the slide")
         self.opacity_slider.valueChanged.connect(lambda v: setattr(layer, "opacity", v / 100))
-        self.threshold_slider = self._slider(0, 255, "Values below this are not drawn")
+        categorical = bool(layer.legend_entries())
+        self.threshold_slider = self._slider(
+            0, 255,
+            "Tiles whose class probability is below this are not drawn" if categorical
+            else "Values below this are not drawn",
+        )  # fmt: skip
         self.threshold_slider.valueChanged.connect(
             lambda c: setattr(layer, "threshold", layer.code_to_value(c))
         )
@@ -111,18 +122,41 @@ class LayerCard(QFrame):
         grid.addWidget(kind, 0, 0, 1, 3)
         for row, (text, slider, value) in enumerate(
             (("Opacity", self.opacity_slider, self.opacity_text),
-             ("Threshold", self.threshold_slider, self.threshold_text)), start=1,
+             ("Min. prob." if categorical else "Threshold", self.threshold_slider,
+              self.threshold_text)), start=1,
         ):  # fmt: skip
             grid.addWidget(QLabel(text), row, 0)
             grid.addWidget(slider, row, 1)
             grid.addWidget(value, row, 2)
-        grid.addWidget(self.legend, 3, 0, 1, 3)
-        ends = QHBoxLayout()
-        ends.addWidget(lo)
-        ends.addStretch(1)
-        ends.addWidget(hi)
-        grid.addLayout(ends, 4, 0, 1, 3)
+        if categorical:
+            grid.addWidget(self._swatches(layer), 3, 0, 1, 3)
+        else:
+            grid.addWidget(self.legend, 3, 0, 1, 3)
+            ends = QHBoxLayout()
+            ends.addWidget(lo)
+            ends.addStretch(1)
+            ends.addWidget(hi)
+            grid.addLayout(ends, 4, 0, 1, 3)
         grid.setColumnStretch(1, 1)
+        return box
+
+    def _swatches(self, layer: OverlayLayer) -> QWidget:
+        """The class legend: a colour square and the name of each class, two columns."""
+        box = QWidget()
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 2, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        for i, (name, (r, g, b)) in enumerate(layer.legend_entries()):
+            swatch = QLabel()
+            swatch.setFixedSize(12, 12)
+            swatch.setStyleSheet(f"background: rgb({r},{g},{b}); border: 1px solid #555;")
+            label = QLabel(name)
+            label.setObjectName("hint")
+            grid.addWidget(swatch, i // 2, 2 * (i % 2))
+            grid.addWidget(label, i // 2, 2 * (i % 2) + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         return box
 
     def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
@@ -214,9 +248,9 @@ class LayersPanel(QWidget):
             layer = card.layer
             if not layer.visible:
                 continue
-            value = layer.value_at(l0_x, l0_y)
+            text = layer.describe_at(l0_x, l0_y)
             name = display_name(layer.name, layer.kind)
-            lines.append(f"{name}: {'–' if value is None else _fmt(value)}")
+            lines.append(f"{name}: {'–' if text is None else text}")
         if lines:
             self.readout.setText("\n".join(lines))
         elif self.cards:

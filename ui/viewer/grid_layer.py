@@ -34,10 +34,18 @@ class GridLayer:
         pen.setWidthF(1.0)
         self.item.setPen(pen)
         self.item.setZValue(GRID_Z)
+        self.enabled = True
+        self._big_enough = True
 
     def update_for_zoom(self, l0_per_view_px: float) -> None:
         """Show the outlines only when tiles are big enough on screen to tell apart."""
-        self.item.setVisible(self.l0_tile_px / max(l0_per_view_px, 1e-9) >= MIN_TILE_VIEW_PX)
+        self._big_enough = self.l0_tile_px / max(l0_per_view_px, 1e-9) >= MIN_TILE_VIEW_PX
+        self.item.setVisible(self.enabled and self._big_enough)
+
+    def set_enabled(self, on: bool) -> None:
+        """The user's toggle (View > Tile Grid); zoom may still hide the outlines."""
+        self.enabled = bool(on)
+        self.item.setVisible(self.enabled and self._big_enough)
 
     def __len__(self) -> int:
         return len(self.l0_xy)

@@ -14,6 +14,9 @@ Public API used by the layers panel::
     layer.value_at(l0_x, l0_y)   # value under the cursor from cached tiles, or None
     layer.legend_image()         # QImage colour bar for the panel
     viewer.remove_overlay(layer.name); layer.close()
+
+Alpha follows the value (:func:`pathscaat.inference.overlay_style.value_alpha`): codes
+below the threshold are transparent, weak values above it faint, strong ones opaque.
 """
 
 from __future__ import annotations
@@ -28,16 +31,25 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from pathscaat.inference.overlay_style import value_alpha
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.slides.base import Slide
 from ui.viewer.tile_cache import TileCache
 
-COLORMAPS: tuple[str, ...] = ("viridis", "inferno", "magma", "plasma", "cividis", "hot", "greens")
-"""Perceptually ordered maps (no jet); ``hot`` and ``greens`` are defined here."""
+COLORMAPS: tuple[str, ...] = (
+    "lime", "viridis", "inferno", "magma", "plasma", "cividis", "hot", "greens", "blues",
+)
+"""Perceptually ordered maps (no jet); ``lime``, ``hot``, ``greens``, ``blues`` are defined
+here. ``lime`` (dark green to yellow) is the saliency default: no purple or pink in it,
+so it never merges with haematoxylin or eosin."""
 
-DEFAULT_COLORMAP = {"saliency": "inferno", "probability": "viridis", "tissue": "greens"}
+DEFAULT_COLORMAP = {"saliency": "lime", "probability": "blues", "tissue": "greens"}
+DEFAULT_OPACITY = {"saliency": 0.9, "probability": 0.6, "classes": 0.4, "tissue": 0.5}
+"""Opacity a layer starts with; with alpha by value, weak values stay faint anyway."""
 
 _OWN_MAPS: dict[str, tuple[list[float], list[tuple[int, int, int]]]] = {
+    "lime": ([0.0, 0.4, 0.75, 1.0], [(20, 140, 60), (80, 200, 40), (205, 240, 0), (255, 255, 90)]),
+    "blues": ([0.0, 1.0], [(120, 190, 255), (0, 40, 160)]),
     "hot": ([0.0, 0.365, 0.746, 1.0], [(10, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 255)]),
     "greens": ([0.0, 1.0], [(199, 233, 192), (0, 109, 44)]),
 }
@@ -72,7 +84,7 @@ class OverlayLayer(QObject):
         value_min: float = 0.0,
         value_max: float = 1.0,
         colormap: str | None = None,
-        opacity: float = 0.5,
+        opacity: float | None = None,
         visible: bool = True,
         threshold: float | None = None,
     ) -> None:
@@ -88,6 +100,8 @@ class OverlayLayer(QObject):
         self.slide_id = f"overlay:{name}@{next(_ids)}"
         self._colormap = colormap or DEFAULT_COLORMAP.get(kind, "viridis")
         colormap_lut(self._colormap)  # validate early
+        if opacity is None:
+            opacity = DEFAULT_OPACITY.get(kind, 0.6)
         self._opacity = min(1.0, max(0.0, float(opacity)))
         self._visible = bool(visible)
         # default: code 0 ("no data", background) is transparent
@@ -147,11 +161,10 @@ class OverlayLayer(QObject):
         )
 
     def lut(self) -> NDArray[np.uint8]:
-        """256 x 4 RGBA table: colormap, alpha 0 below the threshold."""
+        """256 x 4 RGBA table: colormap, alpha 0 below the threshold, then rising."""
         rgba = np.empty((256, 4), dtype=np.uint8)
         rgba[:, :3] = colormap_lut(self._colormap)
-        rgba[:, 3] = 255
-        rgba[: self.threshold_code(), 3] = 0
+        rgba[:, 3] = value_alpha(self.threshold_code())
         return rgba
 
     def attach(self, cache: TileCache | None) -> None:
@@ -163,6 +176,11 @@ class OverlayLayer(QObject):
 
         Never reads the raster, so it is safe on the UI thread under a moving cursor.
         """
+        code = self.code_at(l0_x, l0_y)
+        return None if code is None else self.code_to_value(code)
+
+    def code_at(self, l0_x: float, l0_y: float) -> int | None:
+        """The raster code at a slide point from tiles already loaded, else None."""
         if self._cache is None or math.isnan(l0_x) or math.isnan(l0_y):
             return None
         src_x, src_y = l0_x / self.l0_per_px, l0_y / self.l0_per_px
@@ -173,15 +191,24 @@ class OverlayLayer(QObject):
             if 0 <= lvl_x < region.lvl_w and 0 <= lvl_y < region.lvl_h:
                 tile = self._cache.peek(region)
                 if tile is not None:
-                    return self.code_to_value(float(tile[lvl_y, lvl_x, 0]))
+                    return int(tile[lvl_y, lvl_x, 0])
         return None
+
+    def describe_at(self, l0_x: float, l0_y: float) -> str | None:
+        """The value under a slide point as the readout shows it, or None (not loaded)."""
+        value = self.value_at(l0_x, l0_y)
+        return None if value is None else f"{value:.3g}"
+
+    def legend_entries(self) -> list[tuple[str, tuple[int, int, int]]]:
+        """(label, colour) swatches for a categorical legend; empty for a colour bar."""
+        return []
 
     def legend_image(self, width: int = 160, height: int = 12) -> QImage:
         """A horizontal colour bar (value_min left, value_max right) for the layers panel."""
         lut = self.lut()
         codes = np.linspace(0, 255, width).round().astype(np.intp)
         row = lut[codes]
-        row[:, 3] = np.where(row[:, 3] == 0, 40, 255)  # hint the transparent range
+        row[:, 3] = np.where(row[:, 3] == 0, 40, np.maximum(row[:, 3], 150))  # hint alpha
         data = np.ascontiguousarray(np.repeat(row[None, :, :], height, axis=0))
         image = QImage(data.data, width, height, width * 4, QImage.Format.Format_RGBA8888)
         return image.copy()
@@ -197,7 +224,14 @@ class OverlayLayer(QObject):
 def layers_from_overlay_set(
     overlay_set: OverlaySet, open_fn: Callable[[str], Slide] | None = None
 ) -> list[OverlayLayer]:
-    """One layer per raster of an inference output; probability layers start hidden."""
+    """The layers of an inference output, bottom first: class map, saliency, the rest.
+
+    The class map (argmax over the probability rasters) comes when there are two classes
+    or more; saliency is read through :class:`PeakPyramid` so peaks survive zooming out;
+    probability layers start hidden.
+    """
+    from pathscaat.inference.display_sources import PeakPyramid
+
     if open_fn is None:
         from pathscaat.slides import open_slide
 
@@ -206,6 +240,8 @@ def layers_from_overlay_set(
     try:
         for info in overlay_set.overlays:
             source = open_fn(str(overlay_set.path_of(info)))
+            if info.kind == "saliency":
+                source = PeakPyramid(source)
             layers.append(
                 OverlayLayer(
                     info.name,
@@ -217,8 +253,35 @@ def layers_from_overlay_set(
                     visible=info.kind != "probability",
                 )
             )
+        class_map = _class_map_layer(overlay_set, open_fn)
+        if class_map is not None:
+            layers.insert(0, class_map)
     except BaseException:
         for layer in layers:  # no half-opened set: release what was opened
             layer.close()
         raise
     return layers
+
+
+def _class_map_layer(
+    overlay_set: OverlaySet, open_fn: Callable[[str], Slide]
+) -> OverlayLayer | None:
+    """A :class:`ClassMapLayer` over the set's probability rasters (None for < 2 classes)."""
+    from pathscaat.inference.display_sources import ClassMapSlide
+    from pathscaat.inference.overlay_style import MAX_CLASSES
+    from ui.viewer.class_map_layer import ClassMapLayer
+
+    probs = [o for o in overlay_set.overlays if o.kind == "probability"]
+    if not 2 <= len(probs) <= MAX_CLASSES or len({o.l0_per_px for o in probs}) != 1:
+        return None
+    rasters: list[Slide] = []
+    try:
+        for info in probs:
+            rasters.append(open_fn(str(overlay_set.path_of(info))))
+        source = ClassMapSlide(rasters)
+    except BaseException:
+        for raster in rasters:
+            raster.close()
+        raise
+    names = [o.class_name or o.name for o in probs]
+    return ClassMapLayer("classes", source, probs[0].l0_per_px, names)

@@ -1,4 +1,7 @@
-"""A scale bar in µm drawn over the viewer, or a note when the slide has no µm/px."""
+"""A scale bar in µm drawn over the viewer, or a note when the slide has no µm/px.
+
+Zoomed past the scan's own pixels it adds "digital ×N": the image is enlarged, not sharper.
+"""
 
 from __future__ import annotations
 
@@ -31,19 +34,27 @@ class ScaleBar(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
         self._um_per_view_px: float | None = None
         self.length_um: float | None = None
-        self.setFixedSize(190, 34)
+        self.digital: float | None = None
+        self.setFixedSize(300, 34)
         self.setVisible(False)
 
-    def set_scale(self, um_per_view_px: float | None, has_slide: bool = True) -> None:
-        """Update for the current zoom; None shows the 'unknown scale' note instead."""
+    def set_scale(
+        self, um_per_view_px: float | None, has_slide: bool = True, digital: float | None = None
+    ) -> None:
+        """Update for the current zoom; None shows the 'unknown scale' note instead.
+
+        ``digital``: screen px per scanned px when zoomed past the scan (None otherwise).
+        """
         self._um_per_view_px = um_per_view_px
+        self.digital = digital
         valid = um_per_view_px is not None and um_per_view_px > 0
         self.length_um = nice_length_um(um_per_view_px) if valid and um_per_view_px else None
         self.setVisible(has_slide)
         self.update()
 
     def text(self) -> str:
-        return NO_SCALE_NOTE if self.length_um is None else format_um(self.length_um)
+        base = NO_SCALE_NOTE if self.length_um is None else format_um(self.length_um)
+        return base if self.digital is None else f"{base}  ·  digital ×{self.digital:.2g}"
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -52,15 +63,18 @@ class ScaleBar(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(255, 255, 255, 200))
         if self.length_um is None or not self._um_per_view_px:
-            width = painter.fontMetrics().horizontalAdvance(NO_SCALE_NOTE) + 12
+            width = painter.fontMetrics().horizontalAdvance(self.text()) + 12
             painter.drawRoundedRect(QRectF(0, 10, width, 20), 3, 3)
             painter.setPen(QColor(90, 90, 90))
-            painter.drawText(QRectF(6, 10, width, 20), Qt.AlignmentFlag.AlignVCenter, NO_SCALE_NOTE)
+            painter.drawText(QRectF(6, 10, width, 20), Qt.AlignmentFlag.AlignVCenter, self.text())
             return
         bar_px = self.length_um / self._um_per_view_px
-        painter.drawRoundedRect(QRectF(0, 0, bar_px + 16, 32), 3, 3)
+        text_px = painter.fontMetrics().horizontalAdvance(self.text())
+        painter.drawRoundedRect(QRectF(0, 0, max(bar_px, text_px) + 16, 32), 3, 3)
         painter.setPen(QPen(QColor(20, 20, 20), 3))
         painter.drawLine(8, 24, int(8 + bar_px), 24)
         painter.setPen(QColor(20, 20, 20))
-        painter.drawText(QRectF(8, 2, bar_px + 40, 18), Qt.AlignmentFlag.AlignLeft, self.text())
+        painter.drawText(
+            QRectF(8, 2, max(bar_px, text_px) + 8, 18), Qt.AlignmentFlag.AlignLeft, self.text()
+        )
         painter.end()

@@ -17,13 +17,17 @@ Public API (used by the main window, panels and minimap)::
     viewer.add_overlay(layer); viewer.remove_overlay(name); viewer.overlays()
     viewer.set_overlay_order([name, ...])   # bottom first, as the layers panel lists them
     viewer.set_tile_grid(grid.l0_xy, grid.l0_tile_px)  # outlines; set_tile_grid(None) hides
+    viewer.set_tissue_outline(rings)   # level-0 polygons; None removes them
+    viewer.set_decoration_visible("grid" | "outline", on)  # the View menu's switches
+    viewer.digital_zoom() -> float | None  # > 1 past the scan's own pixels
     viewer.refresh()   # after slide.set_mpp(): scale bar, magnification, sigViewChanged
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
              sigTilesPending(int), sigSlideChanged(object)  # Slide | None
 
 Mouse: wheel/trackpad zooms about the cursor, drag pans. Keys: arrows pan, +/- zoom,
-0 or F fits.
+0 or F fits. Past the scan's own resolution (more than one screen pixel per level-0
+pixel) pixels are drawn as crisp squares, not smoothed, and the scale bar says "digital".
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from pathscaat.slides.base import Slide
 from pathscaat.slides.region import Region
-from ui.viewer.grid_layer import GridLayer
+from ui.viewer.decorations import Decorations
 from ui.viewer.keys import handle_key
 from ui.viewer.overlay_layer import OverlayLayer
 from ui.viewer.scale_bar import ScaleBar
@@ -89,8 +93,8 @@ class SlideViewer(QWidget):
         self._base: TileLayer | None = None
         self._overlays: dict[str, _OverlayEntry] = {}
         self._errors_seen: set[str] = set()
-        self._grid: GridLayer | None = None
         self._build_view()
+        self.decorations = Decorations(self._vb)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._update_view)
         self.loader.sigTileReady.connect(self._on_tile)
@@ -130,7 +134,7 @@ class SlideViewer(QWidget):
         """Show ``slide`` fitted to the window (None: empty view). Overlays are removed."""
         for name in list(self._overlays):
             self.remove_overlay(name)
-        self.set_tile_grid(None)
+        self.decorations.clear()
         if self._base is not None:
             self._base.clear()
             self.loader.unregister(self._base.source.slide_id)
@@ -199,6 +203,13 @@ class SlideViewer(QWidget):
             return None
         return magnification_of(self._slide, self.l0_per_view_px())
 
+    def digital_zoom(self) -> float | None:
+        """Screen pixels per scanned pixel when above 1 (enlarged, no new detail), else None."""
+        if self._slide is None:
+            return None
+        factor = 1.0 / max(1e-9, self.l0_per_view_px())
+        return factor if factor > 1.0 + 1e-3 else None
+
     def l0_visible_rect(self) -> L0Rect:
         """(x, y, width, height) of the visible area in level-0 pixels."""
         (x0, x1), (y0, y1) = self._vb.viewRange()
@@ -228,7 +239,8 @@ class SlideViewer(QWidget):
                 tiles.set_visible(layer.visible)
                 self._schedule()
 
-        tiles = TileLayer(self._vb, source, 0.0, _first_channel, configure, opaque=False)
+        crisp = bool(layer.legend_entries())  # categorical: no blending across borders
+        tiles = TileLayer(self._vb, source, 0.0, _first_channel, configure, False, crisp)
         tiles.visible = layer.visible
         self.loader.register(layer.slide_id, layer.source)
         layer.attach(self.cache)
@@ -250,14 +262,20 @@ class SlideViewer(QWidget):
     def set_tile_grid(
         self, l0_xy: NDArray[np.int64] | None, l0_tile_px: float = 0.0, color: QColor | None = None
     ) -> None:
-        """Outline tiles (``TileGrid.l0_xy``, ``TileGrid.l0_tile_px``); None removes them."""
-        if self._grid is not None:
-            self._vb.removeItem(self._grid.item)
-            self._grid = None
-        if l0_xy is not None and len(l0_xy):
-            self._grid = GridLayer(l0_xy, l0_tile_px, color)
-            self._vb.addItem(self._grid.item)
-            self._grid.update_for_zoom(self.l0_per_view_px())
+        """Outline tiles (``TileGrid.l0_xy``, ``TileGrid.l0_tile_px``); None removes them.
+
+        Drawn while the ``grid`` switch is on (off at first) and tiles are big enough.
+        """
+        self.decorations.set_grid(l0_xy, l0_tile_px, self.l0_per_view_px(), color)
+
+    def set_tissue_outline(self, rings: list[NDArray[np.float64]] | None) -> None:
+        """Draw closed level-0 polygons around the tissue (while ``outline`` is on)."""
+        self.decorations.set_outline(rings)
+
+    def set_decoration_visible(self, name: str, on: bool) -> None:
+        """Switch the ``grid`` or the ``outline`` on or off."""
+        self.decorations.set_visible(name, on)
+        self.decorations.update_for_zoom(self.l0_per_view_px())
 
     def set_overlay_order(self, names: list[str]) -> None:
         """Stack overlays in ``names`` order, bottom first (the layers panel's order)."""
@@ -325,11 +343,12 @@ class SlideViewer(QWidget):
         for layer in self.tile_layers():
             regions += layer.wanted(rect, ds)
         self.loader.request(regions)
-        if self._grid is not None:
-            self._grid.update_for_zoom(self.l0_per_view_px())
+        self.decorations.update_for_zoom(self.l0_per_view_px())
         mpp = self._slide.mpp if self._slide is not None else None
         um = mpp.x * self.l0_per_view_px() if mpp is not None else None
-        self.scale_bar.set_scale(um, has_slide=self._slide is not None)
+        digital = self.digital_zoom()
+        self._gv.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, digital is None)
+        self.scale_bar.set_scale(um, has_slide=self._slide is not None, digital=digital)
         self.sigViewChanged.emit(rect)
 
     def _on_tile(self, region: Region, tile: NDArray[np.uint8]) -> None:

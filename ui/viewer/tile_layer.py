@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter
 
 from pathscaat.slides.region import Region
 from ui.viewer.tile_grid import L0Rect, Source, intersects
@@ -26,6 +27,17 @@ PREFETCH_FRACTION = 0.25
 shows tiles that are already there."""
 
 ToImage = Callable[[NDArray[np.uint8]], NDArray[np.uint8]]
+
+
+class CrispImageItem(pg.ImageItem):
+    """An image drawn without smoothing: categorical tiles keep sharp borders when enlarged
+    (a smoothed class map would blend two classes' colours into a third)."""
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        super().paint(p, *args)
+
+
 Configure = Callable[[pg.ImageItem], None]
 
 
@@ -51,9 +63,11 @@ class TileLayer:
         to_image: ToImage | None = None,
         configure: Configure | None = None,
         opaque: bool = True,
+        crisp: bool = False,
     ) -> None:
         self.view_box = view_box
         self.opaque = opaque
+        self.item_type = CrispImageItem if crisp else pg.ImageItem
         self.source = source
         self.z_base = z_base
         self.to_image = to_image
@@ -93,7 +107,7 @@ class TileLayer:
         if region in self.items or not (region in self.current or region in self.backdrop):
             return
         image = self.to_image(tile) if self.to_image is not None else tile
-        item = pg.ImageItem(image, autoLevels=False)
+        item = self.item_type(image, autoLevels=False)
         if self.configure is not None:
             self.configure(item)
         item.setRect(QRectF(*self.source.l0_rect(region)))

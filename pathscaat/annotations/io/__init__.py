@@ -63,13 +63,15 @@ def _sniff_xml(path: Path) -> str:
     """ASAP writes <ASAP_Annotations>; ImageScope and HALO <Annotations> (HALO: <V>)."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(4096).decode("utf-8", "replace")
+            raw = fh.read(4096)
+        utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+        head = raw.decode("utf-16" if utf16 else "utf-8", "replace")
     except OSError as exc:
         raise file_error(path, None, f"cannot be read ({exc.strerror or exc})") from None
     if "<ASAP_Annotations" in head:
         return "asap"
     if "<Annotations" in head:
-        return "halo" if ("NegativeROA" in head or "<V " in head) else "imagescope"
+        return "halo" if ("<V " in head and "<Vertex" not in head) else "imagescope"
     raise file_error(path, "line 1", "an XML file that is neither ASAP (<ASAP_Annotations>) "
                      "nor Aperio ImageScope/HALO (<Annotations>) annotations")
 

@@ -8,6 +8,8 @@ names the file, the feature index or line, and what is wrong.
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +32,8 @@ class AnnotationFileError(PathscaatError):
 @dataclass
 class ReadResult:
     """Objects read from a file, what was skipped (with feature index or line) and the frame.
+
+    ``skipped`` also notes properties that could not be decoded and were kept verbatim.
 
     ``l0_offset`` is the offset that was added to the file's coordinates to bring them to
     our level-0 frame (non-zero only for QuPath files of slides with bounds).
@@ -87,3 +91,18 @@ def bulk_objects() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename, so an
+    interrupted export never leaves a truncated file in place of the previous one."""
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

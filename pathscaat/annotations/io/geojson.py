@@ -19,6 +19,7 @@ member, which a later read uses when it is given no offset.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,6 +32,7 @@ from pathscaat.annotations.io.base import (
     bulk_objects,
     file_error,
     read_text,
+    write_atomic,
 )
 from pathscaat.annotations.io.geojson_fields import (
     OBJECT_TYPES,
@@ -52,6 +54,7 @@ EXTRA_KEY = "geojson"
 FRAME_MEMBER = "pathscaat"
 _TOOL_PROPERTY = "pathscaatTool"  # our drawing tool, so a round trip edits as drawn
 _KNOWN_TYPES = "annotation, detection, tile or cell"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class _FeatureError(ValueError):
@@ -81,10 +84,11 @@ def parse_geojson(data: Any, source: str | Path, *, l0_offset: Offset = (0.0, 0.
     while stack:
         feature, where, parent_id = stack.pop()
         try:
-            ann, children = _decode_feature(feature, offset, seen, parent_id)
+            ann, children, notes = _decode_feature(feature, offset, seen, parent_id)
         except _FeatureError as exc:
             result.skipped.append(f"{where}: {exc}; skipped it and its child objects")
             continue
+        result.skipped.extend(f"{where}: {note}" for note in notes)
         result.annotations.append(ann)
         stack.extend((c, f"{where} child {j}", ann.id)
                      for j, c in reversed(list(enumerate(children))))
@@ -144,15 +148,20 @@ def _object_type(props: dict[str, Any], member_id: Any, raw: dict[str, Any]) -> 
     return ObjectType.ANNOTATION
 
 
+def _is_uuid(text: str) -> bool:
+    if _UUID.fullmatch(text):
+        return True
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _object_id(member_id: Any, seen: set[str], raw: dict[str, Any]) -> str:
-    if isinstance(member_id, str) and member_id not in seen:
-        try:
-            uuid.UUID(member_id)
-        except ValueError:
-            pass
-        else:
-            seen.add(member_id)
-            return member_id
+    if isinstance(member_id, str) and member_id not in seen and _is_uuid(member_id):
+        seen.add(member_id)
+        return member_id
     new_id = str(uuid.uuid4())
     seen.add(new_id)
     if member_id is not None:
@@ -173,31 +182,39 @@ def _tool(props: dict[str, Any], raw: dict[str, Any]) -> ToolShape:
     return tool
 
 
-def _decode_feature(
-    feature: Any, offset: Offset, seen: set[str], parent_id: str | None
-) -> tuple[Annotation, list[Any]]:
+def _split_feature(feature: Any) -> tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(geometry, unknown members, properties, raw) of a Feature, or _FeatureError."""
     if not isinstance(feature, dict):
         raise _FeatureError(f"is a JSON {type(feature).__name__}, not a GeoJSON Feature")
-    if feature.get("type") in GEOMETRY_TYPES:
+    kind = feature.get("type")
+    if kind in GEOMETRY_TYPES:
         feature = {"type": "Feature", "geometry": feature}
-    elif feature.get("type") != "Feature":
-        raise _FeatureError(f"has type {feature.get('type')!r}, expected 'Feature'")
-    members = {k: v for k, v in feature.items() if k not in ("type", "geometry", "properties")}
+    elif kind != "Feature" and not (kind is None and "geometry" in feature):
+        raise _FeatureError(f"has type {kind!r}, expected 'Feature'")
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
         raise _FeatureError("its 'properties' is not a JSON object")
-    props = dict(props)
     if feature.get("geometry") is None:
         raise _FeatureError("has no geometry")
     raw: dict[str, Any] = {}
     if feature.get("properties") is None:  # absent or null: written back as it was
         raw["properties"] = "null" if "properties" in feature else "absent"
+    members = {k: v for k, v in feature.items() if k not in ("type", "geometry", "properties")}
+    return feature["geometry"], members, dict(props), raw
+
+
+def _decode_feature(
+    feature: Any, offset: Offset, seen: set[str], parent_id: str | None
+) -> tuple[Annotation, list[Any], list[str]]:
+    """The annotation, its child Features and notes on properties kept undecoded."""
+    geometry_json, members, props, raw = _split_feature(feature)
     children, raw_children = _children(members, props)
     if raw_children:
         raw["childObjects"] = raw_children
+    notes: list[str] = []
     try:
-        geometry = geometry_from_json(feature["geometry"], offset)
-        kwargs = decode_fields(props, raw)
+        geometry = geometry_from_json(geometry_json, offset)
+        kwargs = decode_fields(props, raw, notes)
         object_type = _object_type(props, members.get("id"), raw)
     except (GeometryError, FieldError) as exc:
         raise _FeatureError(str(exc)) from None
@@ -206,7 +223,7 @@ def _decode_feature(
     geo = {k: v for k, v in (("properties", props), ("members", members), ("raw", raw)) if v}
     ann = Annotation(geometry, id=obj_id, object_type=object_type, tool=tool,
                      parent_id=parent_id, extra={EXTRA_KEY: geo} if geo else {}, **kwargs)
-    return ann, children
+    return ann, children, notes
 
 
 def _children(members: dict[str, Any], props: dict[str, Any]) -> tuple[list[Any], str]:
@@ -282,4 +299,4 @@ def write_geojson(
             FRAME_MEMBER: {"frame": FRAME_QUPATH, "l0_offset": list(offset), "version": 1},
         }
         text = json.dumps(doc, ensure_ascii=False)
-    Path(path).write_text(text, encoding="utf-8")
+    write_atomic(path, text)

@@ -8,6 +8,7 @@ back as long as the object's value is unchanged, so reading and writing loses no
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,11 @@ def decode_colour(raw: Any, what: str) -> RGB | None:
     raise FieldError(f"{what} {raw!r} is not [r, g, b] with values 0-255 or a packed int")
 
 
+@functools.lru_cache(maxsize=4096)
+def _class(name: str, colour: RGB | None) -> PathClass:
+    return PathClass.named(name, colour)
+
+
 def decode_class(raw: Any) -> PathClass | None:
     if raw is None:
         return None
@@ -57,7 +63,7 @@ def decode_class(raw: Any) -> PathClass | None:
     if not isinstance(name, str) or not name:
         raise FieldError(f"classification {raw!r} has no name")
     colour = decode_colour(raw.get("color", raw.get("colorRGB")), "classification colour")
-    return PathClass.named(name, colour)
+    return _class(name, colour)  # files repeat a few classes 100,000 times
 
 
 def encode_class(value: PathClass | None) -> Any:
@@ -149,17 +155,24 @@ FIELDS: tuple[Field, ...] = (
 )
 
 
-def decode_fields(props: dict[str, Any], raw_out: dict[str, Any]) -> dict[str, Any]:
+def decode_fields(
+    props: dict[str, Any], raw_out: dict[str, Any], notes: list[str]
+) -> dict[str, Any]:
     """Pop the modelled properties from ``props``; returns Annotation keyword arguments.
 
-    Raw values whose canonical re-encoding would differ go into ``raw_out``.
+    Raw values whose canonical re-encoding would differ go into ``raw_out``. A property
+    that cannot be decoded stays in ``props`` (kept verbatim) with a line in ``notes``.
     """
     kwargs: dict[str, Any] = {}
     for fld in FIELDS:
         if fld.key not in props:
             continue
+        try:
+            value = fld.decode(props[fld.key])
+        except FieldError as exc:
+            notes.append(f"{exc}; kept the object and that property as it was")
+            continue
         raw = props.pop(fld.key)
-        value = fld.decode(raw)
         kwargs[fld.attr] = value
         if fld.encode(value) != raw:
             raw_out[fld.key] = raw

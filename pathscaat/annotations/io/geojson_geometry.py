@@ -20,7 +20,7 @@ class GeometryError(ValueError):
     """A geometry that is not valid GeoJSON; the message says what is wrong."""
 
 
-def _ring(coords: Any) -> Any:
+def _check_ring(coords: Any) -> Any:
     if not isinstance(coords, list) or len(coords) < 4:
         n = len(coords) if isinstance(coords, list) else 0
         raise GeometryError(f"a polygon ring needs at least 4 positions, it has {n}")
@@ -28,15 +28,17 @@ def _ring(coords: Any) -> Any:
         raise GeometryError(
             f"unclosed ring: it starts at {coords[0]} and ends at {coords[-1]} (GeoJSON rings "
             "repeat the first position at the end)")
-    return shapely.linearrings(coords)
+    return coords
 
 
 def _polygon(rings: Any) -> Any:
     if not isinstance(rings, list) or not rings:
         raise GeometryError("a Polygon needs at least one ring of positions")
-    shell = _ring(rings[0])
-    holes = [_ring(r) for r in rings[1:]]
-    return shapely.polygons(shell, holes=holes or None)
+    shell = _check_ring(rings[0])
+    if len(rings) == 1:  # the common case, one shapely call
+        return shapely.polygons(shell)
+    holes = [shapely.linearrings(_check_ring(r)) for r in rings[1:]]
+    return shapely.polygons(shapely.linearrings(shell), holes=holes)
 
 
 def _line(coords: Any) -> Any:

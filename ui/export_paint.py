@@ -1,0 +1,140 @@
+"""Line art and labels painted onto an exported image: outline, grid, scale bar, legends.
+
+The pixels under them come from :func:`pathscaat.inference.render.render_region`; this
+module only draws with a ``QPainter`` in the image's own pixels, mapping level-0
+coordinates with ``(l0 - origin) * scale``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QTransform
+
+from ui.panels.layers_panel import display_name
+from ui.viewer.grid_layer import MIN_TILE_VIEW_PX
+from ui.viewer.outline_layer import OUTLINE_COLOR, rings_path
+from ui.viewer.overlay_layer import OverlayLayer
+from ui.viewer.scale_bar import format_um, nice_length_um
+
+L0Rect = tuple[float, float, float, float]
+PANEL_BG = QColor(255, 255, 255, 225)
+TEXT = QColor(20, 20, 20)
+GRID_COLOR = QColor(0, 190, 255, 200)
+
+
+def _l0_transform(l0_rect: L0Rect, scale: float) -> QTransform:
+    x, y, _, _ = l0_rect
+    return QTransform(scale, 0, 0, scale, -x * scale, -y * scale)
+
+
+def paint_outline(
+    painter: QPainter, rings: Sequence[NDArray[np.float64]], l0_rect: L0Rect, scale: float
+) -> None:
+    """The tissue outline, 2 px wide whatever the scale."""
+    path = _l0_transform(l0_rect, scale).map(rings_path(rings))
+    painter.setPen(QPen(OUTLINE_COLOR, 2.0))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawPath(path)
+
+
+def paint_grid(
+    painter: QPainter, l0_xy: NDArray[np.int64], l0_side: float, l0_rect: L0Rect, scale: float
+) -> None:
+    """Tile outlines, unless tiles would be too small to tell apart (as on screen)."""
+    side = l0_side * scale
+    if side < MIN_TILE_VIEW_PX:
+        return
+    x0, y0, _, _ = l0_rect
+    painter.setPen(QPen(GRID_COLOR, 1.0))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for l0_x, l0_y in np.asarray(l0_xy).tolist():
+        painter.drawRect(QRectF((l0_x - x0) * scale, (l0_y - y0) * scale, side, side))
+
+
+def paint_scale_bar(
+    painter: QPainter, image: QImage, um_per_px: float | None, digital: float | None
+) -> None:
+    """A round-length bar at the bottom left (or the 'no scale' note)."""
+    painter.setFont(QFont(painter.font().family(), max(9, image.height() // 80)))
+    metrics = painter.fontMetrics()
+    max_bar = max(60.0, image.width() / 5)
+    note = f"  ·  digital ×{digital:.2g}" if digital else ""
+    text = "no scale: µm/px unknown" if not um_per_px else ""
+    bar_px = 0.0
+    if um_per_px:
+        length = nice_length_um(um_per_px, max_bar)
+        bar_px = length / um_per_px
+        text = format_um(length)
+    text += note
+    pad = metrics.height() * 0.5
+    w = max(bar_px, metrics.horizontalAdvance(text)) + 2 * pad
+    h = metrics.height() * 2 + pad
+    box = QRectF(pad, image.height() - h - pad, w, h)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(PANEL_BG)
+    painter.drawRoundedRect(box, 4, 4)
+    painter.setPen(TEXT)
+    painter.drawText(QPointF(box.x() + pad, box.y() + metrics.ascent() + pad / 2), text)
+    if bar_px:
+        y = box.bottom() - pad
+        painter.setPen(QPen(TEXT, max(3.0, metrics.height() / 5)))
+        painter.drawLine(QPointF(box.x() + pad, y), QPointF(box.x() + pad + bar_px, y))
+
+
+def _legend_rows(layer: OverlayLayer) -> int:
+    entries = layer.legend_entries()
+    return 1 + (len(entries) + 1) // 2 if entries else 2
+
+
+def paint_legends(painter: QPainter, image: QImage, layers: Sequence[OverlayLayer]) -> None:
+    """A box at the bottom right: each layer's name and its colour bar or class swatches."""
+    if not layers:
+        return
+    painter.setFont(QFont(painter.font().family(), max(9, image.height() // 80)))
+    metrics = painter.fontMetrics()
+    line = metrics.height() * 1.3
+    pad = metrics.height() * 0.6
+    width = max(metrics.horizontalAdvance("M") * 22.0, 160.0)
+    height = sum(_legend_rows(layer) * line for layer in layers) + pad * (len(layers) + 1)
+    box = QRectF(image.width() - width - pad, image.height() - height - pad, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(PANEL_BG)
+    painter.drawRoundedRect(box, 4, 4)
+    y = box.y() + pad
+    for layer in layers:
+        painter.setPen(TEXT)
+        title = display_name(layer.name, layer.kind)
+        painter.drawText(QPointF(box.x() + pad, y + metrics.ascent()), title)
+        y += line
+        y = _paint_key(painter, layer, QRectF(box.x() + pad, y, width - 2 * pad, line)) + pad
+
+
+def _paint_key(painter: QPainter, layer: OverlayLayer, row: QRectF) -> float:
+    """Swatches (classes) or a colour bar with its ends; returns the y below it."""
+    metrics = painter.fontMetrics()
+    entries = layer.legend_entries()
+    if entries:
+        half = row.width() / 2
+        for i, (name, (r, g, b)) in enumerate(entries):
+            x = row.x() + (i % 2) * half
+            y = row.y() + (i // 2) * row.height()
+            side = metrics.height() * 0.8
+            painter.setPen(QPen(QColor(60, 60, 60), 1))
+            painter.setBrush(QColor(r, g, b))
+            painter.drawRect(QRectF(x, y + (row.height() - side) / 2, side, side))
+            painter.setPen(TEXT)
+            painter.drawText(QPointF(x + side * 1.5, y + metrics.ascent()), name)
+        return row.y() + ((len(entries) + 1) // 2) * row.height()
+    lo, hi = f"{layer.value_min:.3g}", f"{layer.value_max:.3g}"
+    margin = max(metrics.horizontalAdvance(lo), metrics.horizontalAdvance(hi)) + 6
+    bar = QRectF(row.x() + margin, row.y() + row.height() * 0.2, row.width() - 2 * margin,
+                 row.height() * 0.6)  # fmt: skip
+    painter.drawImage(bar, layer.legend_image(256, 8))
+    painter.setPen(TEXT)
+    painter.drawText(QPointF(row.x(), row.y() + metrics.ascent()), lo)
+    painter.drawText(QPointF(bar.right() + 6, row.y() + metrics.ascent()), hi)
+    return row.bottom()
