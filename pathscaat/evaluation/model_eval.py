@@ -62,7 +62,7 @@ class EvalSettings:
     seed: int = 0
     method_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
     checker_stride: int = 4  # period of the stride grid measured and aggregated away
-    stability_samples: int = 2  # noisy copies per image (0 = skip the stability metric)
+    stability_samples: int = 1  # noisy copies per image (0 = skip the stability metric)
     stability_sigma: float = 0.01  # noise sd in [0,1] pixel units (about 2.5/255)
 
 

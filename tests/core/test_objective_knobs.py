@@ -137,7 +137,7 @@ def _ce_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor
 
 def test_ce_attack_raises_the_cross_entropy_more_than_kl_start(model, batch) -> None:
     x, y = batch
-    ce0 = float(nn.functional.cross_entropy(model(x), y))
+    ce0 = float(nn.functional.cross_entropy(model(x), y).detach())
     x_adv = perturb(
         model, x, model(x), None, eps=EPS, alpha=EPS / 2, steps=5, start="uniform", kind="kl",
         y=y, attack_loss="ce",
