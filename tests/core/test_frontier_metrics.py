@@ -132,3 +132,27 @@ def test_inference_cell_remedy_is_the_aggregate_of_the_raw_map() -> None:
     want = stride_aggregate(torch.from_numpy(raw), 4).numpy()
     np.testing.assert_allclose(cell, want, rtol=1e-5, atol=1e-9)
     assert checkerboard_share(torch.from_numpy(cell)).max() < 1e-6
+
+
+def test_arm_names_and_seed_spread_of_the_frontier(tmp_path) -> None:
+    from pathscaat.evaluation.frontier import aggregate, arm_label, write_frontier
+
+    assert arm_label("erm", {"lam": 0.0}) == "erm"
+    assert arm_label("trades", {"mask": "none"}) == "trades"
+    assert arm_label("scaat", {"mask": "soft", "gamma": 4.0}) == "scaat-soft-g4"
+    shuffled = {"mask": "random", "random_like": "soft", "gamma": 4.0}
+    assert arm_label("scaat", shuffled) == "scaat-shuffled-soft-g4"
+    assert arm_label("scaat", {"mask": "soft", "gamma": 1.0, "invert": True}).startswith(
+        "scaat-inv"
+    )
+    points = [
+        {"dataset": "d", "arm": "a", "eps_255": 4.0, "seed": s, "accuracy": acc, "gini": g}
+        for s, acc, g in ((0, 0.8, 0.5), (1, 0.9, 0.7))
+    ]
+    (row,) = aggregate(points)
+    assert row["n"] == 2 and row["accuracy"] == pytest.approx(0.85)
+    assert row["accuracy_sd"] == pytest.approx(np.std([0.8, 0.9], ddof=1))
+    assert np.isnan(row["relevance_mass"])  # a metric no point has stays missing
+    paths = write_frontier(points, tmp_path)
+    assert "| d | a | 4 | 0,1 | 0.850 ± 0.071 |" in (tmp_path / "frontier.md").read_text()
+    assert (tmp_path / "frontier_d.png") in paths
