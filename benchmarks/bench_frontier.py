@@ -198,7 +198,7 @@ def mean_budget(cells_dir: Path, cell: Cell) -> float:
     """Mean per-pixel budget fraction the soft arm used over its training (same eps, seed)."""
     soft = cells_dir / replace(cell, arm="scaat-soft").rel / "cell.json"
     if not soft.is_file():
-        raise RuntimeError(f"{cell.rel} needs the scaat-soft cell first: {soft} is missing")
+        raise LookupError(f"{cell.rel} needs the scaat-soft cell of the same eps and seed first")
     return float(json.loads(soft.read_text())["train_budget"])
 
 
@@ -305,7 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         todo = [c for c in cell_list(p) if c.dataset in data]
         for i, cell in enumerate(todo, 1):
             t0 = time.perf_counter()
-            rec = run_cell(cell, data[cell.dataset], p, cells_dir, args)
+            try:
+                rec = run_cell(cell, data[cell.dataset], p, cells_dir, args)
+            except LookupError as exc:  # trades-meanbudget without its scaat-soft cell
+                print(f"[{i}/{len(todo)}] skipped: {exc}", file=sys.stderr, flush=True)
+                continue
             print(f"[{i}/{len(todo)}] {cell.rel}: acc {rec['accuracy']:.3f} gini {rec['gini']:.3f} "
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
     points = collect(cells_dir)
