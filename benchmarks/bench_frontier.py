@@ -256,7 +256,8 @@ def run_cell(cell: Cell, data: Path, p: Profile, cells_dir: Path, args: Any) -> 
         arm=cell.arm, eps_255=cell.eps_255, seed=cell.seed, key=key, eval_version=EVAL_VERSION,
         val_accuracy=history[-1].get("accuracy"), train_budget=train_budget,
         budget=share if cell.arm == "trades-meanbudget" else train_budget,
-        eps_effective_255=cfg.eps * 255, knobs=cfg.to_dict(), train_seconds=round(seconds, 1),
+        eps_effective_255=0.0 if cell.arm in NO_EPS else cfg.eps * 255, knobs=cfg.to_dict(),
+        train_seconds=round(seconds, 1),
         eval_seconds=round(time.perf_counter() - start, 1), profile=args.profile,
     )  # fmt: skip
     record_path.write_text(json.dumps(point, indent=1, default=float), encoding="utf-8")
