@@ -24,6 +24,17 @@ ICON_NAMES = (
     "overlays",
     "info",
     "overview",
+    "tool-move",
+    "tool-rectangle",
+    "tool-ellipse",
+    "tool-polygon",
+    "tool-brush",
+    "tool-points",
+    "delete",
+    "undo",
+    "redo",
+    "classes",
+    "annotations",
 )
 """Every icon in ``icons/`` (without ``.svg``); the test checks each is found."""
 

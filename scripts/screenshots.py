@@ -8,7 +8,8 @@ States: ``01-empty``, ``02-slide``, ``02-slide-digital`` (zoomed past the scan),
 instead: the synthetic slide with the trained SCAAT model's class map and saliency, as
 the app shows them by default, fitted and zoomed on a planted atypical region
 (``06-demo-*.png``), and File > Export View of the view and of the whole slide
-(``07-export-*.png``).
+(``07-export-*.png``). With ``--annotations`` it renders only the annotation tools in
+use and their panels (``08-ann-*.png``, see ``scripts/screenshots_annotations.py``).
 
 The model run is real: a tiny randomly initialised checkpoint is written
 to OUT_DIR/model and ``pathscaat infer`` runs over the slide in a child process, exactly
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--no-run", action="store_true", help="skip the model-run states")
     parser.add_argument("--demo", type=Path, help="a 'pathscaat demo' output: shoot its result")
+    parser.add_argument("--annotations", action="store_true",
+                        help="shoot only the annotation tools and panels on --slide")
     args = parser.parse_args(argv)
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no screen: render offscreen
@@ -117,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = shoot_demo(app, window, args.demo, out)
         window.close()
         return 0 if ok else 1
+    if args.annotations:
+        return shoot_annotation_states(app, window, args.slide, out)
     window.grab().save(str(out / "01-empty.png"))
 
     window.open_slide(args.slide)
@@ -140,6 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
     print(f"screenshots in {out}")
     return 0
+
+
+def shoot_annotation_states(app: object, window: Any, slide: Path, out: Path) -> int:
+    """08: each annotation tool mid-gesture, the panels, tile detections at two zooms."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from screenshots_annotations import shoot_annotations
+
+    window.open_slide(slide)
+    if not wait_for(app, lambda: window.slide is not None, 30):
+        print(f"could not open {slide}", file=sys.stderr)
+        return 1
+    ok = shoot_annotations(app, window, out, settle)
+    window.close()
+    print(f"screenshots in {out}")
+    return 0 if ok else 1
 
 
 def shoot_model_run(app: object, window: Any, slide: Path, out: Path) -> bool:

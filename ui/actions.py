@@ -35,6 +35,7 @@ class Actions:
     zoom_out: QAction
     fit: QAction
     run_model: QAction
+    train_model: QAction
     cancel_job: QAction
     about: QAction
     show_logs: QAction
@@ -74,6 +75,10 @@ def build_actions(win: QMainWindow) -> Actions:
         run_model=_action(
             win, "&Run Model on Slide…", "run-model", "Ctrl+R",
             "Run a trained model over the slide's tissue and show its heatmaps",
+        ),
+        train_model=_action(
+            win, "&Train a Model…", None, "Ctrl+Shift+T",
+            "Fine-tune a network on labelled patches, step by step (SCAAT)",
         ),
         cancel_job=_action(win, "Cancel Model Run", "cancel", None, "Stop the running job"),
         about=_action(win, "&About PathSCAAT", "info", None, "Version and credits"),
@@ -136,6 +141,7 @@ def build_menus(
         view_menu.addAction(act)
 
     analysis_menu = bar.addMenu("&Analysis")
+    analysis_menu.addAction(acts.train_model)
     analysis_menu.addAction(acts.run_model)
     analysis_menu.addAction(acts.cancel_job)
 
@@ -182,3 +188,12 @@ def fill_recent_menu(
     clear = menu.addAction("Clear List")
     clear.setEnabled(bool(files))
     clear.triggered.connect(clear_fn)
+
+
+def find_menu(win: QMainWindow, title: str) -> QMenu | None:
+    """The menu bar's menu called ``title`` (ignoring the & of its shortcut)."""
+    for act in win.menuBar().actions():
+        menu = act.menu()
+        if act.text().replace("&", "") == title and isinstance(menu, QMenu):
+            return menu
+    return None

@@ -2,7 +2,9 @@
 
 Qt is imported inside :func:`main` so that importing ``ui.app`` (a frozen app's bootstrap,
 ``multiprocessing`` children) stays cheap. ``PATHSCAAT_GUI_EXIT_AFTER_S=N`` closes the app
-after N seconds, which makes the installed and the frozen app testable end to end.
+after N seconds; ``--smoke SECONDS`` (``ui.smoke``) opens, renders and runs what it is
+given, prints one line and exits, which makes the installed and the frozen app testable
+end to end.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
+    from ui.smoke import SmokePlan
 
 EXIT_AFTER_ENV = "PATHSCAAT_GUI_EXIT_AFTER_S"
 
@@ -33,7 +36,35 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("slide", nargs="?", help="a slide to open at start-up")
     parser.add_argument("--overlays", help="an inference output folder to show over the slide")
+    smoke = parser.add_argument_group("smoke start (installed and frozen builds)")
+    smoke.add_argument(
+        "--smoke", type=float, metavar="SECONDS", default=None,
+        help="open SLIDE, render it, open --overlays, print one line and exit (0 = ok) "
+        "within SECONDS; also PATHSCAAT_SMOKE=SECONDS; offscreen when there is no display",
+    )  # fmt: skip
+    smoke.add_argument("--smoke-model", metavar="CKPT", help="also run this model over SLIDE")
+    smoke.add_argument("--smoke-out", metavar="DIR", help="output folder of that model run")
     return parser.parse_args(list(argv))
+
+
+def _smoke_plan(args: argparse.Namespace) -> SmokePlan | None:
+    """The smoke start asked for, if any; it runs offscreen where there is no display."""
+    from ui.smoke import SmokePlan, smoke_seconds
+
+    limit_s = smoke_seconds(args.smoke)
+    if limit_s is None:
+        return None
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and no_display:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    def path(text: str | None) -> Path | None:
+        return Path(text) if text else None
+
+    return SmokePlan(
+        limit_s, path(args.slide), path(args.overlays), path(args.smoke_model),
+        path(args.smoke_out),
+    )  # fmt: skip
 
 
 def _exit_after_s() -> float | None:
@@ -81,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     if multiprocessing.get_start_method(allow_none=True) is None:
         multiprocessing.set_start_method("spawn")
+    smoke = _smoke_plan(args)
 
     from PySide6.QtCore import QTimer
 
@@ -92,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     threading.excepthook = window.errors.thread_excepthook
     log.info("PathSCAAT GUI started; log file %s", log_path)
     window.show()
-    if args.slide:
+    if smoke is not None:
+        _start_smoke(window, smoke, app)
+    elif args.slide:
         if args.overlays:
             _load_overlays_once(window, Path(args.overlays))
         window.open_slide(args.slide)
@@ -103,6 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.excepthook = sys.__excepthook__
     threading.excepthook = threading.__excepthook__
     return int(code)
+
+
+def _start_smoke(window: MainWindow, plan: SmokePlan, app: QApplication) -> None:
+    from ui.smoke import SmokeRun
+
+    def finish(code: int) -> None:
+        _close_now(window)
+        app.exit(code)
+
+    SmokeRun(window, plan, finish).start()
 
 
 def _close_now(window: MainWindow) -> None:

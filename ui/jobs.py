@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class JobProgress:
     eta_s: float | None
     warning: str = ""
     """A caveat the job wants the user to see (``extra.warning`` of the record)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """The record's ``extra`` object as the child sent it (metrics, file paths)."""
 
     @property
     def fraction(self) -> float | None:
@@ -160,6 +162,16 @@ class JobRunner(QObject):
         if self._proc is not None and self.is_running():
             self._proc.kill()
 
+    def stop_and_wait(self, grace_ms: int | None = None) -> None:
+        """Teardown on window close: SIGTERM, wait out the grace, then kill (blocks)."""
+        if not self.is_running():
+            return
+        self.cancel()
+        if not self.wait(self.cancel_grace_ms if grace_ms is None else grace_ms):
+            log.warning("job: did not stop in time; killing it")
+            self.kill()
+            self.wait(2000)
+
     def stderr_tail(self, n: int = 40) -> str:
         """The child's last ``n`` stderr lines (details of a failure)."""
         return "\n".join(self._stderr_lines[-n:])
@@ -210,7 +222,8 @@ class JobRunner(QObject):
         extra = obj.get("extra")
         warning = str(extra.get("warning", "")) if isinstance(extra, dict) else ""
         message = str(obj.get("message", ""))
-        self.sigProgress.emit(JobProgress(stage, done, total, message, eta, warning))
+        extra_dict = dict(extra) if isinstance(extra, dict) else {}
+        self.sigProgress.emit(JobProgress(stage, done, total, message, eta, warning, extra_dict))
 
     def _read_stderr(self, at_exit: bool = False) -> None:
         if self._proc is None:

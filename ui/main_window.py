@@ -26,6 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.actions import build_actions, build_menus, build_toolbar, fill_recent_menu, icon
+from ui.annotations.actions import build_annotation_menu, build_annotation_toolbar
+from ui.annotations.controller import AnnotationController
+from ui.annotations.file_actions import AnnotationFiles
 from ui.dialogs.about import show_about
 from ui.errors import ErrorSink, describe_exception, user_log_dir
 from ui.export_controller import ViewExporter
@@ -35,9 +38,12 @@ from ui.overlays import OverlayController
 from ui.panels.empty_page import EmptyPage
 from ui.panels.info_panel import InfoPanel
 from ui.panels.layers_panel import LayersPanel
+from ui.panels.models_panel import ModelsPanel
+from ui.project.controller import ProjectController
 from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
+from ui.wizard.window_hooks import TrainingHooks
 
 log = logging.getLogger(__name__)
 
@@ -81,21 +87,29 @@ class MainWindow(QMainWindow):
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
         self._build_central()
         self._build_docks()
+        self._build_annotations()
         self.actions_ = build_actions(self)
         self.recent_menu = QMenu(self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        docks = (self.overview_dock, self.info_dock, self.layers_dock)
+        docks = (self.overview_dock, self.info_dock, self.layers_dock, self.classes_dock,
+                 self.annotations_dock, self.models_dock)  # fmt: skip
         panels = [d.toggleViewAction() for d in docks]
         build_menus(self, self.actions_, self.recent_menu, panels)
         self.toolbar = build_toolbar(self, self.actions_, panels)
+        build_annotation_menu(self, self.annotations.actions)
+        self.annotation_toolbar = build_annotation_toolbar(self, self.annotations.actions)
         self.loader = SlideLoader(self)
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
         self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
+        self.projects = ProjectController(self)
+        self.annotation_files = AnnotationFiles(self)
+        self.training = TrainingHooks(self, self.models_panel)
         self._connect()
         self.setAcceptDrops(True)
         self._restore_state()
         self._update_actions()
+        self.projects.reopen_last()
 
     def _build_central(self) -> None:
         """The empty page (with recent slides) and the viewer, one shown at a time."""
@@ -121,7 +135,10 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel()
         self.info_dock = self._dock("Slide", "infoDock", self.info_panel, "info")
         self.layers_dock = self._dock("Overlays", "layersDock", self.layers_panel, "layers")
+        self.models_panel = ModelsPanel(self.settings)
+        self.models_dock = self._dock("Models", "modelsDock", self.models_panel, "run-model")
         self.tabifyDockWidget(self.info_dock, self.layers_dock)
+        self.tabifyDockWidget(self.layers_dock, self.models_dock)
         self.info_dock.raise_()
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.info_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
@@ -130,6 +147,23 @@ class MainWindow(QMainWindow):
             [OVERVIEW_HEIGHT, DEFAULT_SIZE[1] - OVERVIEW_HEIGHT],
             Qt.Orientation.Vertical,
         )
+
+    def _build_annotations(self) -> None:
+        """Tools, layer and the Classes and Annotations panels (tabs with the others)."""
+        self.annotations = AnnotationController(
+            self, self.viewer, self._flash,
+            self._annotation_problem,
+        )  # fmt: skip
+        self.classes_dock = self._dock(
+            "Classes", "classesDock", self.annotations.classes_panel, "classes")
+        self.annotations_dock = self._dock(
+            "Annotations", "annotationsDock", self.annotations.panel, "annotations")
+        self.tabifyDockWidget(self.layers_dock, self.classes_dock)
+        self.tabifyDockWidget(self.classes_dock, self.annotations_dock)
+        self.info_dock.raise_()
+
+    def _annotation_problem(self, text: str) -> None:
+        self.errors.report(text, title="Annotations")
 
     def _dock(self, title: str, name: str, widget: QWidget, icon_name: str) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -158,6 +192,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(lambda: self.viewer.zoom_by(0.5))
         a.fit.triggered.connect(self.viewer.fit)
         a.run_model.triggered.connect(self.run_model)
+        a.train_model.triggered.connect(self.training.open_wizard)
         a.cancel_job.triggered.connect(self.runs.cancel)
         a.about.triggered.connect(self.show_about)
         a.show_logs.triggered.connect(self.show_logs)
@@ -206,6 +241,8 @@ class MainWindow(QMainWindow):
             act.setEnabled(self.viewer.decorations.available(name))
             act.setChecked(self.viewer.decorations.wanted[name])
         a.run_model.setEnabled(has_slide and not running)
+        self.annotation_files.update_actions()
+        self.training.slide_changed(has_slide)
         a.cancel_job.setEnabled(running)
         native = self._native_magnification()
         for mag, act in a.zoom_presets.items():
@@ -235,9 +272,14 @@ class MainWindow(QMainWindow):
         self.loader.open(path)
 
     def _slide_loaded(self, path: Path, slide: Any) -> None:
+        if not self.annotations.confirm_discard(self, self.interactive):
+            slide.close()  # the user kept the current slide and its unsaved annotations
+            self.status.clearMessage()
+            return
         self._drop_slide()
         self.slide, self.slide_path = slide, path
         self.viewer.set_slide(slide)
+        self.annotations.set_slide(slide, path)
         self.stack.setCurrentWidget(self.viewer)
         self.overview.setCurrentWidget(self.minimap)
         self.info_panel.set_slide(slide)
@@ -247,6 +289,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Opened {path.name}", 5000)
         self._update_actions()
         self._view_changed(None)
+        self.projects.slide_opened(path)
 
     def _slide_failed(self, path: Path, exc: BaseException) -> None:
         from pathscaat.slides.errors import SlideError, SlideNotFoundError
@@ -268,12 +311,16 @@ class MainWindow(QMainWindow):
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""
         self.overlays.close_all()
+        self.projects.slide_closed()
+        self.annotations.set_slide(None)
         self.viewer.set_slide(None)
         if self.slide is not None:
             self.slide.close()
         self.slide, self.slide_path = None, None
 
     def close_slide(self) -> None:
+        if not self.annotations.confirm_discard(self, self.interactive):
+            return
         self.loader.cancel_pending()
         self._drop_slide()
         self.info_panel.set_slide(None)
@@ -322,7 +369,7 @@ class MainWindow(QMainWindow):
         user_mpp = mpp.x if mpp is not None and mpp.source == "user" else None
         req = self.runs.ask(self.slide_path, user_mpp)
         if req is not None:
-            self.runs.start(req)
+            self.runs.start(self.projects.run_request(req))
 
     def _run_succeeded(self, folder: Path, slide: Path) -> None:
         """Show a finished run's overlays, unless the user moved on to another slide."""
@@ -361,7 +408,9 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         target = paths[0]
-        if target.is_dir() or target.name == "overlays.json":
+        if self.annotation_files.wants_drop(target):
+            self.annotation_files.import_files(paths)
+        elif target.is_dir() or target.name == "overlays.json":
             self.load_overlays(target)
         else:
             self.open_slide(target)
@@ -391,7 +440,12 @@ class MainWindow(QMainWindow):
         if self.interactive and self.runs.is_running() and not self._confirm_stop_run():
             event.ignore()
             return
+        if not self.annotations.confirm_discard(self, self.interactive):
+            event.ignore()
+            return
         self.runs.shutdown()
+        self.training.shutdown()
+        self.projects.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()
         self._drop_slide()

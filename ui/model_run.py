@@ -134,9 +134,4 @@ class ModelRunController(QObject):
 
     def shutdown(self) -> None:
         """Stop a running child on window close (SIGTERM, then kill after the grace)."""
-        if self.is_running():
-            self.runner.cancel()
-            if not self.runner.wait(self.runner.cancel_grace_ms):
-                log.warning("model run did not stop in time; killing it")
-                self.runner.kill()
-                self.runner.wait(2000)
+        self.runner.stop_and_wait()

@@ -42,6 +42,7 @@ class OverlayController(QObject):
         self.viewer = viewer
         self.panel = panel
         self.errors = errors
+        self.folders: dict[str, Path] = {}  # layer name -> the inference output it came from
         panel.sigRemoveRequested.connect(self.remove)
 
     def load(self, folder: Path, slide: Any) -> bool:
@@ -66,6 +67,7 @@ class OverlayController(QObject):
                 span = layer.value_max - layer.value_min
                 layer.threshold = layer.value_min + SALIENCY_START_THRESHOLD * span
             self.viewer.add_overlay(layer)
+            self.folders[layer.name] = overlay_set.root
         self.panel.set_layers(self.viewer.overlays())
         self._load_decorations(overlay_set)
         log.info("loaded %d overlays from %s", len(layers), folder)
@@ -107,6 +109,7 @@ class OverlayController(QObject):
         if layer is not None:
             self.viewer.remove_overlay(name)
             layer.close()
+        self.folders.pop(name, None)
 
     def remove(self, name: str) -> None:
         """Stop drawing the named layer and close its raster."""

@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "jobs/output_root": "",
     "jobs/cancel_grace_ms": 5000,
     "errors/show_dialogs": True,
+    "wizard/last": "",
+    "wizard/models": [],
+    "wizard/models_dir": "",
+    "project/last": "",
 }
 """Every setting and its default; the default's type is the only type a read returns."""
 

@@ -59,7 +59,11 @@ def run_convert(args: argparse.Namespace) -> int:
     result = read_annotations(src, l0_offset=offset)
     if not result.annotations:
         raise PathscaatError(f"{src}: no annotations in the file; nothing to convert")
-    write_annotations(dst, result.annotations, l0_offset=offset)
+    try:
+        write_annotations(dst, result.annotations, l0_offset=offset)
+    except OSError as exc:  # the temporary file's name would mean nothing to the user
+        raise PathscaatError(f"cannot write {dst} ({exc.strerror or exc}); give an OUT path in "
+                             "a folder that exists and that you can write to") from exc
     summary = {
         "input": str(src), "output": str(dst), "read": len(result.annotations),
         "skipped": result.skipped, "frame": result.frame,

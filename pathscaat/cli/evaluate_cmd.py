@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "evaluate",
         help="saliency quality of checkpoints: sparseness, faithfulness, sanity, localisation",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=(__doc__ or "").splitlines()[0].replace("``", ""),
     )
     p.add_argument(
         "--data", required=True, help="patch folder (class per sub-folder; masks/ optional)"

@@ -31,7 +31,10 @@ def register(sub: Any) -> None:
             "Rerunning the command resumes it. Under torchrun each rank takes its own share."
         ),
     )
-    p.add_argument("--slides", required=True, help="folder of slides, or LIST.txt (one per line)")
+    p.add_argument(
+        "--slides", required=True,
+        help="folder of slides, LIST.txt (one per line), or project:DIR (a project's slides)",
+    )
     p.add_argument(
         "--model", required=True, type=Path, help="checkpoint (stem, .json or .safetensors)"
     )
@@ -57,14 +60,20 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathscaat.inference.cohort import CohortSettings
     from pathscaat.inference.cohort_run import infer_cohort
+    from pathscaat.inference.cohort_slides import PROJECT_PREFIX
 
     settings = CohortSettings(
         saliency=args.saliency, device=args.device, batch_size=args.batch_size,
         read_threads=args.read_threads, slide_mpp=args.slide_mpp,
     )  # fmt: skip
+    slides: str | list[Path] = args.slides
+    if args.slides.startswith(PROJECT_PREFIX):  # every rank lists the project's slides
+        from pathscaat.project import project_slide_paths
+
+        slides = project_slide_paths(args.slides[len(PROJECT_PREFIX) :])
     with progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop):
         result = infer_cohort(
-            args.slides, args.model, args.out, settings, workers=args.workers,
+            slides, args.model, args.out, settings, workers=args.workers,
             recursive=args.recursive, on_progress=_shown(printer, args.workers),
             should_stop=should_stop,
         )  # fmt: skip

@@ -3,7 +3,8 @@
 Each sub-command lives in its own module of this package exposing
 ``register(subparsers)``, which adds a parser whose ``func`` default takes the parsed
 namespace and returns an exit code. Exit codes: 0 success, 1 user error or failure
-(one clear message, no traceback), 2 bad command-line usage, 130 cancelled.
+(one clear message, no traceback), 2 bad command-line usage, 130 cancelled, 141 output
+pipe closed early (``pathscaat info --json SLIDE | head``: quiet, as other Unix tools).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -54,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # a frozen build's worker processes start here
+    if argv is None and multiprocessing.get_start_method(allow_none=True) is None:
+        # spawn, as in a frozen build, where fork is unsafe (the program, not in-process calls)
+        multiprocessing.set_start_method("spawn")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -65,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a closed pipe is met inside the handlers below
+        return code
     except JobCancelled as exc:
         print(f"pathscaat: cancelled: {exc}", file=sys.stderr)
         return 130
@@ -75,9 +83,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PathscaatError, SlideError) as exc:
         print(f"pathscaat: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     except OSError as exc:
-        print(f"pathscaat: error: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        print(f"pathscaat: error: {os_error_line(exc)}", file=sys.stderr)
         return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """An operating-system failure the command did not foresee, as what and what to do."""
+    what = exc.strerror or str(exc)
+    if exc.filename is None:
+        return f"{what}; check the paths given and that there is free disk space"
+    return f"{exc.filename}: {what.lower()}; check the path and its permissions"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

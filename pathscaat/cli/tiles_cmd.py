@@ -14,7 +14,7 @@ from typing import Any
 
 from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import add_progress_arg
-from pathscaat.outdir import cleaned_on_failure
+from pathscaat.outdir import check_writable, cleaned_on_failure
 from pathscaat.progress import PathscaatError
 
 DEFAULT_MPP = 0.5
@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         raise PathscaatError(f"--overlap must be >= 0 and smaller than --size ({args.size})")
     target = None if args.downsample is not None else (args.mpp or DEFAULT_MPP)
     with cleaned_on_failure(args.out), progress_job(args.progress) as (printer, should_stop):
+        check_writable(args.out, "the tiles")
         res = run_tiling(
             args.slide, args.out, tile_px=args.size,
             target_mpp=target,

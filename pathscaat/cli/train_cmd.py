@@ -1,13 +1,16 @@
 """``pathscaat train``: fine-tune a timm backbone on a patch folder with ERM/SGT/SCAAT/TRADES.
 
-A thin call into ``pathscaat.training.train``. SIGTERM or SIGINT asks the run to stop at
-the next batch; it saves ``last`` and the command exits 130 (a second SIGINT aborts).
-Several GPUs: ``torchrun --nproc_per_node N -m pathscaat.cli.main train ...`` (DDP).
+A thin call into ``pathscaat.training.train``. ``--config FILE`` reads a run config (the
+wizard's), and any flag given beside it overrides that setting. ``--estimate`` times a few
+real steps and prints how long the run would take, without training. SIGTERM or SIGINT asks
+the run to stop at the next batch; it saves ``last`` and the command exits 130 (a second
+SIGINT aborts). Several GPUs: ``torchrun --nproc_per_node N -m pathscaat.cli.main train ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 from fractions import Fraction
@@ -16,7 +19,7 @@ from typing import Any
 
 from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
-from pathscaat.progress import ProgressRecord
+from pathscaat.progress import PathscaatError, ProgressRecord
 from pathscaat.training.config import (
     ATTACK_LOSSES,
     DIVERGENCES,
@@ -29,7 +32,16 @@ from pathscaat.training.config import (
     STARTS,
 )
 
-KNOBS = ("mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start")
+KNOBS = (
+    "mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start",
+    "random_like", "eps_warmup_epochs", "invert", "attack_loss", "guidance_from",
+)  # fmt: skip
+#: Flags that map one-to-one to a TrainConfig field of the same name.
+FIELDS = (
+    "data", "backbone", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs",
+    "img_size", "pretrained_file", "device", "seed", "out", "resume", "workers",
+    "val_fraction", "test_fraction", "patience", "mpp", "strip_every", "strip_count",
+)  # fmt: skip
 
 
 def _number(text: str) -> float:
@@ -59,55 +71,65 @@ def register(subparsers: Any) -> None:
         "train",
         help="fine-tune a timm backbone on a patch folder (ERM, SGT, SCAAT, TRADES)",
         description="Fine-tune a timm backbone on a folder of labelled patches "
-        "(one sub-folder per class). Writes best/last checkpoints, split.json and "
-        "history.json to --out. The split is by slide where the folder says which slide "
-        "each patch came from, with every class in every split where its slides allow.",
+        "(one sub-folder per class), or on a run config (--config; the wizard writes one, "
+        "and flags given beside it override its settings). Writes best/last checkpoints, "
+        "split.json, history.json, run_config.json and per-epoch saliency strips to --out. "
+        "The split is by slide where the folder says which slide each patch came from, "
+        "with every class in every split where its slides allow.",
         formatter_class=_DefaultsFormatter,
     )
-    p.add_argument("--data", type=Path, required=True, help="patch folder (class per sub-folder)")
-    p.add_argument("--backbone", default="resnet18", help="any timm model name")
-    p.add_argument("--objective", choices=OBJECTIVES, default="scaat", help="training objective")
-    p.add_argument("--epochs", type=int, default=10, help="passes over the training split")
-    p.add_argument("--batch-size", type=int, default=32, help="images per step (all GPUs)")
+    p.add_argument("--config", type=Path, help="run config JSON (default: none, give --data)")
+    p.add_argument("--data", type=Path, help="patch folder (class per sub-folder)")
+    p.add_argument("--estimate", action="store_true", help="time a few real steps, print the "
+                   "run's expected time and exit (trains nothing)")  # fmt: skip
+    p.add_argument("--backbone", help="any timm model name (default: resnet18)")
+    p.add_argument("--objective", choices=OBJECTIVES, help="training objective (default: scaat)")
+    p.add_argument("--epochs", type=int, help="passes over the training split (default: 10)")
+    p.add_argument("--batch-size", type=int, help="images per step, all GPUs (default: 32)")
     p.add_argument(
-        "--lr", type=float, default=None,
+        "--lr", type=float,
         help=f"peak learning rate (default: {RANDOM_START_LR:g} from random weights, "
         f"{PRETRAINED_LR:g} with --pretrained-file, the run's own with --resume)",
     )  # fmt: skip
-    p.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay")
+    p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default: 0.05)")
+    p.add_argument("--warmup-epochs", type=float, help="linear lr warm-up (default: 1)")
     p.add_argument(
-        "--img-size", type=int, default=None,
+        "--img-size", type=int,
         help="model input px; patches are resized to it (default: the backbone's)",
     )  # fmt: skip
     p.add_argument(
-        "--pretrained-file", type=Path, default=None,
+        "--pretrained-file", type=Path,
         help="starting weights: a .safetensors/.pth state dict in timm's layout, or a "
         "PathSCAAT checkpoint (e.g. runs/erm/best.safetensors); module./model./backbone. key "
         "prefixes are removed, and the head is reset when the class count differs "
         "(default: random weights)",
     )  # fmt: skip
-    p.add_argument("--device", default="auto", help="auto, cpu, mps, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split, init and order")
-    p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
+    p.add_argument("--device", help="auto, cpu, mps, cuda or cuda:N (default: auto)")
+    p.add_argument("--seed", type=int, help="seed of the split, init and order (default: 0)")
+    p.add_argument("--out", type=Path, help="run folder (default: runs/latest)")
     p.add_argument(
-        "--resume", type=Path, default=None,
+        "--resume", type=Path,
         help="checkpoint to resume, e.g. runs/latest/last (default: a new run)",
     )  # fmt: skip
     p.add_argument(
-        "--workers", type=int, default=_default_workers(),
-        help="loader processes (0: load in the main process)",
+        "--workers", type=int,
+        help=f"loader processes, 0: load in the main process (default: {_default_workers()})",
     )  # fmt: skip
-    p.add_argument("--val-fraction", type=float, default=0.15, help="share of images to validate")
-    p.add_argument("--test-fraction", type=float, default=0.15, help="share held out to test")
-    p.add_argument("--patience", type=int, default=None, help="early stopping after N epochs "
+    p.add_argument("--val-fraction", type=float, help="share to validate (default: 0.15)")
+    p.add_argument("--test-fraction", type=float, help="share held out to test (default: 0.15)")
+    p.add_argument("--patience", type=int, help="early stopping after N epochs "
                    "without a better validation score (default: off)")  # fmt: skip
     p.add_argument(
-        "--mpp", type=float, default=None,
+        "--mpp", type=float,
         help="µm/px of the patches; the checkpoint then records the µm/px the model sees "
         "(mpp x patch px / --img-size), the scale `pathscaat infer` reads slides at "
         "(default: unknown, infer reads level 0)",
     )  # fmt: skip
+    p.add_argument("--strip-every", type=int, help="saliency strip of fixed validation "
+                   "patches every N epochs, 0: none (default: 1)")  # fmt: skip
+    p.add_argument("--strip-count", type=int, help="patches in the strip (default: 8)")
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    p.add_argument("--no-augment", action="store_true", help="no flips, crops, colour jitter")
     _add_knobs(p)
     add_progress_arg(p)
     p.set_defaults(func=run)
@@ -162,40 +184,47 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def build_config(args: argparse.Namespace) -> Any:
-    from pathscaat.training import ScaatConfig, TrainConfig
+def _scaat(base: Any, args: argparse.Namespace) -> Any:
+    """The objective: ``--objective`` restarts from its preset; knobs override either."""
+    from pathscaat.training import ScaatConfig
 
     knobs = {k: getattr(args, k) for k in KNOBS if getattr(args, k) is not None}
-    for name in ("random_like", "eps_warmup_epochs", "invert", "attack_loss", "guidance_from"):
-        if getattr(args, name) is not None:
-            knobs[name] = getattr(args, name)
-    return TrainConfig(
-        data=args.data,
-        backbone=args.backbone,
-        scaat=ScaatConfig.for_objective(args.objective, **knobs),
-        out=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        img_size=args.img_size,
-        pretrained_file=args.pretrained_file,
-        device=args.device,
-        seed=args.seed,
-        resume=args.resume,
-        workers=args.workers,
-        val_fraction=args.val_fraction,
-        test_fraction=args.test_fraction,
-        patience=args.patience,
-        amp=not args.no_amp,
-        mpp=args.mpp,
-    )
+    if args.objective is not None:
+        return ScaatConfig.for_objective(args.objective, **knobs)
+    return dataclasses.replace(base, **knobs) if knobs else base
+
+
+def build_config(args: argparse.Namespace) -> Any:
+    """The run: the ``--config`` file (or the defaults) with every given flag on top."""
+    from pathscaat.training import ScaatConfig, TrainConfig
+    from pathscaat.training.run_config import load_run_config
+
+    if args.config is not None:
+        config = load_run_config(args.config)
+    elif args.data is not None:
+        config = TrainConfig(data=args.data, workers=_default_workers(), scaat=ScaatConfig())
+    else:
+        raise PathscaatError("give --data PATCH_FOLDER or --config RUN_CONFIG.json")
+    changes = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
+    if args.data is not None and args.config is not None:
+        changes["sources"] = []  # --data replaces the config's sources
+    if args.no_amp:
+        changes["amp"] = False
+    if args.no_augment:
+        changes["augment"] = False
+    changes["scaat"] = _scaat(config.scaat, args)
+    return dataclasses.replace(config, **changes)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathscaat.training import train
+    from pathscaat.models.catalog import validate_backbone
 
     config = build_config(args)
+    validate_backbone(config.backbone)  # before the run folder gets its run_config.json
+    if args.estimate:
+        return _estimate(config, args.progress)
+    from pathscaat.training import train
+
     with progress_job(args.progress, abort_on_repeat=(signal.SIGINT,)) as (printer, should_stop):
         on_progress = printer if args.progress == "json" else _SetupLines(printer)
         result = train(config, on_progress=on_progress, should_stop=should_stop)
@@ -205,13 +234,30 @@ def run(args: argparse.Namespace) -> int:
         printer.event("result", **result.to_dict())
         return 0
     m = result.metrics
-    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epochs")
+    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epoch"
+          f"{'' if result.epochs_run == 1 else 's'}")
     if "accuracy" in m:
         print(
             f"best epoch {result.best_epoch}: validation accuracy {m['accuracy']:.3f}, "
             f"balanced accuracy {m['balanced_accuracy']:.3f}, loss {m['loss']:.4f}"
         )
     print(f"checkpoints: {result.best}.safetensors (best), {result.last}.safetensors (last)")
+    return 0
+
+
+def _estimate(config: Any, mode: str) -> int:
+    from pathscaat.training.estimate import estimate_run
+
+    with progress_job(mode) as (printer, should_stop):
+        est = estimate_run(config, on_progress=printer, should_stop=should_stop)
+    if mode == "json":
+        printer.event("estimate", **est.to_dict())
+        return 0
+    print(
+        f"{est.seconds_per_step:.3f} s/step at batch {est.batch_size} on {est.device}, "
+        f"{est.steps_per_epoch} steps/epoch: about {est.total_seconds / 60:.1f} min for "
+        f"{config.epochs} epochs"
+    )
     return 0
 
 

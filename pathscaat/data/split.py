@@ -129,11 +129,16 @@ def make_split(
     val_fraction: float = 0.15,
     test_fraction: float = 0.15,
     seed: int = 0,
+    groups_by: tuple[Sequence[str], str] | None = None,
 ) -> Split:
-    """Split ``items`` by group; fractions count tiles, each group goes whole to one subset."""
+    """Split ``items`` by group; fractions count tiles, each group goes whole to one subset.
+
+    ``groups_by`` (the group of each item, and the rule's name) replaces the groups found
+    from ``image_root``; rule ``file`` splits per file, stratified by class.
+    """
     if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
         raise PathscaatError("val and test fractions must be >= 0 and leave some data to train on")
-    groups, group_by = item_groups(image_root, items)
+    groups, group_by = groups_by or item_groups(image_root, items)
     rng = random.Random(seed)
     if group_by == "file":
         parts = _split_by_class(items, val_fraction, test_fraction, rng)
@@ -193,3 +198,17 @@ def coverage_warnings(
                 f"so {subset} metrics leave {name} out; add {name} images from more {unit}s"
             )
     return warnings
+
+
+def preview_split(
+    source: Any,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+    by_group: bool = True,
+) -> Any:
+    """The split a run would make of ``source`` (a ``DataScan`` or a ``PatchFolder``):
+    :class:`pathscaat.data.split_preview.SplitPreview`, counts per subset and class."""
+    from pathscaat.data.split_preview import preview  # it imports the scan, which imports us
+
+    return preview(source, val_fraction, test_fraction, seed, by_group)

@@ -15,6 +15,7 @@ the per-slide records the ranks wrote there.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class CohortResult:
 
 
 def infer_cohort(
-    slides: str | Path,
+    slides: str | Path | Sequence[Path],
     checkpoint: str | Path,
     out_dir: str | Path,
     settings: CohortSettings | None = None,
@@ -58,7 +59,7 @@ def infer_cohort(
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
 ) -> CohortResult:
-    """Run ``checkpoint`` over the slides named by ``slides`` (a folder or a list file)
+    """Run ``checkpoint`` over the slides named by ``slides`` (a folder, a list file or paths)
     into ``out_dir/<folder>/`` and merge ``out_dir/cohort.csv``.
 
     Raises ``JobCancelled`` after the merge when stopped (finished slides are kept, the

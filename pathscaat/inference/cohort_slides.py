@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,17 +27,23 @@ class CohortSlide:
 
 
 def list_slides(
-    spec: str | Path, *, recursive: bool = False, exclude: Path | None = None
+    spec: str | Path | Sequence[Path], *, recursive: bool = False, exclude: Path | None = None
 ) -> list[Path]:
-    """Slides named by ``spec``: a folder of slides, or a text file with one path a line.
+    """Slides named by ``spec``: a folder of slides, a text file with one path a line, or
+    the paths themselves (as the CLI passes a project's slides: ``project:DIR``).
 
     In a list, blank lines and ``#`` comments are skipped and relative paths are relative
     to the list's folder; a missing slide stays in the list (it becomes a failed row, not a
     stopped cohort). ``exclude`` (the output folder) is never searched.
     """
+    if not isinstance(spec, (str, Path)):
+        return sorted({Path(p).resolve() for p in spec})
     text = str(spec)
     if text.startswith(PROJECT_PREFIX):
-        return project_slides(Path(text[len(PROJECT_PREFIX) :]))
+        raise PathscaatError(
+            f"{text}: a project's slides are listed by the project layer; call "
+            "pathscaat.project.project_slide_paths() and pass the paths."
+        )
     source = Path(text).expanduser()
     if source.is_dir():
         paths = _folder_slides(source, recursive, exclude)
@@ -53,14 +60,6 @@ def list_slides(
             "Check the folder, or list the slides in a text file."
         )
     return sorted({p.resolve() for p in paths})
-
-
-def project_slides(project_dir: Path) -> list[Path]:
-    """The slides of a project folder: the hook for the project store (not built yet)."""
-    raise PathscaatError(
-        f"{project_dir}: cohorts from a project folder are not supported yet. Pass the "
-        "folder that holds the slides, or a text file listing them."
-    )
 
 
 def _folder_slides(folder: Path, recursive: bool, exclude: Path | None) -> list[Path]:

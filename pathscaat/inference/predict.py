@@ -200,8 +200,8 @@ def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any
         f"{why}: tiles are read at level 0 (downsample 1), which may not match the scale "
         "the model was trained at"
     )
-    log.warning(msg)
-    on_progress(ProgressRecord("grid", 0, 0, msg, {"warning": msg}))
+    log.warning(msg)  # the record carries it for the app; its message does not say it twice
+    on_progress(ProgressRecord("grid", 0, 0, "tiles read at level 0", {"warning": msg}))
     return make_grid(slide, tile_px=meta.input_px, downsample=1.0, tissue=tissue)
 
 
@@ -252,6 +252,9 @@ def _score_tiles(
                 report.finish(*pending)
         finally:
             store.commit()
+    if store.n_done == 0:
+        raise JobCancelled("inference stopped before any tile was scored; nothing to resume: "
+                           "run the command again to start it")
     if store.n_done < len(store.done):
         raise JobCancelled(
             f"inference stopped after {store.n_done} of {len(store.done)} tiles; they are kept "

@@ -1,6 +1,10 @@
-"""``--device`` names to a ``torch.device``, checked here so a wrong one is a clear user error."""
+"""``--device`` names to a ``torch.device`` (a wrong one is a clear user error); the list of
+devices here, for the wizard's compute page."""
 
 from __future__ import annotations
+
+import os
+from dataclasses import dataclass
 
 import torch
 
@@ -41,3 +45,29 @@ def resolve_device(name: str, *, local_rank: int = 0, auto_mps: bool = True) -> 
     if device.type == "mps" and not _mps_available():
         raise PathscaatError("device mps asked for, but MPS is not available here")
     return device
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A device a run can use: ``name`` to show, ``device`` the ``--device`` value."""
+
+    name: str
+    kind: str
+    memory_bytes: int | None
+    threads: int | None
+    device: str = "cpu"
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every CUDA GPU (name, memory), MPS when present, and the CPU (threads), best first."""
+    out = []
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            memory = int(props.total_memory)
+            out.append(DeviceInfo(props.name, "cuda", memory, None, f"cuda:{index}"))
+    if _mps_available():
+        out.append(DeviceInfo("Apple GPU (MPS)", "mps", None, None, "mps"))
+    cores = os.cpu_count() or torch.get_num_threads()
+    out.append(DeviceInfo(f"CPU ({cores} cores)", "cpu", None, torch.get_num_threads(), "cpu"))
+    return out

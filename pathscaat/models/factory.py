@@ -155,8 +155,11 @@ def _short(keys: Sequence[str], n: int = 8) -> str:
     return ", ".join(keys[:n]) + more
 
 
-def load_backbone_weights(model: nn.Module, path: str | Path) -> None:
-    """Load a local weights file into a bare timm model; reset the head if classes differ."""
+def load_backbone_weights(model: nn.Module, path: str | Path) -> tuple[list[str], list[str]]:
+    """Load a local weights file into a bare timm model; reset the head if classes differ.
+
+    Returns the keys loaded and the head keys left fresh (for the wizard's weights check).
+    """
     state = strip_wrapper_prefixes(read_weights_file(path), list(model.state_dict()))
     filter_fn = getattr(sys.modules.get(type(model).__module__), "checkpoint_filter_fn", None)
     if filter_fn is not None:
@@ -186,6 +189,8 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> None:
             f"[{_short(missing)}], unexpected keys [{_short(unexpected)}]. "
             "Pick the backbone these weights were made for."
         )
+    fresh = sorted(set(mismatched) | {k for k in result.missing_keys if k in is_head})
+    return sorted(set(state) & set(own)), fresh
 
 
 def create_model(

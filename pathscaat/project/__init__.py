@@ -7,6 +7,24 @@ models and inference runs, in one SQLite file that every edit is committed to at
 - ``export``: every slide's annotations to files.
 """
 
+from pathlib import Path
+
+from pathscaat.progress import PathscaatError
 from pathscaat.project.store import DB_NAME, Project, ProjectReadOnlyError
 
-__all__ = ["DB_NAME", "Project", "ProjectReadOnlyError"]
+__all__ = ["DB_NAME", "Project", "ProjectReadOnlyError", "project_slide_paths"]
+
+
+def project_slide_paths(folder: str | Path) -> list[Path]:
+    """Where each slide of the project at ``folder`` is now (a missing one stays listed).
+
+    Opened read-only, so a cohort can run while the app holds the project.
+    """
+    with Project.open(folder, read_only=True) as project:
+        paths = [record.path for record in project.slides()]
+    if not paths:
+        raise PathscaatError(
+            f"{folder}: the project has no slides. Add some with "
+            f"`pathscaat project add {folder} SLIDE...`."
+        )
+    return paths

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
 
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
@@ -115,8 +116,14 @@ class ScaatConfig:
 
 @dataclass
 class TrainConfig:
-    """One training run. ``img_size`` None = the backbone's default input size; ``lr`` None =
-    chosen by :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived)."""
+    """One training run; ``sources`` (when given) replace ``data`` as what it trains on.
+
+    ``img_size`` None = the backbone's default input size; ``lr`` None = chosen by
+    :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived).
+    ``strip_every``: write a saliency strip of ``strip_count`` fixed validation patches
+    every this many epochs (0 = never). ``split_by_group`` False splits per file even
+    where slide ids are known (a leaky test; the wizard warns).
+    """
 
     data: Path
     backbone: str = "resnet18"
@@ -141,11 +148,26 @@ class TrainConfig:
     augment: bool = True
     progress_every: int = 1
     timm_kwargs: dict[str, Any] = field(default_factory=dict)
+    sources: list[DataSource] = field(default_factory=list)
+    strip_every: int = 1
+    strip_count: int = 8
+    split_by_group: bool = True
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
-        if self.epochs < 1 or self.batch_size < 1 or (self.lr is not None and self.lr <= 0):
-            raise PathscaatError("epochs and batch size must be at least 1 and lr positive")
+        if self.strip_every < 0 or self.strip_count < 0:
+            raise PathscaatError("strip_every and strip_count must not be negative")
+        bad = [f"{name} {value}" for name, value, ok in (
+            ("epochs", self.epochs, self.epochs >= 1),
+            ("batch size", self.batch_size, self.batch_size >= 1),
+            ("lr", self.lr, self.lr is None or self.lr > 0)) if not ok]
+        if bad:
+            raise PathscaatError(f"{', '.join(bad)}: epochs and batch size must be at least 1 "
+                                 "and lr positive")
+
+    def data_sources(self) -> list[DataSource]:
+        """What this run trains on: ``sources``, else the one folder ``data``."""
+        return list(self.sources) if self.sources else [DataSource("folder", self.data)]
 
 
 def choose_lr(config: TrainConfig, resumed_lr: float | None = None) -> tuple[float, str]:

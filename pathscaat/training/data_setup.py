@@ -63,9 +63,11 @@ def prepare_data(
     if prior is not None and prior.is_file():
         split = Split.load(prior)
     else:  # deterministic, so every rank computes the same one
+        per_file = ([i.rel_path for i in folder.items], "file")
         split = make_split(
-            folder.image_root, folder.items, config.val_fraction, config.test_fraction, config.seed
-        )
+            folder.image_root, folder.items, config.val_fraction, config.test_fraction,
+            config.seed, groups_by=None if config.split_by_group else per_file,
+        )  # fmt: skip
     if dist.is_main:
         split.save(config.out / "split.json")
     data = RunData(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,9 @@ from pathscaat.training import distributed as ddp
 from pathscaat.training.config import TrainConfig, TrainResult, choose_lr
 from pathscaat.training.data_setup import RunData, prepare_data
 from pathscaat.training.loop import EpochContext, StopRequested, evaluate, train_epoch
+from pathscaat.training.source_setup import resolve_data
 from pathscaat.training.state import RunState, has_state, load_state, save_state
+from pathscaat.training.strip import SaliencyStrip
 
 
 def seed_everything(seed: int) -> None:
@@ -45,7 +48,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
+def build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
     kwargs = dict(config.timm_kwargs)
     if config.img_size is not None:
         kwargs["img_size"] = config.img_size
@@ -180,6 +183,7 @@ def train(
     dist = ddp.init_distributed(resolve_device(config.device))
     on_progress = on_progress if dist.is_main else no_progress
     try:
+        config = resolve_data(config, on_progress, should_stop, dist.is_main)
         return _train(_with_lr(config, on_progress), dist, on_progress, should_stop)
     finally:
         ddp.shutdown(dist)
@@ -201,7 +205,7 @@ def _train(
     device = resolve_device(config.device, local_rank=dist.local_rank)
     seed_everything(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
-    model, kwargs = _build_model(config, len(PatchFolder(config.data).classes))
+    model, kwargs = build_model(config, len(PatchFolder(config.data).classes))
     data = prepare_data(config, model.input_px, dist, on_progress)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=_lr(config), weight_decay=config.weight_decay)
@@ -238,6 +242,8 @@ def _epochs(
 ) -> bool:
     config, state = run.config, run.state
     classes = list(data.folder.classes)
+    strip = _strip(config, data) if run.dist.is_main else None
+    first_epoch, started = state.epochs_done, time.perf_counter()
     for epoch in range(state.epochs_done, config.epochs):
         set_epoch = getattr(ctx.loader.sampler, "set_epoch", None)
         if set_epoch is not None:
@@ -253,17 +259,48 @@ def _epochs(
         else:
             metrics = {**train_metrics, "loss": train_metrics["train_loss"]}
         run.end_epoch(epoch, metrics)
-        ctx.on_progress(_epoch_record(epoch, config.epochs, metrics))
+        strip_path = None
+        if strip is not None and config.strip_every and (epoch + 1) % config.strip_every == 0:
+            strip_path = strip.write(run.model, epoch + 1, device)
+        per_epoch = (time.perf_counter() - started) / (epoch + 1 - first_epoch)
+        eta_s = per_epoch * (config.epochs - epoch - 1)
+        record = epoch_record(epoch, config.epochs, metrics, strip_path, eta_s)
+        if strip_path is not None and strip is not None:  # what the strip's columns show
+            record.extra.update(strip_classes=strip.class_names, strip_correct=strip.correct)
+        ctx.on_progress(record)
         if config.patience and epoch + 1 - state.best_epoch >= config.patience:
             return True
     return False
 
 
-def _epoch_record(epoch: int, epochs: int, metrics: dict[str, Any]) -> ProgressRecord:
+def _strip(config: TrainConfig, data: RunData) -> SaliencyStrip | None:
+    """The fixed strip patches: validation's, else training's (a run without validation)."""
+    if not config.strip_every or not config.strip_count:
+        return None
+    source = data.val if len(data.val) else data.train
+    return SaliencyStrip(source, data.img_px, config.strip_count, config.out / "strips")
+
+
+def epoch_record(
+    epoch: int, epochs: int, metrics: dict[str, Any], strip: Path | None, eta_s: float
+) -> ProgressRecord:
+    """The ``epoch`` record the wizard's curves read: losses, validation, strip PNG, ETA."""
     acc = metrics.get("accuracy", metrics.get("train_correct", math.nan))
-    return ProgressRecord(
-        "validate", epoch + 1, epochs, f"epoch {epoch + 1} accuracy {acc:.3f}", metrics
-    )
+    extra = {
+        **metrics,
+        "epoch": epoch + 1,
+        "epochs": epochs,
+        "train_ce": metrics.get("train_ce"),
+        "train_reg": metrics.get("train_reg"),
+        "train_loss": metrics.get("train_loss"),
+        "val_acc": metrics.get("accuracy"),
+        "val_bal_acc": metrics.get("balanced_accuracy"),
+        "val_loss": metrics.get("loss") if "accuracy" in metrics else None,
+        "strip": None if strip is None else str(strip),
+        "eta_s": eta_s,
+    }
+    message = f"epoch {epoch + 1} accuracy {acc:.3f}"
+    return ProgressRecord("epoch", epoch + 1, epochs, message, extra)
 
 
 def _epoch_context(

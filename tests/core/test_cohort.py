@@ -177,8 +177,23 @@ def test_slide_list_file_and_folder(cohort, tmp_path: Path) -> None:
     for bad, says in ((tmp_path / "nowhere", "no such folder"), (tmp_path / "empty", "no slides")):
         with pytest.raises(PathscaatError, match=says):
             list_slides(bad)
-    with pytest.raises(PathscaatError, match="not supported yet"):
+    with pytest.raises(PathscaatError, match="project layer"):
         list_slides(f"project:{tmp_path}")
+
+
+def test_project_slides_are_listed_even_while_the_app_holds_it(cohort, tmp_path: Path) -> None:
+    from pathscaat.project import Project, project_slide_paths
+
+    slides, _ = cohort
+    with pytest.raises(PathscaatError, match="not a PathSCAAT project"):
+        project_slide_paths(tmp_path)
+    with Project.create(tmp_path / "proj") as project:  # held for writing, as by the app
+        with pytest.raises(PathscaatError, match="no slides"):
+            project_slide_paths(tmp_path / "proj")
+        for name in ("s0.tif", "s1.tif"):
+            project.add_slide(slides / name)
+        listed = list_slides(project_slide_paths(tmp_path / "proj"))
+    assert listed == sorted((slides / n).resolve() for n in ("s0.tif", "s1.tif"))
 
 
 def test_colliding_stems_get_distinct_folders_and_shards_partition(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_train_writes_reloadable_checkpoints(tiny: Path, tmp_path: Path) -> None
     records: list[ProgressRecord] = []
     result = train(_config(tiny, tmp_path, epochs=2), on_progress=records.append)
     assert result.epochs_run == 2 and result.best_epoch in (1, 2)
-    assert {r.stage for r in records} == {"setup", "split", "train", "validate"}
+    assert {r.stage for r in records} == {"scan", "setup", "split", "train", "epoch"}
     assert records[-1].extra["per_class"].keys() <= {"ADI", "LYM", "TUM"}
     model, meta = load_checkpoint(result.best)
     assert meta.class_names == ["ADI", "LYM", "TUM"] and meta.objective == "scaat"

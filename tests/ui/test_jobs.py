@@ -143,6 +143,17 @@ def test_cancel(qtbot, tmp_path: Path, obeys: bool) -> None:
     assert not runner.is_running()
 
 
+def test_stop_and_wait_kills_a_child_that_ignores_sigterm(qtbot, tmp_path: Path) -> None:
+    runner = JobRunner(cancel_grace_ms=200)
+    rec = Recorder(runner)
+    ignores = LOOP.format(handler="signal.signal(signal.SIGTERM, signal.SIG_IGN)")
+    runner.start(sys.executable, child(tmp_path, ignores))
+    qtbot.waitUntil(lambda: len(rec.progress) >= 3, timeout=10000)
+    runner.stop_and_wait()  # the window's teardown: blocks until the child is gone
+    assert not runner.is_running()
+    runner.stop_and_wait()  # nothing running: returns at once
+
+
 def test_program_that_cannot_start(qtbot, tmp_path: Path) -> None:
     runner = JobRunner()
     rec = Recorder(runner)

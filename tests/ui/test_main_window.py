@@ -55,8 +55,8 @@ def test_window_opens_empty(window: MainWindow) -> None:
     assert not window.actions_.run_model.isEnabled()
     assert window.width() >= 1000 and window.height() >= 700
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "View", "Analysis", "Help"]
-    help_menu = window.menuBar().actions()[3].menu()
+    assert menus == ["File", "View", "Analysis", "Annotations", "Help"]
+    help_menu = window.menuBar().actions()[4].menu()
     items = [a.text().replace("&", "") for a in help_menu.actions() if a.text()]
     assert items == ["Show Log Folder", "About PathSCAAT"]
 

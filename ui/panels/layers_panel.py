@@ -37,6 +37,10 @@ KIND_LABELS = {
 }
 
 
+REGION_KINDS = ("saliency", "probability")
+"""Layers whose values can be thresholded into regions (Make regions…)."""
+
+
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
@@ -52,6 +56,7 @@ class LayerCard(QFrame):
     """Controls of one layer; kept in sync with the layer both ways."""
 
     sigRemove = Signal(str)
+    sigMakeRegions = Signal(str)
 
     def __init__(self, layer: OverlayLayer, colormaps: tuple[str, ...], parent: QWidget) -> None:
         super().__init__(parent)
@@ -84,6 +89,15 @@ class LayerCard(QFrame):
         top = QHBoxLayout()
         top.addWidget(self.visible_box, 1)
         top.addWidget(self.colormap_combo)
+        if layer.kind in REGION_KINDS:
+            self.regions_button = QToolButton()
+            self.regions_button.setText("Regions…")
+            self.regions_button.setToolTip(
+                "Make regions: outline where this layer is above a threshold, preview them "
+                "on the slide, and keep them as annotations"
+            )
+            self.regions_button.clicked.connect(lambda: self.sigMakeRegions.emit(layer.name))
+            top.addWidget(self.regions_button)
         top.addWidget(remove)
         return top
 
@@ -193,6 +207,7 @@ class LayersPanel(QWidget):
     """One card per overlay layer, and the values of the visible layers under the cursor."""
 
     sigRemoveRequested = Signal(str)
+    sigMakeRegionsRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -235,6 +250,7 @@ class LayersPanel(QWidget):
         for layer in layers:
             card = LayerCard(layer, COLORMAPS, self._body)
             card.sigRemove.connect(self.sigRemoveRequested)
+            card.sigMakeRegions.connect(self.sigMakeRegionsRequested)
             self._cards_layout.insertWidget(self._cards_layout.count() - 1, card)
             self.cards[layer.name] = card
         self.empty_hint.setVisible(not layers)

@@ -24,6 +24,8 @@ Public API (used by the main window, panels and minimap)::
     viewer.render_to_qimage() -> QImage; viewer.shutdown()  # call from closeEvent
     signals: sigViewChanged(object), sigCursorMoved(float, float), sigError(str),
              sigTilesPending(int), sigSlideChanged(object)  # Slide | None
+    viewer.set_mouse_handler(handler)  # annotation tools: gets mouse events in level-0 px
+    viewer.l0_from_view(QPointF) -> (l0_x, l0_y); viewer.view_from_l0(l0_x, l0_y) -> QPointF
 
 Mouse: wheel/trackpad zooms about the cursor, drag pans. Keys: arrows pan, +/- zoom,
 0 or F fits. Past the scan's own resolution (more than one screen pixel per level-0
@@ -47,6 +49,7 @@ from pathscaat.slides.base import Slide
 from pathscaat.slides.region import Region
 from ui.viewer.decorations import Decorations
 from ui.viewer.keys import handle_key
+from ui.viewer.mouse import MouseHandler, route_mouse
 from ui.viewer.overlay_layer import OverlayLayer
 from ui.viewer.scale_bar import ScaleBar
 from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
@@ -93,6 +96,7 @@ class SlideViewer(QWidget):
         self._base: TileLayer | None = None
         self._overlays: dict[str, _OverlayEntry] = {}
         self._errors_seen: set[str] = set()
+        self._mouse_handler: MouseHandler | None = None
         self._build_view()
         self.decorations = Decorations(self._vb)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
@@ -214,6 +218,20 @@ class SlideViewer(QWidget):
         """(x, y, width, height) of the visible area in level-0 pixels."""
         (x0, x1), (y0, y1) = self._vb.viewRange()
         return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+    def l0_from_view(self, view_pos: QPointF) -> tuple[float, float]:
+        """Level-0 position of a point in widget (viewport) pixels."""
+        pt = self._vb.mapSceneToView(self._gv.mapToScene(view_pos.toPoint()))
+        return float(pt.x()), float(pt.y())
+
+    def view_from_l0(self, l0_x: float, l0_y: float) -> QPointF:
+        """Widget (viewport) pixel position of a level-0 point."""
+        scene = self._vb.mapViewToScene(QPointF(l0_x, l0_y))
+        return QPointF(self._gv.mapFromScene(scene))
+
+    def set_mouse_handler(self, handler: MouseHandler | None) -> None:
+        """Route mouse events to ``handler`` first (an annotation tool); None: pan only."""
+        self._mouse_handler = handler
 
     def l0_per_view_px(self) -> float:
         """Level-0 pixels per screen pixel (the view's downsample)."""
@@ -384,6 +402,9 @@ class SlideViewer(QWidget):
             self.sigCursorMoved.emit(math.nan, math.nan)
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             return handle_key(self, event.key())
+        on_slide = watched is self._gv.viewport() and self._slide is not None
+        if on_slide and route_mouse(self._mouse_handler, event, self.l0_from_view):
+            return True
         return super().eventFilter(watched, event)
 
 

@@ -1,0 +1,181 @@
+"""A self-contained HTML report of a slide's regions, for reading on screen or printing.
+
+One file, images inlined as base64 JPEG: a slide thumbnail with every region outlined in
+its class colour and numbered, the table of ``table.table_rows`` (every annotation, one
+row, numbered as on the thumbnail), then a card per region with its crop outlined and,
+given an overlay set with saliency, the crop with the saliency blended over it. Print
+CSS keeps each card on one page. Crops are shown for the first ``max_crops`` regions; the
+table always lists all of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import io
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont
+
+from pathscaat import __version__
+from pathscaat.annotations.export.crops import blend_saliency, draw_outline, read_crop
+from pathscaat.annotations.export.table import table_rows
+from pathscaat.annotations.model import Annotation
+from pathscaat.annotations.overlay_rasters import OverlayRasters
+from pathscaat.progress import (
+    JobCancelled,
+    OnProgress,
+    ProgressRecord,
+    ShouldStop,
+    never_stop,
+    no_progress,
+)
+
+THUMB_PX = 1400
+CARD_PX = 360
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+h1{font-size:1.5em} .meta{color:#555}
+img{max-width:100%} figure{margin:1em 0}
+table{border-collapse:collapse;font-size:12px;margin:1em 0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} td.t,th.t{text-align:left}
+.sw{display:inline-block;width:.9em;height:.9em;border:1px solid #444;vertical-align:middle}
+.cards{display:flex;flex-wrap:wrap;gap:1em}
+.card{border:1px solid #ccc;padding:.5em;break-inside:avoid;page-break-inside:avoid}
+.card img{height:auto;max-height:360px} .card h3{margin:.2em 0;font-size:1em}
+@media print{body{margin:0} .card{border-color:#999}}
+"""
+
+
+def _data_uri(rgb: NDArray[np.uint8], quality: int = 85) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _img(rgb: NDArray[np.uint8], alt: str) -> str:
+    return f'<img src="{_data_uri(rgb)}" alt="{html.escape(alt)}">'
+
+
+def thumbnail_with_outlines(slide: Any, annotations: Sequence[Annotation]) -> NDArray[np.uint8]:
+    """The slide's thumbnail with each annotation outlined in its colour and numbered."""
+    thumb = Image.fromarray(slide.thumbnail(THUMB_PX))
+    scale = thumb.size[0] / slide.dimensions[0]
+    draw = ImageDraw.Draw(thumb)
+    font = ImageFont.load_default(size=max(14, thumb.size[0] // 60))
+    for number, ann in enumerate(annotations, start=1):
+        colour = tuple(ann.path_class.colour) if ann.path_class else (255, 200, 0)
+        geom = ann.geometry
+        for part in getattr(geom, "geoms", [geom]):
+            rings = [part.exterior, *part.interiors] if hasattr(part, "exterior") else [part]
+            for ring in rings:
+                pts = [(x * scale, y * scale) for x, y, *_ in ring.coords]
+                if len(pts) > 1:
+                    draw.line(pts, fill=colour, width=2)
+                else:
+                    x, y = pts[0]
+                    draw.ellipse((x - 3, y - 3, x + 3, y + 3), outline=colour, width=2)
+        if not geom.is_empty:
+            at = geom.representative_point()
+            draw.text((at.x * scale, at.y * scale), str(number), fill=(0, 0, 0), font=font,
+                      anchor="mm", stroke_width=3, stroke_fill=(255, 255, 255))  # fmt: skip
+    return np.asarray(thumb.convert("RGB"))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}" if abs(value) < 1e5 else f"{value:.0f}"
+    return html.escape(str(value))
+
+
+def _table(annotations: Sequence[Annotation], mpp: float | None) -> str:
+    columns, rows = table_rows(annotations, mpp)
+    shown = [c for c in columns if c not in ("object_type",) and not c.startswith(("l0_", "min_"))]
+    shown = [c for c in shown if not c.startswith(("max_x", "max_y"))]
+    head = "".join(f'<th class="{"t" if c in ("id", "class", "name") else ""}">'
+                   f"{html.escape(c)}</th>" for c in shown)  # fmt: skip
+    body = []
+    for number, (ann, row) in enumerate(zip(annotations, rows, strict=True), start=1):
+        colour = "#%02x%02x%02x" % (ann.path_class.colour if ann.path_class else (255, 200, 0))
+        cells = []
+        for c in shown:
+            text = _cell(row[c])
+            if c == "class":
+                text = f'<span class="sw" style="background:{colour}"></span> {text}'
+            cells.append(f'<td class="{"t" if c in ("id", "class", "name") else ""}">{text}</td>')
+        body.append(f'<tr id="row-{html.escape(ann.id)}"><td>{number}</td>{"".join(cells)}</tr>')
+    return f"<table><tr><th>#</th>{head}</tr>{''.join(body)}</table>"
+
+
+def _card(
+    slide: Any, number: int, ann: Annotation, min_downsample: float, rasters: Any
+) -> str:
+    minx, miny, maxx, maxy = ann.l0_bounds
+    downsample = max(min_downsample, max(maxx - minx, maxy - miny) / CARD_PX)
+    crop = read_crop(slide, ann, downsample)
+    images = [_img(draw_outline(crop, ann), f"region {number}")]
+    sal = blend_saliency(crop, rasters) if rasters is not None else None
+    if sal is not None:
+        images.append(_img(sal, f"region {number} saliency"))  # no outline: it would hide it
+    title = html.escape(f"#{number} {ann.class_name or 'unclassified'} {ann.name or ''}")
+    return (f'<div class="card" id="region-{html.escape(ann.id)}"><h3>{title}</h3>'
+            f'{"".join(images)}<div class="meta">{html.escape(ann.id)}</div></div>')  # fmt: skip
+
+
+def write_report(
+    path: str | Path,
+    slide: Any,
+    annotations: Iterable[Annotation],
+    *,
+    overlays: OverlayRasters | None = None,
+    max_crops: int = 100,
+    title: str | None = None,
+    on_progress: OnProgress = no_progress,
+    should_stop: ShouldStop = never_stop,
+) -> Path:
+    """Write the report of ``annotations`` on the open ``slide`` to ``path`` (HTML)."""
+    anns = list(annotations)
+    mpp = slide.mpp.x if slide.mpp else None
+    areas = [a for a in anns if a.geometry.area > 0][:max_crops]
+    on_progress(ProgressRecord("report", 0, len(areas) + 1, "thumbnail"))
+    parts = [_head(slide, anns, mpp, title), "<figure>",
+             _img(thumbnail_with_outlines(slide, anns), "slide thumbnail with the regions"),
+             "<figcaption>Regions outlined in their class colour, numbered as in the table."
+             "</figcaption></figure>", _table(anns, mpp), '<div class="cards">']  # fmt: skip
+    numbers = {a.id: n for n, a in enumerate(anns, start=1)}
+    for i, ann in enumerate(areas, start=1):
+        if should_stop():
+            raise JobCancelled("report stopped; run it again (the report is written at the end)")
+        parts.append(_card(slide, numbers[ann.id], ann, 1.0, overlays))
+        on_progress(ProgressRecord("report", i, len(areas) + 1))
+    parts.append("</div>")
+    if len(areas) < sum(a.geometry.area > 0 for a in anns):
+        parts.append(f"<p>Crops of the first {max_crops} regions; the table lists all.</p>")
+    parts.append("</body></html>")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text("\n".join(parts), encoding="utf-8")
+    os.replace(tmp, target)
+    on_progress(ProgressRecord("report", len(areas) + 1, len(areas) + 1, str(target)))
+    return target
+
+
+def _head(slide: Any, anns: Sequence[Annotation], mpp: float | None, title: str | None) -> str:
+    name = html.escape(title or f"Regions of {Path(slide.path).name}")
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    mpp_text = f"{mpp:.4g} µm/px" if mpp else "no µm/px (areas unknown)"
+    w, h = slide.dimensions
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>'
+        f"<style>{STYLE}</style></head><body><h1>{name}</h1>"
+        f'<p class="meta">{html.escape(str(slide.path))}: {w} x {h} px at level 0, {mpp_text};'
+        f" {len(anns)} annotations. Made {when} by PathSCAAT {__version__}.</p>"
+    )

@@ -1,0 +1,124 @@
+"""Annotations with and without a project: import by drop (QuPath frame, fresh ids, one
+undo, one report), a reopened project shows the same annotations and overlays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from shapely.geometry import box
+
+from pathscaat.annotations.edits import Edit
+from pathscaat.annotations.io import write_annotations
+from pathscaat.annotations.model import Annotation, PathClass
+from tests.ui.project_fixtures import make_window, open_and_wait, overlays_for, picture
+from ui.annotations.import_drop import read_file
+from ui.main_window import MainWindow
+
+QUPATH05 = "annotations/qupath05.geojson"
+
+
+def drop(win: MainWindow, *paths: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    win.dropEvent(event)
+
+
+def test_drop_qupath_geojson_onto_an_open_slide(
+    qtbot, tmp_path: Path, shared_data: Path, cmu_svs: Path
+) -> None:
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    open_and_wait(qtbot, win, cmu_svs)
+    source = shared_data / QUPATH05
+    drop(win, source)
+    coll = win.annotations.collection
+    assert coll is not None and len(coll) == 3
+    names = {f["properties"]["name"] for f in json.loads(source.read_text())["features"]}
+    assert {o.name for o in coll} == names
+    assert coll.undo_label == "Import qupath05.geojson"
+    drop(win, source)  # again: new ids, nothing overwritten
+    assert len(coll) == 6 and len({o.id for o in coll}) == 6
+    assert "given new ids" in win.status.currentMessage()
+    coll.undo()
+    assert len(coll) == 3
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{not json")
+    drop(win, bad)
+    assert len(coll) == 3 and win.slide_path == cmu_svs  # not opened as a slide
+    errors = [r for r in win.errors.history if "bad.geojson" in r.message]
+    assert len(errors) == 1 and "Traceback" not in errors[0].message
+    win.annotations._dirty = False
+    win.close()
+
+
+def test_qupath_frame_follows_the_slide_bounds(tmp_path: Path) -> None:
+    objs = [Annotation(box(10, 20, 110, 220), path_class=PathClass("Tumour", (200, 0, 0)))]
+    path = tmp_path / "a.geojson"
+    write_annotations(path, objs)  # QuPath frame, no offset
+    slide_props = {"openslide.bounds-x": "1000", "openslide.bounds-y": "500"}
+    outcome = read_file(path, slide_props)
+    assert outcome.added[0].geometry.bounds == (1010, 520, 1110, 720)
+    xml = tmp_path / "a.xml"
+    write_annotations(xml, objs)  # ASAP: the full level-0 frame, never shifted
+    assert read_file(xml, slide_props).added[0].geometry.bounds == (10, 20, 110, 220)
+
+
+def test_skipped_items_are_reported_once(qtbot, tmp_path: Path) -> None:
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    slide = picture(tmp_path, "p.png")
+    open_and_wait(qtbot, win, slide)
+    good = {"type": "Feature", "id": "3b1f8e4e-8a5e-4a4b-9a60-1c2d3e4f5a6b",
+            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [50, 0], [50, 50], [0, 0]]]},
+            "properties": {"objectType": "annotation"}}  # fmt: skip
+    odd = {"type": "Feature", "geometry": {"type": "Circle", "coordinates": [1, 2]},
+           "properties": {"objectType": "annotation"}}  # fmt: skip
+    path = tmp_path / "mixed.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [good, odd, odd]}))
+    win.annotation_files.import_files([path])
+    assert len(win.annotations.collection) == 1
+    reports = [r for r in win.errors.history if "mixed.geojson" in r.message]
+    assert len(reports) == 1 and "2 item(s)" in reports[0].message
+    win.annotations._dirty = False
+    win.close()
+
+
+def test_reopened_project_shows_the_same_annotations_and_overlays(
+    qtbot, tmp_path: Path
+) -> None:
+    slide = picture(tmp_path / "slides", "a.png")
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    win.projects.new_project(tmp_path / "proj")
+    win.projects.add_slides([slide])
+    win.projects.session.record_run(overlays_for(slide, tmp_path / "proj" / "overlays" / "a"))
+    open_and_wait(qtbot, win, slide)
+    coll = win.annotations.collection
+    objs = [Annotation(box(50, 60, 150, 160), path_class=PathClass("Tumour", (200, 0, 0)),
+                       name="first"),
+            Annotation(box(200, 100, 260, 180))]  # fmt: skip
+    coll.apply(Edit.add(objs[:1], "Rectangle"))
+    coll.apply(Edit.add(objs[1:], "Rectangle"))
+    assert "2 annotations" in win.projects.panel.list.item(0).text()  # counts follow edits
+    coll.undo()  # the undo log survives too
+    assert win.projects.panel.list.item(0).text().splitlines()[1].startswith("1 annotation ·")
+    assert not win.annotations.is_dirty()  # saved as it happened: no offer on close
+    win.annotations.classes.add("Invasive front", (90, 90, 90))
+    win.close()
+
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    assert "1 annotation" in win.projects.panel.list.item(0).text()
+    win.projects.panel.list.itemActivated.emit(win.projects.panel.list.item(0))
+    qtbot.waitUntil(lambda: win.slide is not None, timeout=20000)
+    coll = win.annotations.collection
+    assert [(o.id, o.name, o.geometry.bounds) for o in coll] == [
+        (objs[0].id, "first", (50, 60, 150, 160))
+    ]
+    assert coll.can_redo and coll.redo_label == "Rectangle"
+    coll.redo()
+    assert len(coll) == 2
+    assert sorted(o.name for o in win.viewer.overlays()) == ["prob_a", "saliency"]
+    assert "Invasive front" in win.annotations.classes.names()
+    win.close()

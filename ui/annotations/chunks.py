@@ -1,0 +1,218 @@
+"""The layer's caches: vector paths per chunk and zoom band, and their rendered images.
+
+The level-0 plane is cut into square chunks of ``CHUNK_VIEW_PX`` screen pixels at a
+power-of-two zoom band. A *vector chunk* holds, per class colour, one QPainterPath of every
+object touching the chunk (built in one numpy pass with level of detail for the band). A
+*chunk image* is that vector chunk rendered at the exact current scale: painting a frame
+is then one unscaled ``drawImage`` per visible chunk, whatever the number of objects, and
+panning re-renders only the chunks that come into view. While a zoom step's images are
+being made, the previous scale's image of a chunk is drawn stretched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
+
+from pathscaat.annotations.model import RGB, Annotation
+from ui.annotations.paths import BatchPaths, batch_paths
+
+CHUNK_VIEW_PX = 256
+MAX_VECTOR_CHUNKS = 4000
+MAX_IMAGES = 400
+"""At most ~256 KB each: about 100 MB of chunk images at worst."""
+UNCLASSIFIED: RGB = (255, 0, 0)
+"""QuPath's colour for objects without a class."""
+OUTLINE_VIEW_PX = 1.0
+"""Zoomed out: cosmetic 1 px outlines render ten times faster than wider ones."""
+OUTLINE_NEAR_VIEW_PX = 2.0
+"""Zoomed in (antialiased), where few objects share a chunk: easier to see on tissue."""
+POINT_EDGE = QColor(30, 30, 30)
+
+ChunkKey = tuple[int, int, int]  # band, column, row
+ScaleKey = tuple[float, float]
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class DrawStyle:
+    fill: bool = True
+    outline: bool = True
+    opacity: float = 0.25
+
+
+@dataclass
+class VectorChunk:
+    groups: list[tuple[RGB, BatchPaths]]
+
+
+def band_for(l0_per_view_px: float) -> int:
+    """The power-of-two zoom band whose cached paths serve this zoom."""
+    return math.floor(math.log2(max(l0_per_view_px, 1e-6)))
+
+
+def chunk_l0_px(band: int) -> float:
+    return CHUNK_VIEW_PX * 2.0**band
+
+
+def chunk_keys(band: int, l0_x0: float, l0_y0: float, l0_x1: float, l0_y1: float
+               ) -> list[ChunkKey]:  # fmt: skip
+    """Chunks of ``band`` covering a level-0 rectangle."""
+    side = chunk_l0_px(band)
+    cols = range(math.floor(l0_x0 / side), math.floor(l0_x1 / side) + 1)
+    rows = range(math.floor(l0_y0 / side), math.floor(l0_y1 / side) + 1)
+    return [(band, c, r) for r in rows for c in cols]
+
+
+def chunk_box(key: ChunkKey) -> Box:
+    side = chunk_l0_px(key[0])
+    return key[1] * side, key[2] * side, (key[1] + 1) * side, (key[2] + 1) * side
+
+
+def chunk_rect(key: ChunkKey) -> QRectF:
+    x0, y0, x1, y1 = chunk_box(key)
+    return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+
+def scale_key(t: QTransform) -> ScaleKey:
+    """The scale part of a level-0 to device transform, to 5 significant digits."""
+    return (float(f"{t.m11():.5g}"), float(f"{t.m22():.5g}"))
+
+
+def colour_of(obj: Annotation) -> RGB:
+    return obj.path_class.colour if obj.path_class is not None else UNCLASSIFIED
+
+
+def draw_paths(painter: QPainter, paths: BatchPaths, colour: QColor, style: DrawStyle,
+               width: float = OUTLINE_VIEW_PX) -> None:  # fmt: skip
+    """Fill and/or outline ``paths`` in ``colour`` (points always solid)."""
+    pen = QPen(colour, width) if style.outline or not style.fill else QPen(Qt.PenStyle.NoPen)
+    pen.setCosmetic(True)
+    painter.setPen(pen)
+    if style.fill:
+        faded = QColor(colour)
+        faded.setAlphaF(max(0.0, min(1.0, style.opacity)))
+        painter.setBrush(QBrush(faded))
+    else:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+    if not paths.area.isEmpty():
+        painter.drawPath(paths.area)
+    if not paths.points.isEmpty():
+        edge = QPen(POINT_EDGE, 1.0)
+        edge.setCosmetic(True)
+        painter.setPen(edge)
+        painter.setBrush(QBrush(colour))
+        painter.drawPath(paths.points)
+    if not paths.lines.isEmpty():
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        line_pen = QPen(colour, max(width, 1.5))
+        line_pen.setCosmetic(True)
+        painter.setPen(line_pen)
+        painter.drawPath(paths.lines)
+
+
+class ChunkCache:
+    """Vector chunks and chunk images, built on demand within a caller's deadline."""
+
+    def __init__(self, query: Callable[[Box], list[Annotation]],
+                 shows: Callable[[Annotation], bool]) -> None:  # fmt: skip
+        self._query = query
+        self._shows = shows
+        self.vectors: OrderedDict[ChunkKey, VectorChunk] = OrderedDict()
+        self.images: OrderedDict[tuple[ChunkKey, ScaleKey], QImage] = OrderedDict()
+        self._scales: dict[ChunkKey, set[ScaleKey]] = {}
+        self.built = 0
+        self.rendered = 0
+
+    def clear(self, images_only: bool = False) -> None:
+        self.images.clear()
+        self._scales.clear()
+        if not images_only:
+            self.vectors.clear()
+
+    def forget(self, boxes: list[Box]) -> None:
+        """Drop every chunk (vector and image) that overlaps one of ``boxes``."""
+        if not boxes:
+            return
+        for key in list(self.vectors):
+            if _touches(chunk_box(key), boxes):
+                del self.vectors[key]
+        for key in [k for k in self._scales if _touches(chunk_box(k), boxes)]:
+            for scale in self._scales.pop(key):
+                self.images.pop((key, scale), None)
+
+    def vector(self, key: ChunkKey, deadline: float) -> VectorChunk | None:
+        chunk = self.vectors.get(key)
+        if chunk is not None:
+            self.vectors.move_to_end(key)
+            return chunk
+        if time.perf_counter() > deadline:
+            return None
+        objs = [o for o in self._query(chunk_box(key)) if self._shows(o)]
+        by_colour: dict[RGB, list[Annotation]] = {}
+        for obj in objs:
+            by_colour.setdefault(colour_of(obj), []).append(obj)
+        l0_per_px = 2.0 ** key[0]
+        groups = [(c, batch_paths([o.geometry for o in group], l0_per_px))
+                  for c, group in by_colour.items()]  # fmt: skip
+        chunk = VectorChunk([(c, p) for c, p in groups if not p.is_empty()])
+        self.vectors[key] = chunk
+        self.built += 1
+        while len(self.vectors) > MAX_VECTOR_CHUNKS:
+            self.vectors.popitem(last=False)
+        return chunk
+
+    def image(self, key: ChunkKey, t: QTransform, style: DrawStyle, antialias: bool,
+              deadline: float) -> QImage | None:  # fmt: skip
+        """The chunk rendered at the scale of ``t`` (None: not yet, past the deadline)."""
+        scale = scale_key(t)
+        image = self.images.get((key, scale))
+        if image is not None:
+            self.images.move_to_end((key, scale))
+            return image
+        vector = self.vector(key, deadline)
+        if vector is None or time.perf_counter() > deadline:
+            return None
+        image = self._render(key, vector, QTransform(t.m11(), 0, 0, t.m22(), 0, 0), style,
+                             antialias)  # fmt: skip
+        self.images[(key, scale)] = image
+        self._scales.setdefault(key, set()).add(scale)
+        self.rendered += 1
+        while len(self.images) > MAX_IMAGES:
+            (old_key, old_scale), _ = self.images.popitem(last=False)
+            self._scales.get(old_key, set()).discard(old_scale)
+        return image
+
+    def stale_image(self, key: ChunkKey) -> QImage | None:
+        """Any image of ``key`` at another scale (drawn stretched while a zoom settles)."""
+        for scale in self._scales.get(key, ()):
+            return self.images.get((key, scale))
+        return None
+
+    def _render(self, key: ChunkKey, vector: VectorChunk, scale: QTransform, style: DrawStyle,
+                antialias: bool) -> QImage:  # fmt: skip
+        if not vector.groups:
+            return QImage()  # a null image: nothing to draw here
+        device = scale.mapRect(chunk_rect(key))
+        w, h = max(1, math.ceil(device.width())), max(1, math.ceil(device.height()))
+        image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+        painter.setTransform(scale * QTransform.fromTranslate(-device.left(), -device.top()))
+        width = OUTLINE_NEAR_VIEW_PX if antialias else OUTLINE_VIEW_PX
+        for colour, paths in vector.groups:
+            draw_paths(painter, paths, QColor(*colour), style, width)
+        painter.end()
+        return image
+
+
+def _touches(box: Box, boxes: list[Box]) -> bool:
+    x0, y0, x1, y1 = box
+    return any(b[0] <= x1 and b[2] >= x0 and b[1] <= y1 and b[3] >= y0 for b in boxes)

@@ -1,0 +1,309 @@
+"""Make regions… from a saliency or class-probability layer: threshold and minimum area,
+a live preview of the candidate outlines on the slide, then accept all, the selected, or
+discard.
+
+The outlines are the core's (:func:`pathscaat.annotations.regions.regions_from_overlay`)
+computed in a worker thread; a result for settings the user has already changed is
+dropped, and while one runs only the newest settings wait for the next. Accepted regions
+become annotations in ONE edit (one undo), with their class and measurements.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGraphicsPathItem,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import create_worker
+
+from pathscaat.annotations.edits import Edit
+from pathscaat.annotations.model import Annotation
+
+log = logging.getLogger(__name__)
+
+AREA = "Area µm^2"
+DEBOUNCE_MS = 150
+PREVIEW_Z = 1000
+CANDIDATE_RGB = (255, 0, 200)
+"""Magenta: in no overlay colour map nor class palette, and seen on H&E's pink and blue."""
+SELECTED_RGB = (0, 220, 255)
+
+
+def compute_regions(
+    cache: dict[str, Any], folder: Path, name: str, threshold: float, min_area_um2: float,
+    mpp: float | None,
+) -> list[Annotation]:  # fmt: skip
+    """Candidates for one setting (worker thread); the layer's raster is read once."""
+    from pathscaat.annotations.regions import load_layer, regions_from_overlay
+
+    if "layer" not in cache:
+        cache["layer"] = load_layer(folder, name)
+    return regions_from_overlay(cache["layer"], threshold, min_area_um2, mpp=mpp)
+
+
+def outline_path(geoms: list[Any]) -> QPainterPath:
+    """Every ring of ``geoms`` (polygons or multipolygons in level-0 px) as one path."""
+    path = QPainterPath()
+    for geom in geoms:
+        for poly in getattr(geom, "geoms", [geom]):
+            for ring in (poly.exterior, *poly.interiors):
+                xy = list(ring.coords)
+                if len(xy) < 2:
+                    continue
+                path.moveTo(*xy[0])
+                for x, y in xy[1:]:
+                    path.lineTo(x, y)
+                path.closeSubpath()
+    return path
+
+
+def describe(i: int, region: Annotation) -> str:
+    """One list line: number, class, area, and the class's mean probability or the share
+    of the slide's saliency inside."""
+    m = region.measurements
+    area = m.get(AREA, math.nan)
+    parts = [f"{i + 1}. {region.class_name or 'no class'}",
+             "area unknown" if math.isnan(area) else f"{area:,.0f} µm²"]
+    prob = m.get(f"Mean prob {region.class_name}") if region.class_name else None
+    if prob is not None and not math.isnan(prob):
+        parts.append(f"mean prob. {prob:.2f}")
+    share = m.get("Saliency share")
+    if share is not None and not math.isnan(share):
+        parts.append(f"{share * 100:.1f} % of saliency")
+    return " · ".join(parts)
+
+
+class _Outline:
+    """A halo + coloured outline pair drawn over the slide (cosmetic pens)."""
+
+    def __init__(self, view_box: Any, rgb: tuple[int, int, int], width: float, z: int,
+                 dashed: bool = False) -> None:  # fmt: skip
+        self.items: list[QGraphicsPathItem] = []
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        for colour, w, pen_style in ((QColor(255, 255, 255, 200), width + 2, Qt.PenStyle.SolidLine),
+                                     (QColor(*rgb), width, style)):
+            item = QGraphicsPathItem()
+            pen = QPen(colour, w, pen_style)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            item.setZValue(z + len(self.items))
+            view_box.addItem(item, ignoreBounds=True)
+            self.items.append(item)
+        self._view_box = view_box
+
+    def show(self, path: QPainterPath) -> None:
+        for item in self.items:
+            item.setPath(path)
+
+    def remove(self) -> None:
+        for item in self.items:
+            self._view_box.removeItem(item)
+
+
+class RegionsDialog(QDialog):
+    """Non-modal: the slide stays pannable while the user tunes the threshold."""
+
+    sigAccepted = Signal(int)  # number of regions kept
+
+    def __init__(
+        self, viewer: Any, folder: Path, layer_name: str, kind: str, *, mpp: float | None,
+        start_threshold: float, apply: Callable[[Edit], bool], parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        what = "saliency" if kind == "saliency" else f"probability of {layer_name[5:]}"
+        self.setWindowTitle(f"Make Regions — {layer_name}")
+        self.folder, self.layer_name, self.mpp, self._apply = folder, layer_name, mpp, apply
+        self.candidates: list[Annotation] = []
+        self._cache: dict[str, Any] = {}
+        self._generation = 0
+        self._busy = False
+        self._pending = False
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._timer.timeout.connect(self._compute)
+        self.preview = _Outline(viewer.view_box, CANDIDATE_RGB, 2.0, PREVIEW_Z, dashed=True)
+        self.highlight = _Outline(viewer.view_box, SELECTED_RGB, 3.0, PREVIEW_Z + 5)
+        self._build(what, start_threshold)
+        self.schedule()
+
+    def _build(self, what: str, start_threshold: float) -> None:
+        intro = QLabel(f"Outline the tissue where the <b>{what}</b> is at least the "
+                       "threshold. Candidates are dashed magenta on the slide, the ones "
+                       "selected below cyan; nothing is kept until you accept.")
+        intro.setWordWrap(True)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(1, 99)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.01, 0.99)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setDecimals(2)
+        self.threshold.setToolTip("Share of the layer's range (0.5: half way up its scale)")
+        self.threshold.setValue(min(0.99, max(0.01, start_threshold)))
+        self.slider.setValue(round(self.threshold.value() * 100))
+        self.slider.valueChanged.connect(lambda v: self.threshold.setValue(v / 100))
+        self.threshold.valueChanged.connect(lambda v: self.slider.setValue(round(v * 100)))
+        self.threshold.valueChanged.connect(self.schedule)
+        self.min_area = QDoubleSpinBox()
+        self.min_area.setRange(0.0, 1e9)
+        self.min_area.setDecimals(0)
+        self.min_area.setSingleStep(1000)
+        self.min_area.setSuffix(" µm²")
+        self.min_area.setValue(5000.0 if self.mpp else 0.0)
+        self.min_area.setEnabled(self.mpp is not None)
+        self.min_area.setToolTip("Smaller regions, and holes smaller than this, are dropped"
+                                 if self.mpp else "The slide has no µm/px: set it in the "
+                                 "Slide panel to filter by area")
+        self.min_area.valueChanged.connect(self.schedule)
+        row = QHBoxLayout()
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.threshold)
+        form = QFormLayout()
+        form.addRow("Threshold:", row)
+        scale = QLabel("0 is the layer's lowest value, 1 its highest")
+        scale.setObjectName("hint")
+        form.addRow("", scale)
+        form.addRow("Minimum area:", self.min_area)
+        self.status = QLabel("Computing…")
+        self.status.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+        self.list.itemDoubleClicked.connect(self._centre_on)
+        self.accept_all = QPushButton("Accept All")
+        self.accept_all.clicked.connect(lambda: self.keep(self.candidates))
+        self.accept_selected = QPushButton("Accept Selected")
+        self.accept_selected.clicked.connect(lambda: self.keep(self.selected()))
+        discard = QPushButton("Discard")
+        discard.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.accept_all, self.accept_selected, discard):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.resize(460, 460)
+        self._viewer_centre: Callable[[float, float], None] | None = None
+        self._update_buttons()
+
+    # -- computing --------------------------------------------------------------------
+    def schedule(self, *_: object) -> None:
+        """Recompute shortly (typing or dragging the slider waits for a pause)."""
+        self._generation += 1
+        self.status.setText("Computing…")
+        self._timer.start()
+
+    def _compute(self) -> None:
+        if self._busy:
+            self._pending = True  # the newest settings run when the current one ends
+            return
+        self._busy, self._pending = True, False
+        gen = self._generation
+        worker = create_worker(
+            compute_regions, self._cache, self.folder, self.layer_name,
+            self.threshold.value(), self.min_area.value(), self.mpp,
+            _start_thread=False, _ignore_errors=True,
+        )  # fmt: skip
+        worker.returned.connect(lambda regions: self._returned(gen, regions))
+        worker.errored.connect(lambda exc: self._errored(gen, exc))
+        worker.finished.connect(self._finished)
+        worker.start()
+
+    def _finished(self, *_: object) -> None:
+        self._busy = False
+        if self._pending:
+            self._compute()
+
+    def is_computing(self) -> bool:
+        return self._busy or self._timer.isActive() or self._pending
+
+    def _returned(self, gen: int, regions: list[Annotation]) -> None:
+        if gen != self._generation:
+            return  # settings changed meanwhile: a newer result is on its way
+        self.candidates = regions
+        self.list.clear()
+        for i, region in enumerate(regions):
+            item = QListWidgetItem(describe(i, region))
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.list.addItem(item)
+        self.preview.show(outline_path([r.geometry for r in regions]))
+        self.highlight.show(QPainterPath())
+        total = sum(r.measurements.get(AREA, 0.0) for r in regions)
+        area = f", {total:,.0f} µm² in all" if self.mpp and regions else ""
+        self.status.setText(f"{len(regions)} candidate region{'s' * (len(regions) != 1)}"
+                            f"{area}. Select in the list to see one; double-click to go "
+                            "there." if regions else "No region at this threshold and "
+                            "area: lower either.")
+        self._update_buttons()
+
+    def _errored(self, gen: int, exc: BaseException) -> None:
+        if gen == self._generation:
+            log.info("regions failed: %s", exc)
+            self.status.setText(f"No regions: {exc}")
+            self.candidates = []
+            self.list.clear()
+            self.preview.show(QPainterPath())
+            self._update_buttons()
+
+    # -- choosing ---------------------------------------------------------------------
+    def selected(self) -> list[Annotation]:
+        rows = sorted(int(i.data(Qt.ItemDataRole.UserRole)) for i in self.list.selectedItems())
+        return [self.candidates[i] for i in rows]
+
+    def _selection_changed(self) -> None:
+        self.highlight.show(outline_path([r.geometry for r in self.selected()]))
+        self._update_buttons()
+
+    def set_centre_callback(self, centre: Callable[[float, float], None]) -> None:
+        self._viewer_centre = centre
+
+    def _centre_on(self, item: QListWidgetItem) -> None:
+        region = self.candidates[int(item.data(Qt.ItemDataRole.UserRole))]
+        if self._viewer_centre is not None:
+            c = region.geometry.centroid
+            self._viewer_centre(c.x, c.y)
+
+    def _update_buttons(self) -> None:
+        n, k = len(self.candidates), len(self.list.selectedItems())
+        self.accept_all.setEnabled(n > 0)
+        self.accept_all.setText(f"Accept All ({n})" if n else "Accept All")
+        self.accept_selected.setEnabled(k > 0)
+        self.accept_selected.setText(f"Accept Selected ({k})" if k else "Accept Selected")
+
+    def keep(self, regions: list[Annotation]) -> None:
+        """Add ``regions`` as annotations (one edit) and close."""
+        if not regions:
+            return
+        n = len(regions)
+        label = f"Make {n} region{'s' * (n != 1)} from {self.layer_name}"
+        if self._apply(Edit.add(regions, label)):
+            self.sigAccepted.emit(n)
+            self.accept()
+
+    def done(self, result: int) -> None:
+        """Closing in any way removes the preview from the slide."""
+        self._generation += 1
+        self._timer.stop()
+        self.preview.remove()
+        self.highlight.remove()
+        super().done(result)

@@ -1,0 +1,1 @@
+"""The app's project part: the open project, its panel with thumbnails, cohort runs."""

@@ -1,0 +1,202 @@
+"""Page 3, Model: the backbone, optional starting weights (checked at once), input size, µm/px."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from ui.wizard.context import WizardContext, hint_label, problem_label
+
+
+def _catalog() -> list[Any]:
+    from pathscaat.models.catalog import CATALOG
+
+    return list(CATALOG)
+
+
+def describe(info: Any) -> str:
+    return (
+        f"{info.name}: {info.params_m:g} million parameters, sees {info.native_px} px patches. "
+        f"{info.note}"
+    )
+
+
+class ModelPage(QWizardPage):
+    def __init__(self, ctx: WizardContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setTitle("3 · The network to fine-tune")
+        self.setSubTitle(
+            "Pick a network from the list (smaller ones train faster) or type the name of any "
+            "timm model. Starting weights are optional: without a file the network starts "
+            "from its published ImageNet weights when they are on this computer."
+        )
+        self.catalog: dict[str, Any] = {}
+        self.backbone = QComboBox()
+        self.backbone.setEditable(True)
+        self.about = hint_label()
+        self.weights = QLineEdit()
+        self.weights.setPlaceholderText("optional: .safetensors or .pth file")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.weights, 1)
+        row_layout.addWidget(browse)
+        self.weights_note = hint_label()
+        self.input_px = QSpinBox()
+        self.input_px.setRange(32, 1024)
+        self.input_px.setSingleStep(16)
+        self.input_px.setSuffix(" px")
+        self.mpp = QDoubleSpinBox()
+        self.mpp.setRange(0.0, 20.0)
+        self.mpp.setDecimals(3)
+        self.mpp.setSingleStep(0.25)
+        self.mpp.setSpecialValueText("not known")
+        self.mpp.setSuffix(" µm/px")
+        self.mpp_note = hint_label()
+        form = QFormLayout()
+        form.addRow("Network:", self.backbone)
+        form.addRow("", self.about)
+        form.addRow("Starting weights:", row)
+        form.addRow("", self.weights_note)
+        form.addRow("Input size:", self.input_px)
+        form.addRow("Patch resolution:", self.mpp)
+        form.addRow("", self.mpp_note)
+        self.problem = problem_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(self.problem)
+        self._backbone_problem: str | None = None  # None: being checked
+        self._weights_problem: str | None = ""
+        self.backbone.currentTextChanged.connect(self._backbone_changed)
+        self.weights.editingFinished.connect(self._check_weights)
+        ctx.background.run("catalog", _catalog, self._catalog_loaded, self._backbone_failed)
+
+    def _catalog_loaded(self, catalog: list[Any]) -> None:
+        """Fill the list (loaded in a worker: the core's models package imports torch)."""
+        current = self.backbone.currentText()
+        self.catalog = {info.name: info for info in catalog}
+        self.backbone.blockSignals(True)
+        self.backbone.clear()
+        for info in catalog:
+            self.backbone.addItem(info.name)
+        self.backbone.setCurrentText(current or self.ctx.choices.backbone)
+        self.backbone.blockSignals(False)
+        self._backbone_changed(self.backbone.currentText())
+
+    def initializePage(self) -> None:
+        c, scan = self.ctx.choices, self.ctx.scan
+        self.backbone.setCurrentText(c.backbone)
+        self.weights.setText(c.weights_file)
+        patch_px = getattr(scan, "patch_px", None)
+        self.input_px.setValue(c.input_px or patch_px or 224)
+        patch_mpp = getattr(scan, "patch_mpp", None)
+        self.mpp.setValue(patch_mpp or c.target_mpp or 0.0)
+        self.mpp_note.setText(
+            f"Read from the data: {patch_mpp:g} µm/px." if patch_mpp else
+            "The data does not say its µm/px. Enter it if you know it (0.5 µm/px is a 20× "
+            "scan): the model then runs on slides at the same magnification."
+        )  # fmt: skip
+        self._backbone_changed(self.backbone.currentText())
+        self._check_weights()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Starting weights", self.weights.text(), "Weights (*.safetensors *.pth *.bin)"
+        )
+        if path:
+            self.weights.setText(path)
+            self._check_weights()
+
+    def _backbone_changed(self, name: str) -> None:
+        name = name.strip()
+        info = self.catalog.get(name)
+        self.about.setText(describe(info) if info else "Checking the name with timm…")
+        if info is not None and self.input_px.value() == 0:
+            self.input_px.setValue(info.native_px)
+        self._backbone_problem = None
+        self._update()
+        from_catalog = info is not None
+
+        def check() -> str:
+            from pathscaat.models.catalog import validate_backbone
+
+            validate_backbone(name)
+            return name
+
+        def ok(_name: str) -> None:
+            self._backbone_problem = ""
+            if not from_catalog:
+                self.about.setText(f"{name}: a timm model (not in the tested list).")
+            self._check_weights()
+
+        self.ctx.background.run("backbone", check, ok, self._backbone_failed)
+
+    def _backbone_failed(self, message: str) -> None:
+        self._backbone_problem = message
+        self.about.clear()
+        self._update()
+
+    def _check_weights(self) -> None:
+        text = self.weights.text().strip()
+        self.ctx.background.forget("weights")
+        if not text:
+            self._weights_problem = ""
+            self.weights_note.clear()
+            self._update()
+            return
+        self._weights_problem = None
+        self.weights_note.setText("Checking the weights file…")
+        self._update()
+        backbone = self.backbone.currentText().strip()
+        classes = len(self.ctx.scan.class_names) if self.ctx.scan is not None else 2
+
+        def check() -> Any:
+            from pathscaat.models.weights_check import check_weights
+
+            return check_weights(backbone, classes, Path(text))
+
+        self.ctx.background.run("weights", check, self._weights_ok, self._weights_failed)
+
+    def _weights_ok(self, report: Any) -> None:
+        self._weights_problem = ""
+        self.weights_note.setText(f"✓ {report.message}")
+        self._update()
+
+    def _weights_failed(self, message: str) -> None:
+        self._weights_problem = message
+        self.weights_note.clear()
+        self._update()
+
+    def _update(self) -> None:
+        problems = [p for p in (self._backbone_problem, self._weights_problem) if p]
+        self.problem.setText("\n".join(problems))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self._backbone_problem == "" and self._weights_problem == ""
+
+    def validatePage(self) -> bool:
+        c = self.ctx.choices
+        c.backbone = self.backbone.currentText().strip()
+        c.weights_file = self.weights.text().strip()
+        c.input_px = self.input_px.value()
+        c.target_mpp = self.mpp.value()
+        return True
