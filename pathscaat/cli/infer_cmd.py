@@ -44,6 +44,11 @@ def register(sub: Any) -> None:
         help="vanilla (default), input_x_gradient, smoothgrad, integrated_gradients, "
         "gradcam, or none",
     )
+    p.add_argument(
+        "--saliency-cell", type=int, default=1, metavar="PX",
+        help="average the saliency over PX x PX cells first: removes the grid a strided stem "
+        "stamps on gradient maps (resnet: 4); default 1 = the raw map",
+    )  # fmt: skip
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, mps")
     p.add_argument("--batch-size", type=int, default=32, help="tiles per batch (default 32)")
     p.add_argument("--workers", type=int, default=2, help="tile-reading threads (default 2)")
@@ -106,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             args.slide, args.model, args.out,
             saliency=args.saliency, device=args.device, batch_size=args.batch_size,
             workers=args.workers, slide_mpp=args.slide_mpp,
-            on_progress=printer, should_stop=should_stop,
+            on_progress=printer, should_stop=should_stop, saliency_cell_px=args.saliency_cell,
         )  # fmt: skip
     seconds = time.perf_counter() - start
     manifest = result.root / "overlays.json"

@@ -21,7 +21,9 @@ from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
 from pathscaat.progress import PathscaatError, ProgressRecord
 from pathscaat.training.config import (
+    ATTACK_LOSSES,
     DIVERGENCES,
+    GUIDANCE_FROM,
     MASKS,
     OBJECTIVES,
     PRETRAINED_LR,
@@ -32,7 +34,7 @@ from pathscaat.training.config import (
 
 KNOBS = (
     "mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start",
-    "random_like", "eps_warmup_epochs",
+    "random_like", "eps_warmup_epochs", "invert", "attack_loss", "guidance_from",
 )  # fmt: skip
 #: Flags that map one-to-one to a TrainConfig field of the same name.
 FIELDS = (
@@ -165,14 +167,21 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
         ("lam", "weight of the consistency term", {"type": float}),
         ("divergence", "consistency divergence", {"choices": DIVERGENCES}),
         ("start", "attack start", {"choices": STARTS}),
-        ("random_like", "mask=random: the saliency mask whose area the control copies",
+        ("random_like", "mask=random: the budget map the control shuffles over pixels",
          {"choices": SALIENCY_MASKS}),
+        ("attack_loss", "what the adversary ascends", {"choices": ATTACK_LOSSES}),
+        ("guidance_from", "the image the guidance saliency is taken on",
+         {"choices": GUIDANCE_FROM}),
         ("eps_warmup_epochs", "eps ramps from 0 over these epochs", {"type": float}),
     ]  # fmt: skip
     for name, text, kwargs in knobs:
         flag = "--" + name.replace("_", "-")
         # no default=, so an unset knob stays None and the objective's preset applies
         g.add_argument(flag, help=f"{text} {_knob_default(name)}".replace("%", "%%"), **kwargs)
+    g.add_argument(
+        "--invert", action="store_true", default=None,
+        help="control: the same budget values in reversed saliency order",
+    )  # fmt: skip
 
 
 def _scaat(base: Any, args: argparse.Namespace) -> Any:

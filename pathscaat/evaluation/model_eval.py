@@ -22,23 +22,31 @@ from pathscaat.saliency import eval_mode, get_method
 from pathscaat.saliency.metrics import (
     ACCURACY_FRACTIONS,
     DELETION_FRACTIONS,
+    TOPK_FRACTIONS,
     auc,
     blur,
     cascading_randomisation,
+    checkerboard_share,
     entropy,
     gini,
     mean_colour,
+    noise_draws,
     normalised_area,
     perturbation_probs,
     pointing_game,
     random_ranks,
     relevance_mass,
     saliency_ranks,
+    saliency_stability,
+    stride_aggregate,
 )
 
 ACC_INDEX = [
     next(i for i, f in enumerate(DELETION_FRACTIONS) if math.isclose(f, p))
     for p in ACCURACY_FRACTIONS
+]
+TOPK_INDEX = [
+    next(i for i, f in enumerate(DELETION_FRACTIONS) if math.isclose(f, p)) for p in TOPK_FRACTIONS
 ]
 CURVES = ("deletion_blur", "deletion_mean", "insertion", "masked_accuracy")
 
@@ -53,6 +61,9 @@ class EvalSettings:
     sanity_checkpoints: int = 4
     seed: int = 0
     method_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checker_stride: int = 4  # period of the stride grid measured and aggregated away
+    stability_samples: int = 1  # noisy copies per image (0 = skip the stability metric)
+    stability_sigma: float = 0.01  # noise sd in [0,1] pixel units (about 2.5/255)
 
 
 def stats(values: Tensor) -> dict[str, float | int]:
@@ -104,6 +115,7 @@ def faithfulness_curves(
         "deletion_mean": pick(mean_probs),
         "insertion": pick(perturbation_probs(model, blurred, x, ranks, fr, batch_size)),
         "masked_accuracy": (mean_probs[ACC_INDEX].argmax(2) == labels.view(1, -1)).float(),
+        "topk_occlusion": (mean_probs[TOPK_INDEX].argmax(2) == labels.view(1, -1)).float(),
     }
 
 
@@ -114,6 +126,7 @@ def curve_scores(curves: dict[str, Tensor]) -> dict[str, Tensor]:
         "deletion_auc_mean": auc(curves["deletion_mean"], DELETION_FRACTIONS),
         "insertion_auc": auc(curves["insertion"], DELETION_FRACTIONS),
         "masked_accuracy_area": normalised_area(curves["masked_accuracy"], ACCURACY_FRACTIONS),
+        "topk_occlusion_acc": curves["topk_occlusion"].mean(dim=0),
     }
 
 
@@ -152,7 +165,13 @@ def evaluate_method(
     curves = faithfulness_curves(
         model, x, saliency_ranks(sal), base.pred, labels, settings.batch_size
     )
-    per_image: dict[str, Tensor] = {"gini": gini(sal), "entropy": entropy(sal)}
+    cell = stride_aggregate(sal, settings.checker_stride)
+    per_image: dict[str, Tensor] = {
+        "gini": gini(sal),
+        "entropy": entropy(sal),
+        "checkerboard": checkerboard_share(sal, settings.checker_stride),
+        "gini_cell": gini(cell),  # (the cell map's lattice share is 0 by construction)
+    }
     for key, value in curve_scores(curves).items():
         per_image[key] = value
         per_image[f"{key}_random"] = base.scores[key]
@@ -163,8 +182,14 @@ def evaluate_method(
         n_checkpoints=settings.sanity_checkpoints, seed=settings.seed,
     )  # fmt: skip
     per_image["sanity_rank_corr"] = sanity.final
+    if settings.stability_samples > 0:
+        noises = noise_draws(x, settings.stability_sigma, settings.stability_samples, settings.seed)
+        stab = saliency_stability(method, model, x, base.pred, sal, noises)
+        per_image["stability"] = stab.rank_corr
+        per_image["max_sensitivity"] = stab.max_sensitivity
     if images.masks is not None:
         per_image["relevance_mass"] = relevance_mass(sal, images.masks)
+        per_image["relevance_mass_cell"] = relevance_mass(cell, images.masks)
         per_image["relevance_mass_chance"] = mask_area(images.masks)
         per_image["pointing_game"] = pointing_game(sal, images.masks)
     result = {

@@ -90,3 +90,35 @@ def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
     fig.savefig(path, dpi=110)
     return path
+
+
+def plot_frontier(
+    rows: Sequence[dict[str, Any]], axes: Sequence[tuple[str, str]], title: str, path: Path
+) -> Path:
+    """Test accuracy against each x metric: one curve per arm over eps, bars = seed sd.
+
+    Rows are aggregated frontier rows of one dataset (``arm``, ``eps_255``, ``key`` and
+    ``key_sd``); an arm without eps (ERM, SGT) is one point; eps labels the markers.
+    """
+    arms = sorted({r["arm"] for r in rows})
+    fig = Figure(figsize=(4.6 * len(axes), 4.2))
+    panels = fig.subplots(1, len(axes), squeeze=False)[0]
+    for ax, (key, label) in zip(panels, axes, strict=True):
+        for i, arm in enumerate(arms):
+            mine = sorted((r for r in rows if r["arm"] == arm), key=lambda r: r["eps_255"])
+            xs = [r[key] for r in mine]
+            ys = [r["accuracy"] for r in mine]
+            xerr = np.nan_to_num([r[key + "_sd"] for r in mine])
+            yerr = np.nan_to_num([r["accuracy_sd"] for r in mine])
+            ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, color=f"C{i % 10}", marker="o", ms=4,
+                        lw=1.2, capsize=2, label=arm)  # fmt: skip
+            for r, x, y in zip(mine, xs, ys, strict=True):
+                if r["eps_255"] > 0:
+                    ax.annotate(f"{r['eps_255']:g}", (x, y), fontsize=6, xytext=(3, 3),
+                                textcoords="offset points")  # fmt: skip
+        ax.set_xlabel(label, fontsize=8)
+        ax.set_ylabel("test accuracy")
+    panels[-1].legend(fontsize=7, loc="best")
+    fig.suptitle(title + "\nnumbers: eps ×255; bars: sd over seeds", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -30,8 +30,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("sanity_rank_corr", "sanity ρ ↓"),
     ("relevance_mass", "rel. mass ↑"),
     ("pointing_game", "pointing ↑"),
+    ("alignment", "align ↑"),
+    ("topk_occlusion_acc_diff", "top-k occl. − random ↓"),
+    ("stability", "stability ρ ↑"),
+    ("checkerboard", "checker ↓"),
+    ("gini_cell", "Gini (cell)"),
+    ("relevance_mass_cell", "rel. mass (cell)"),
 )
-MODEL_KEYS = ("accuracy", "balanced_accuracy")
+MODEL_KEYS = ("accuracy", "balanced_accuracy", "alignment")
 
 LEGEND = """\
 How to read it (docs/evaluation.md of PathSCAAT): Gini = sparseness of |saliency| (Quantus
@@ -46,8 +52,16 @@ correlation between the map and the map of the same model with every layer rando
 (cascading from the top, Adebayo et al. 2018); it must be near 0 (a large |ρ| of either sign
 means the map's layout survives without the trained weights; coarse Grad-CAM maps of small
 inputs have few layouts and reach it easily). Relevance mass: fraction of saliency inside
-the evidence mask (chance = mask area); pointing: the map's maximum lies in the mask. Values
-are means over images; metrics.json holds spreads, curves and every per-image value.
+the evidence mask (chance = mask area); pointing: the map's maximum lies in the mask.
+Align: Etmann et al. 2019's |cos(x, input gradient)| of the predicted logit (a model
+property; robust models align more). Top-k occl.: accuracy after the 1, 2, 5% most salient
+pixels are replaced by the mean colour, minus the same with random pixels (negative =
+saliency finds what the decision needs). Stability ρ: Spearman between the map and the map
+of the image plus N(0, 0.01²) noise (metrics.json also holds Quantus's MaxSensitivity).
+Checker: share of the map's spectral energy on the stride-4 lattice (the strided stem's
+grid; white noise ≈ 0.004 at 64 px); "(cell)": Gini and mass of the map averaged over 4x4
+cells, the grid removed. Values are means over images; metrics.json holds spreads, curves
+and every per-image value.
 """
 
 
@@ -63,7 +77,7 @@ def table_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             }
             for key, _ in COLUMNS:
                 if key in MODEL_KEYS:
-                    row[key] = entry[key]
+                    row[key] = entry.get(key, float("nan"))
                 else:
                     row[key] = result["summary"].get(key, {}).get("mean", float("nan"))
             rows.append(row)

@@ -22,6 +22,7 @@ from pathscaat.evaluation.data import (
     check_classes,
     load_eval_images,
 )
+from pathscaat.evaluation.frontier import points_from_metrics, write_frontier
 from pathscaat.evaluation.model_eval import (
     EvalSettings,
     accuracy_metrics,
@@ -46,7 +47,12 @@ from pathscaat.progress import (
     no_progress,
 )
 from pathscaat.saliency import get_method, list_methods
-from pathscaat.saliency.metrics import ACCURACY_FRACTIONS, DELETION_FRACTIONS
+from pathscaat.saliency.metrics import (
+    ACCURACY_FRACTIONS,
+    DELETION_FRACTIONS,
+    TOPK_FRACTIONS,
+    input_gradient_alignment,
+)
 
 DEFAULT_METHODS = ("vanilla", "smoothgrad", "integrated_gradients")
 
@@ -153,6 +159,8 @@ def _evaluate_model(
     if images.masks is not None:
         entry["images"]["mask_area"] = stats(mask_area(images.masks))["mean"]
     entry.update(accuracy_metrics(base.pred, on_device.labels))
+    align = stats(input_gradient_alignment(model, on_device.x, base.pred, settings.batch_size))
+    entry["alignment"], entry["alignment_std"] = align["mean"], align["std"]
     entry["random"] = {
         "summary": {k: stats(v) for k, v in base.scores.items()},
         "curves": mean_curves(base.curves),
@@ -200,7 +208,11 @@ def evaluate(
         "format_version": FORMAT_VERSION,
         "data": str(data),
         "settings": {**asdict(settings), "max_images": max_images, "device": device},
-        "fractions": {"deletion": DELETION_FRACTIONS, "masked_accuracy": ACCURACY_FRACTIONS},
+        "fractions": {
+            "deletion": DELETION_FRACTIONS,
+            "masked_accuracy": ACCURACY_FRACTIONS,
+            "topk_occlusion": TOPK_FRACTIONS,
+        },
         "models": [],
     }
     job = _Job(len(ckpts) * (1 + len(methods)), on_progress, should_stop)
@@ -220,6 +232,10 @@ def evaluate(
         metrics["models"] = done
         if done:
             plots = plot_curves(metrics, out) + plots
+        if len(done) > 1:  # several models: the accuracy-saliency frontier of them
+            method = "vanilla" if "vanilla" in methods else methods[0]
+            frontier = write_frontier(points_from_metrics(metrics, method), out)
+            plots = [p for p in frontier if p.suffix == ".png"] + plots
         report, metrics_json = write_outputs(out, metrics, plots)
     return EvalResult(out, report, metrics_json, plots, metrics)
 

@@ -53,12 +53,15 @@ def predict_slide(
     slide_mpp: float | None = None,
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
+    saliency_cell_px: int = 1,
 ) -> OverlaySet:
     """Score every tile of ``grid`` (default: tissue tiles at the model's scale).
 
     ``saliency`` names a ``pathscaat.saliency`` method or is None / ``"none"`` for
-    probabilities only. Finished tiles persist in ``out_dir/.partial``; a rerun of the
-    same job skips them. On ``should_stop`` raises ``JobCancelled`` with them kept.
+    probabilities only; ``saliency_cell_px`` > 1 averages each map over cells of that
+    side first (the stride-checkerboard remedy; 1 = raw map, the default). Finished tiles
+    persist in ``out_dir/.partial``; a rerun of the same job skips them. On ``should_stop``
+    raises ``JobCancelled`` with them kept.
     """
     sal_name = check_settings(saliency, batch_size, workers)
     dev = resolve_device(device)
@@ -68,7 +71,7 @@ def predict_slide(
     return predict_surveyed(
         slide_path, loaded, surveyed, out_dir, saliency=sal_name, device=dev,
         batch_size=batch_size, workers=workers, slide_mpp=slide_mpp,
-        on_progress=on_progress, should_stop=should_stop,
+        on_progress=on_progress, should_stop=should_stop, saliency_cell_px=saliency_cell_px,
     )  # fmt: skip
 
 
@@ -85,6 +88,7 @@ def predict_surveyed(
     slide_mpp: float | None = None,
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
+    saliency_cell_px: int = 1,
 ) -> OverlaySet:
     """:func:`predict_slide` after its fixed costs: the model already loaded
     (:func:`load_model`) and the slide surveyed (:func:`survey`), so a cohort pays them
@@ -97,11 +101,14 @@ def predict_surveyed(
     out = Path(out_dir)
     n_tiles = len(grid.l0_xy)
     layout = Layout.for_grid(grid)
-    key = _job_key(slide_path, ckpt_json, grid, saliency, layout)
+    key = _job_key(slide_path, ckpt_json, grid, saliency, layout, saliency_cell_px)
     store = PartialStore.open(
         out, key, n_tiles, len(meta.class_names), layout.sal_px if saliency else None
     )
-    scorer = TileScorer(model, saliency=saliency, device=device, sal_px=layout.sal_px)
+    scorer = TileScorer(
+        model, saliency=saliency, device=device, sal_px=layout.sal_px,
+        sal_cell_px=saliency_cell_px,
+    )  # fmt: skip
     loader = TileBatches(
         slide_path, grid, store.pending(), batch_size=batch_size, workers=workers,
         mpp_override=slide_mpp,
@@ -199,7 +206,12 @@ def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any
 
 
 def _job_key(
-    slide_path: str | Path, ckpt_json: Path, grid: Any, sal: str | None, layout: Layout
+    slide_path: str | Path,
+    ckpt_json: Path,
+    grid: Any,
+    sal: str | None,
+    layout: Layout,
+    sal_cell_px: int = 1,
 ) -> str:
     parts = {
         "slide": file_stamp(slide_path),
@@ -207,6 +219,7 @@ def _job_key(
         "weights": file_stamp(ckpt_json.with_suffix(".safetensors")),
         "saliency": sal,
         "sal_px": layout.sal_px,
+        **({"sal_cell_px": sal_cell_px} if sal_cell_px > 1 else {}),
         "grid": [grid.tile_px, float(grid.l0_tile_px), grid.read_level, grid.lvl_read_px],
     }
     return fingerprint(parts, grid.l0_xy)

@@ -45,9 +45,11 @@ class TileScorer:
     """uint8 tiles (B x H x W x 3) -> probabilities B x C and saliency B x S x S.
 
     Saliency is max-pooled from the tile's input size to ``sal_px`` (sparse peaks stay),
-    in raw gradient units; None when ``saliency`` is None. AMP (bfloat16 where the GPU
-    has it, else float16) is used on CUDA unless ``amp=False``. ``submit`` returns without
-    waiting for the GPU; calling the scorer returns numpy arrays.
+    in raw gradient units; None when ``saliency`` is None. ``sal_cell_px`` > 1 first
+    averages the map over ``sal_cell_px`` cells (``stride_aggregate``): the remedy for the
+    checkerboard a strided stem stamps on gradient maps (docs/training.md); 1 = the raw map.
+    AMP (bfloat16 where the GPU has it, else float16) is used on CUDA unless ``amp=False``.
+    ``submit`` returns without waiting for the GPU; calling the scorer returns numpy arrays.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class TileScorer:
         device: torch.device,
         sal_px: int,
         amp: bool | None = None,
+        sal_cell_px: int = 1,
     ) -> None:
         self.device = device
         self.model = model.to(device).eval()
@@ -67,6 +70,7 @@ class TileScorer:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.saliency = saliency
         self.sal_px = sal_px
+        self.sal_cell_px = sal_cell_px
         use_amp = device.type == "cuda" if amp is None else amp
         self._amp_dtype = None
         if use_amp and device.type == "cuda":
@@ -125,6 +129,10 @@ class TileScorer:
 
     def _pool(self, sal: Tensor) -> Tensor:
         sal = sal.float()
+        if self.sal_cell_px > 1:
+            from pathscaat.saliency.metrics.spectral import stride_aggregate
+
+            sal = stride_aggregate(sal, self.sal_cell_px)
         if sal.shape[-1] != self.sal_px or sal.shape[-2] != self.sal_px:
             sal = F.adaptive_max_pool2d(sal[:, None], self.sal_px)[:, 0]
         return sal

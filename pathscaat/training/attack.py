@@ -59,9 +59,9 @@ def random_start(
         lo = flat.amin(dim=1).view(-1, 1, 1, 1)
         hi = flat.amax(dim=1).view(-1, 1, 1, 1)
         noise = lo + (hi - lo) * torch.rand_like(x)
-        weight = torch.ones_like(x[:, :1]) if frac is None else frac
+        weight = torch.ones_like(x[:, :1]) if frac is None else frac.abs()
         return weight * (noise - x), weight
-    bound: torch.Tensor | float = eps if frac is None else eps * frac
+    bound: torch.Tensor | float = eps if frac is None else eps * frac.abs()
     delta = (2.0 * torch.rand_like(x) - 1.0) * bound
     return delta, bound
 
@@ -72,6 +72,18 @@ def _project(x: torch.Tensor, delta: torch.Tensor, bound: torch.Tensor | float) 
     else:
         delta = delta.clamp(-bound, bound)
     return (x + delta).clamp(0.0, 1.0) - x
+
+
+def attack_objective(
+    p_clean: torch.Tensor, adv_logits: torch.Tensor, y: torch.Tensor | None, kind: str, loss: str
+) -> torch.Tensor:
+    """What the adversary ascends: ``kl`` = ``divergence(kind)`` to the clean prediction,
+    ``ce`` = cross-entropy of the true label ``y`` (a first-order term at delta = 0)."""
+    if loss == "ce":
+        if y is None:
+            raise ValueError("attack_loss='ce' needs the labels")
+        return F.cross_entropy(adv_logits.float(), y)
+    return divergence(p_clean, adv_logits, kind)
 
 
 def perturb(
@@ -85,21 +97,28 @@ def perturb(
     steps: int,
     start: str,
     kind: str,
+    y: torch.Tensor | None = None,
+    attack_loss: str = "kl",
 ) -> torch.Tensor:
-    """``x + delta`` after ``steps`` signed-gradient ascent steps on ``D(p_clean || p(x+delta))``.
+    """``x + delta`` after ``steps`` signed-gradient steps on the attack objective (PGD).
 
-    ``frac`` (B x 1 x H x W in [0,1], None = 1) scales the budget per pixel; ``p_clean`` is
-    detached; the result is in [0,1] and detached. BatchNorm stats are left untouched.
+    ``frac`` (B x 1 x H x W in [-1,1], None = 1) scales the budget per pixel: after every
+    signed step ``|delta|`` is clipped to ``eps * |frac|`` per pixel (the clip, not a mask
+    on the gradient before its sign, keeps a soft budget soft); where ``frac < 0`` the
+    step descends instead. ``p_clean`` is detached; the result is in [0,1] and detached.
+    BatchNorm stats are left untouched.
     """
     x = x.detach()
     p_clean = clean_logits.detach()
     delta, bound = random_start(x, frac, eps, start)
     delta = _project(x, delta, bound)
+    direction = 1.0 if frac is None else frac.sign()
     if steps > 0:
         with frozen_bn_stats(model):
             for _ in range(steps):
                 delta.requires_grad_(True)
-                loss = divergence(p_clean, model(x + delta), kind)
+                loss = attack_objective(p_clean, model(x + delta), y, kind, attack_loss)
                 (grad,) = torch.autograd.grad(loss, delta)
-                delta = _project(x, delta.detach() + alpha * grad.sign(), bound)
+                step = alpha * direction * grad.sign()
+                delta = _project(x, delta.detach() + step, bound)
     return (x + delta).detach()

@@ -14,10 +14,12 @@ from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
 
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
-MASKS = ("soft", "adaptive", "fraction", "random", "none")
-SALIENCY_MASKS = ("soft", "adaptive", "fraction")
+MASKS = ("soft", "adaptive", "fraction", "signed", "random", "none")
+SALIENCY_MASKS = ("soft", "adaptive", "fraction", "signed")
 DIVERGENCES = ("kl", "js")
 STARTS = ("uniform", "fill")
+ATTACK_LOSSES = ("kl", "ce")
+GUIDANCE_FROM = ("clean", "adversarial")
 RANDOM_START_LR = 3e-3
 PRETRAINED_LR = 1e-4
 
@@ -28,14 +30,25 @@ class ScaatConfig:
 
     - ``mask``: where the adversary may push. ``soft``: per-pixel budget
       ``eps * (1 - s)**gamma``; ``adaptive``: lowest-saliency pixels holding at most ``tau``
-      of the saliency mass; ``fraction``: lowest ``k`` fraction; ``random``: control, the
-      budget map of ``random_like`` randomly permuted over each image's pixels (same area,
+      of the saliency mass; ``fraction``: lowest ``k`` fraction; ``signed``: weight
+      ``tau - s`` (|weight| scales the budget, a negative weight makes the step
+      anti-adversarial: it helps the model on the salient pixels, as AdvGrad's weighted
+      step); ``random``: the budget-matched control, the per-pixel budget map of
+      ``random_like`` shuffled over each image's pixels (same values, same distribution,
       no saliency placement); ``none``: full budget everywhere (TRADES).
+    - ``invert``: the same budget values placed in reversed saliency order (the most salient
+      pixel gets the largest budget): the inverted-guidance control, matched on budget.
     - ``eps``, ``alpha`` (default ``1.25 * eps``), ``steps``: the signed-gradient attack in
       [0,1] pixel units, with a uniform random start; ``start="fill"`` instead replaces the
       masked pixels by uniform noise in the image's range (SGT's masking).
     - ``lam`` and ``divergence`` (``kl``/``js``): weight and kind of the consistency term.
     - ``eps_warmup_epochs``: eps (and alpha) ramp linearly from 0 over these epochs.
+    - ``attack_loss``: what the adversary ascends: ``kl`` = ``divergence`` to the clean
+      prediction (TRADES; its first-order term is zero at delta = 0), ``ce`` = the
+      cross-entropy of the true label.
+    - ``guidance_from``: ``clean`` saliency (one clean forward shared with the loss), or
+      ``adversarial``: saliency of the true class at an unguided attack's image (ASGT;
+      costs one more attack and backward).
     """
 
     objective: str = "scaat"
@@ -51,6 +64,9 @@ class ScaatConfig:
     eps_warmup_epochs: float = 1.0
     start: str = "uniform"
     random_like: str = "soft"
+    invert: bool = False
+    attack_loss: str = "kl"
+    guidance_from: str = "clean"
 
     def __post_init__(self) -> None:
         checks = {
@@ -59,6 +75,8 @@ class ScaatConfig:
             "divergence": (self.divergence, DIVERGENCES),
             "start": (self.start, STARTS),
             "random_like": (self.random_like, SALIENCY_MASKS),
+            "attack_loss": (self.attack_loss, ATTACK_LOSSES),
+            "guidance_from": (self.guidance_from, GUIDANCE_FROM),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:

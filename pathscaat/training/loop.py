@@ -63,7 +63,7 @@ def _optimise(ctx: EpochContext, loss: torch.Tensor) -> None:
 def train_epoch(ctx: EpochContext, epoch: int, global_step: int) -> tuple[dict[str, float], int]:
     """Train one epoch; returns mean loss parts and the new global step."""
     ctx.model.train()
-    sums = {"loss": 0.0, "ce": 0.0, "reg": 0.0, "correct": 0.0, "n": 0.0}
+    sums = {"loss": 0.0, "ce": 0.0, "reg": 0.0, "budget": 0.0, "correct": 0.0, "n": 0.0}
     steps = len(ctx.loader)
     for step, batch in enumerate(ctx.loader):
         x = batch["image"].to(ctx.device, non_blocking=True)
@@ -89,6 +89,7 @@ def train_epoch(ctx: EpochContext, epoch: int, global_step: int) -> tuple[dict[s
         n = float(len(y))
         for key, value in (("loss", out.loss), ("ce", out.ce), ("reg", out.reg)):
             sums[key] += float(value.detach()) * n
+        sums["budget"] += out.budget * n  # mean budget fraction: TRADES-at-mean-budget arms
         sums["correct"] += float((out.logits.argmax(1) == y).sum())
         sums["n"] += n
         if ctx.dist.is_main and (step % ctx.progress_every == 0 or step == steps - 1):

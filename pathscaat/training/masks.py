@@ -45,6 +45,24 @@ def fraction_mask(sal: torch.Tensor, k: float) -> torch.Tensor:
     return mask.view_as(sal)
 
 
+def signed_weight(sal: torch.Tensor, tau: float) -> torch.Tensor:
+    """Signed budget weight ``tau - s`` in [-1, 1]: adversarial where ``s < tau``,
+    anti-adversarial (a step that helps the model) on the salient pixels."""
+    return tau - sal
+
+
+def invert_placement(frac: torch.Tensor, sal: torch.Tensor) -> torch.Tensor:
+    """The same budget values per sample, placed in reversed saliency order.
+
+    The k-th least salient pixel gets the k-th smallest budget, so the most salient pixels
+    get the largest: the inverted-guidance control with exactly the same budget values.
+    """
+    flat = frac.flatten(1)
+    values = flat.sort(dim=1).values
+    order = sal.flatten(1).argsort(dim=1)
+    return torch.empty_like(flat).scatter_(1, order, values).view_as(frac)
+
+
 def random_permute(mask: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """The same mask values at random pixels, per sample: same area, no saliency placement."""
     flat = mask.flatten(1)
@@ -54,9 +72,18 @@ def random_permute(mask: torch.Tensor, generator: torch.Generator | None = None)
 
 
 def budget_fraction(
-    sal: torch.Tensor | None, mask: str, gamma: float, tau: float, k: float, random_like: str
+    sal: torch.Tensor | None,
+    mask: str,
+    gamma: float,
+    tau: float,
+    k: float,
+    random_like: str,
+    invert: bool = False,
 ) -> torch.Tensor | None:
-    """Per-pixel fraction of eps the adversary may use (B x 1 x H x W); None = everywhere."""
+    """Per-pixel fraction of eps the adversary may use (B x 1 x H x W); None = everywhere.
+
+    Negative values (``signed`` only) mean an anti-adversarial step of that size.
+    """
     if mask == "none" or sal is None:
         return None
     kind = random_like if mask == "random" else mask
@@ -64,8 +91,12 @@ def budget_fraction(
         frac = soft_mask(sal, gamma)
     elif kind == "adaptive":
         frac = adaptive_mask(sal, tau)
+    elif kind == "signed":
+        frac = signed_weight(sal, tau)
     else:
         frac = fraction_mask(sal, k)
+    if invert:
+        frac = invert_placement(frac, sal)
     if mask == "random":
         frac = random_permute(frac)
     return frac.unsqueeze(1)

@@ -28,6 +28,7 @@ class StepLoss:
     reg: torch.Tensor
     logits: torch.Tensor
     x_adv: torch.Tensor | None = None
+    budget: float = 1.0  # mean |budget fraction| over the batch's pixels (1 = full eps)
 
 
 def guidance_saliency(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -37,6 +38,25 @@ def guidance_saliency(logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor) ->
     """
     true_logit = logits.gather(1, y.view(-1, 1)).sum()
     (grad,) = torch.autograd.grad(true_logit, x, retain_graph=True, create_graph=False)
+    return normalise_saliency(grad)
+
+
+def adversarial_guidance(
+    model: nn.Module, x: torch.Tensor, logits: torch.Tensor, y: torch.Tensor, cfg: ScaatConfig
+) -> torch.Tensor:
+    """Saliency of the true class at an unguided attack's image (ASGT's guidance).
+
+    Costs one more attack (full budget, same steps and loss) and one forward-backward.
+    """
+    x_pre = perturb(
+        model, x, logits, None, eps=cfg.eps, alpha=cfg.step_size, steps=cfg.steps,
+        start="uniform", kind=cfg.divergence, y=y, attack_loss=cfg.attack_loss,
+    )  # fmt: skip
+    x_pre.requires_grad_(True)
+    with frozen_bn_stats(model):
+        pre_logits = model(x_pre)
+    true_logit = pre_logits.gather(1, y.view(-1, 1)).sum()
+    (grad,) = torch.autograd.grad(true_logit, x_pre)
     return normalise_saliency(grad)
 
 
@@ -55,26 +75,29 @@ def objective_loss(
     attack_model = model if attack_model is None else attack_model
     regularise = cfg.objective != "erm" and cfg.lam > 0
     guided = regularise and cfg.mask != "none"
-    x = x.detach().requires_grad_(guided)
+    from_clean = guided and cfg.guidance_from == "clean"
+    x = x.detach().requires_grad_(from_clean)
     logits = model(x)
     ce = F.cross_entropy(logits.float(), y)
     if not regularise:
         return StepLoss(ce, ce.detach(), torch.zeros_like(ce.detach()), logits.detach())
-    sal = guidance_saliency(logits, x, y) if guided else None
-    frac = budget_fraction(sal, cfg.mask, cfg.gamma, cfg.tau, cfg.k, cfg.random_like)
-    x_adv = perturb(
-        attack_model,
-        x,
-        logits,
-        frac,
-        eps=cfg.eps,
-        alpha=cfg.step_size,
-        steps=cfg.steps,
-        start=cfg.start,
-        kind=cfg.divergence,
+    sal = None
+    if guided:
+        sal = (
+            guidance_saliency(logits, x, y)
+            if from_clean
+            else adversarial_guidance(attack_model, x, logits, y, cfg)
+        )
+    frac = budget_fraction(
+        sal, cfg.mask, cfg.gamma, cfg.tau, cfg.k, cfg.random_like, invert=cfg.invert
     )
+    x_adv = perturb(
+        attack_model, x, logits, frac, eps=cfg.eps, alpha=cfg.step_size, steps=cfg.steps,
+        start=cfg.start, kind=cfg.divergence, y=y, attack_loss=cfg.attack_loss,
+    )  # fmt: skip
     with frozen_bn_stats(attack_model):
         adv_logits = attack_model(x_adv)
     reg = divergence(logits, adv_logits, cfg.divergence)
     loss = ce + cfg.lam * reg
-    return StepLoss(loss, ce.detach(), reg.detach(), logits.detach(), x_adv)
+    budget = 1.0 if frac is None else float(frac.abs().mean())
+    return StepLoss(loss, ce.detach(), reg.detach(), logits.detach(), x_adv, budget)

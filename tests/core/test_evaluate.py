@@ -78,6 +78,10 @@ def test_evaluate_writes_report_metrics_and_plots(patches: Path, tmp_path: Path)
         "saliency_erm_best.png",
     } <= names
     assert all(p.stat().st_size > 1000 for p in res.plots)
+    # two models: the frontier artefacts bench_frontier writes, here for any checkpoints
+    frontier = (tmp_path / "eval" / "frontier.md").read_text()
+    assert "| erm | 0 |" in frontier and "frontier_syn" not in frontier
+    assert any(p.name.startswith("frontier_") and p.suffix == ".png" for p in res.plots)
 
 
 def test_cancel_keeps_finished_models(patches: Path, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ DELETION_FRACTIONS: tuple[float, ...] = tuple(
     [i / 100 for i in range(10)] + [round(0.1 + 0.05 * i, 4) for i in range(19)]
 )
 ACCURACY_FRACTIONS: tuple[float, ...] = tuple(i / 10 for i in range(10))  # p = 0..90%
+TOPK_FRACTIONS: tuple[float, ...] = (0.01, 0.02, 0.05)  # top-k occlusion: 1, 2, 5% of pixels
 FILLS = ("blur", "mean")
 
 
