@@ -180,7 +180,7 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
         g.add_argument(flag, help=f"{text} {_knob_default(name)}".replace("%", "%%"), **kwargs)
     g.add_argument(
         "--invert", action="store_true", default=None,
-        help="control: the same budget values in reversed saliency order",
+        help="control: the same budget values in reversed saliency order (default: off)",
     )  # fmt: skip
 
 
