@@ -35,8 +35,6 @@ pixel) pixels are drawn as crisp squares, not smoothed, and the scale bar says "
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -50,6 +48,7 @@ from pathscaat.slides.region import Region
 from ui.viewer.decorations import Decorations
 from ui.viewer.keys import handle_key
 from ui.viewer.mouse import MouseHandler, route_mouse
+from ui.viewer.overlay_entry import OverlayEntry, attach_overlay, detach_overlay
 from ui.viewer.overlay_layer import OverlayLayer
 from ui.viewer.scale_bar import ScaleBar
 from ui.viewer.tile_cache import DEFAULT_BUDGET_BYTES, TileCache
@@ -61,13 +60,6 @@ from ui.viewer.virtual_levels import with_virtual_levels
 DEBOUNCE_MS = 25
 BACKGROUND = QColor(58, 58, 62)
 MAX_OVERZOOM = 8.0
-
-
-@dataclass
-class _OverlayEntry:
-    layer: OverlayLayer
-    tiles: TileLayer
-    on_changed: Callable[[object], None]
 
 
 class SlideViewer(QWidget):
@@ -94,7 +86,7 @@ class SlideViewer(QWidget):
         self.loader = TileLoader(self.cache, synchronous=synchronous, parent=self)
         self._slide: Slide | None = None
         self._base: TileLayer | None = None
-        self._overlays: dict[str, _OverlayEntry] = {}
+        self._overlays: dict[str, OverlayEntry] = {}
         self._errors_seen: set[str] = set()
         self._mouse_handler: MouseHandler | None = None
         self._build_view()
@@ -243,38 +235,15 @@ class SlideViewer(QWidget):
         """Draw ``layer`` above the slide (and above earlier overlays); replaces same name."""
         if layer.name in self._overlays:
             self.remove_overlay(layer.name)
-        source = Source(layer.source, layer.slide_id, layer.l0_per_px)
-        luts: dict[str, NDArray[np.uint8]] = {"lut": layer.lut()}
-
-        def configure(item: pg.ImageItem) -> None:
-            item.setLookupTable(luts["lut"])
-            item.setOpacity(layer.opacity)
-
-        def on_changed(_: object) -> None:
-            luts["lut"] = layer.lut()
-            tiles.apply(configure)
-            if tiles.visible != layer.visible:
-                tiles.set_visible(layer.visible)
-                self._schedule()
-
-        crisp = bool(layer.legend_entries())  # categorical: no blending across borders
-        tiles = TileLayer(self._vb, source, 0.0, _first_channel, configure, False, crisp)
-        tiles.visible = layer.visible
-        self.loader.register(layer.slide_id, layer.source)
-        layer.attach(self.cache)
-        layer.sigChanged.connect(on_changed)
-        self._overlays[layer.name] = _OverlayEntry(layer, tiles, on_changed)
+        self._overlays[layer.name] = attach_overlay(
+            self._vb, self.loader, self.cache, layer, self._schedule
+        )
         self._restack()
         self._schedule()
 
     def remove_overlay(self, name: str) -> None:
         """Stop drawing the named overlay (the layer keeps its raster open)."""
-        entry = self._overlays.pop(name)
-        layer, tiles = entry.layer, entry.tiles
-        layer.sigChanged.disconnect(entry.on_changed)
-        tiles.clear()
-        self.loader.unregister(layer.slide_id)
-        layer.attach(None)
+        detach_overlay(self._overlays.pop(name), self.loader)
         self._schedule()
 
     def set_tile_grid(
@@ -407,7 +376,3 @@ class SlideViewer(QWidget):
             return True
         return super().eventFilter(watched, event)
 
-
-def _first_channel(tile: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """Overlay rasters carry their codes in R (grey in all three channels)."""
-    return np.ascontiguousarray(tile[..., 0]) if tile.ndim == 3 else tile
