@@ -12,15 +12,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QUrl
+from PySide6.QtCore import QByteArray, QUrl
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -30,6 +28,7 @@ from ui.annotations.actions import build_annotation_menu, build_annotation_toolb
 from ui.annotations.controller import AnnotationController
 from ui.annotations.file_actions import AnnotationFiles
 from ui.dialogs.about import show_about
+from ui.dialogs.confirm import confirm_stop_run
 from ui.errors import ErrorSink, describe_exception, user_log_dir
 from ui.export_controller import ViewExporter
 from ui.loader import SlideLoader
@@ -43,6 +42,7 @@ from ui.project.controller import ProjectController
 from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
+from ui.window_docks import add_dock, build_annotation_docks, build_docks
 from ui.wizard.window_hooks import TrainingHooks
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,6 @@ SLIDE_FILTER = (
     "Slides (*.svs *.tif *.tiff *.ndpi *.vms *.vmu *.scn *.mrxs *.svslide *.bif *.dcm "
     "*.png *.jpg *.jpeg);;All files (*)"
 )
-DEFAULT_SIZE = (1280, 800)
-DOCK_WIDTH = 340
-OVERVIEW_HEIGHT = 240
 
 
 class MainWindow(QMainWindow):
@@ -62,6 +59,20 @@ class MainWindow(QMainWindow):
     ``interactive=False`` (tests, batch screenshots) keeps errors in the sink and the status
     bar instead of dialogs, and never asks before closing.
     """
+
+    # panels, made by ui.window_docks
+    minimap: Minimap
+    overview: QStackedWidget
+    info_panel: InfoPanel
+    layers_panel: LayersPanel
+    models_panel: ModelsPanel
+    annotations: AnnotationController
+    overview_dock: QDockWidget
+    info_dock: QDockWidget
+    layers_dock: QDockWidget
+    models_dock: QDockWidget
+    classes_dock: QDockWidget
+    annotations_dock: QDockWidget
 
     def __init__(
         self,
@@ -86,8 +97,8 @@ class MainWindow(QMainWindow):
         self.slide_path: Path | None = None
         self.viewer = SlideViewer(synchronous=synchronous_viewer)
         self._build_central()
-        self._build_docks()
-        self._build_annotations()
+        build_docks(self)
+        build_annotation_docks(self)
         self.actions_ = build_actions(self)
         self.recent_menu = QMenu(self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -121,66 +132,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.viewer)
         self.setCentralWidget(self.stack)
 
-    def _build_docks(self) -> None:
-        """Overview on top; slide info and overlays as tabs below it, on the right."""
-        self.minimap = Minimap(self.viewer)
-        self.overview = QStackedWidget()
-        no_slide = QLabel("No slide open.")
-        no_slide.setObjectName("hint")
-        no_slide.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.overview.addWidget(no_slide)
-        self.overview.addWidget(self.minimap)
-        self.overview_dock = self._dock("Overview", "overviewDock", self.overview, "overview")
-        self.info_panel = InfoPanel()
-        self.layers_panel = LayersPanel()
-        self.info_dock = self._dock("Slide", "infoDock", self.info_panel, "info")
-        self.layers_dock = self._dock("Overlays", "layersDock", self.layers_panel, "layers")
-        self.models_panel = ModelsPanel(self.settings)
-        self.models_dock = self._dock("Models", "modelsDock", self.models_panel, "run-model")
-        self.tabifyDockWidget(self.info_dock, self.layers_dock)
-        self.tabifyDockWidget(self.layers_dock, self.models_dock)
-        self.info_dock.raise_()
-        self.resize(*DEFAULT_SIZE)
-        self.resizeDocks([self.info_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-        self.resizeDocks(
-            [self.overview_dock, self.info_dock],
-            [OVERVIEW_HEIGHT, DEFAULT_SIZE[1] - OVERVIEW_HEIGHT],
-            Qt.Orientation.Vertical,
-        )
-
-    def _build_annotations(self) -> None:
-        """Tools, layer and the Classes and Annotations panels (tabs with the others)."""
-        self.annotations = AnnotationController(
-            self, self.viewer, self._flash,
-            self._annotation_problem,
-        )  # fmt: skip
-        self.classes_dock = self._dock(
-            "Classes", "classesDock", self.annotations.classes_panel, "classes")
-        self.annotations_dock = self._dock(
-            "Annotations", "annotationsDock", self.annotations.panel, "annotations")
-        self.tabifyDockWidget(self.layers_dock, self.classes_dock)
-        self.tabifyDockWidget(self.classes_dock, self.annotations_dock)
-        self.info_dock.raise_()
-
-    def _annotation_problem(self, text: str) -> None:
-        self.errors.report(text, title="Annotations")
-
     def _dock(self, title: str, name: str, widget: QWidget, icon_name: str) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        dock.setMinimumWidth(280)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        act = dock.toggleViewAction()
-        act.setIcon(icon(icon_name))
-        act.setText(f"{title} Panel")
-        act.setToolTip(f"Show or hide the {title.lower()} panel")
-        return dock
+        return add_dock(self, title, name, widget, icon_name)
 
     def _connect(self) -> None:
         a = self.actions_
@@ -415,17 +368,6 @@ class MainWindow(QMainWindow):
         else:
             self.open_slide(target)
 
-    def _confirm_stop_run(self) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "Quit PathSCAAT",
-            "A model run is still in progress. Stop it and quit?\n\n"
-            "Tiles already scored are kept; running the same model again resumes the run.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
     def show_about(self) -> None:
         show_about(self, self.settings.path)
 
@@ -437,7 +379,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop jobs and workers, close files, save the window state, then close."""
-        if self.interactive and self.runs.is_running() and not self._confirm_stop_run():
+        if self.interactive and self.runs.is_running() and not confirm_stop_run(self):
             event.ignore()
             return
         if not self.annotations.confirm_discard(self, self.interactive):
