@@ -75,6 +75,16 @@ class Profile:
 
 ALL_ARMS = ("erm", "trades", "scaat-soft", "shuffled", "trades-meanbudget", "inverted",
             "scaat-adaptive", "sgt")  # fmt: skip
+# the "one try each" method variants, run by name with --arms (not in any profile)
+VARIANT_ARMS = ("scaat-signed", "scaat-soft-g2", "scaat-adaptive-t01", "scaat-advguide",
+                "scaat-soft-lam4", "trades-lam4")  # fmt: skip
+# what each guided arm must beat beyond the seed spread (paired by seed, per eps)
+CONTROLS = ("trades", "shuffled", "inverted", "trades-meanbudget", "erm")
+COMPARISONS = {
+    "scaat-soft": CONTROLS,
+    "scaat-adaptive": CONTROLS,
+    **{arm: ("trades", "scaat-soft") for arm in VARIANT_ARMS},
+}
 DEFAULT = Profile(arms=ALL_ARMS, eps_255=(2, 4, 8, 16, 32), seeds=(0, 1, 2),
                   datasets=("fragile", "kather"))  # fmt: skip
 PROFILES = {
@@ -134,6 +144,11 @@ def arm_config(arm: str, eps: float, p: Profile, mean_budget: float = 1.0) -> Sc
         "inverted": ("scaat", {**soft, "invert": True}),
         "scaat-adaptive": ("scaat", {**attack, "mask": "adaptive", "tau": p.tau}),
         "scaat-signed": ("scaat", {**attack, "mask": "signed", "tau": 0.5, "attack_loss": "ce"}),
+        "scaat-soft-g2": ("scaat", {**soft, "gamma": 2.0}),
+        "scaat-adaptive-t01": ("scaat", {**attack, "mask": "adaptive", "tau": 0.1}),
+        "scaat-advguide": ("scaat", {**soft, "guidance_from": "adversarial"}),
+        "scaat-soft-lam4": ("scaat", {**soft, "lam": 4.0}),
+        "trades-lam4": ("trades", {**attack, "lam": 4.0}),
         "trades-meanbudget": ("trades", {**attack, "eps": eps * mean_budget,
                                          "alpha": 2.5 * eps * mean_budget / p.steps}),
     }  # fmt: skip
@@ -280,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = ap.add_mutually_exclusive_group()
     for name in ("smoke", "quick", "full"):
         mode.add_argument(f"--{name}", action="store_true", help=f"the {name} profile")
-    ap.add_argument("--arms", nargs="+", choices=(*ALL_ARMS, "scaat-signed"))
+    ap.add_argument("--arms", nargs="+", choices=(*ALL_ARMS, *VARIANT_ARMS))
     ap.add_argument("--eps", type=float, nargs="+", help="eps values ×255, in run order")
     ap.add_argument("--seeds", type=int, nargs="+")
     ap.add_argument("--datasets", nargs="+", choices=("fragile", "kather"))
@@ -320,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i}/{len(todo)}] {cell.rel}: acc {rec['accuracy']:.3f} gini {rec['gini']:.3f} "
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
     points = collect(cells_dir)
-    paths = write_frontier(points, out, f"Frontier ({args.profile} profile)")
+    paths = write_frontier(points, out, f"Frontier ({args.profile} profile)", COMPARISONS)
     print((out / "frontier.md").read_text())
     print(f"{len(points)} cells; wrote {', '.join(p.name for p in paths)}; "
           f"wall time {time.perf_counter() - start:.0f} s", file=sys.stderr)  # fmt: skip

@@ -24,9 +24,7 @@ def below_best(
         return {}
     best = max(accuracies.values())
     return {
-        name: best - acc
-        for name, acc in accuracies.items()
-        if acc < best - tolerance - _ROUNDING
+        name: best - acc for name, acc in accuracies.items() if acc < best - tolerance - _ROUNDING
     }
 
 

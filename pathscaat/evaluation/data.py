@@ -110,8 +110,11 @@ def load_eval_images(
     """The held-out images of ``data_dir`` for a model with these classes and input size."""
     missing = check_classes(data_dir, class_names)
     if missing:
-        log.warning("%s has no folder for the model's classes %s; evaluating the others",
-                    data_dir, ", ".join(missing))
+        log.warning(
+            "%s has no folder for the model's classes %s; evaluating the others",
+            data_dir,
+            ", ".join(missing),
+        )
     dataset = PatchFolder(data_dir, classes=list(class_names))
     label_of = {i.rel_path: i.label for i in dataset.items}
     test = split_test_paths(split or {}, set(label_of))

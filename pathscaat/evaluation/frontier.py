@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from pathscaat.evaluation.frontier_compare import compare_arms, comparisons_markdown
 from pathscaat.evaluation.plots import plot_frontier
 from pathscaat.evaluation.report import MODEL_KEYS, markdown_table
 
@@ -41,6 +42,11 @@ X_AXES: tuple[tuple[str, str], ...] = (
     ("deletion_auc_mean_diff", "deletion AUC (mean fill) − random order (lower = faithful)"),
 )
 ID_KEYS = ("dataset", "arm", "eps_255", "seed")
+COMPARE_NOTE = (
+    "Each row is the per-seed difference arm − control (same seed = same split and initial "
+    "weights), its mean ± sd and two-sided 95% t-interval. 'better' or 'worse' only where "
+    "the interval excludes zero; everything else is within the seed spread."
+)
 
 
 def arm_label(objective: str, knobs: dict[str, Any]) -> str:
@@ -130,9 +136,17 @@ def frontier_markdown(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def write_frontier(
-    points: Sequence[dict[str, Any]], out_dir: Path, title: str = "Accuracy-saliency frontier"
+    points: Sequence[dict[str, Any]],
+    out_dir: Path,
+    title: str = "Accuracy-saliency frontier",
+    comparisons: dict[str, Sequence[str]] | None = None,
 ) -> list[Path]:
-    """``frontier_points.csv`` (every seed), ``frontier.csv``/``.md`` (aggregated), PNG plots."""
+    """``frontier_points.csv`` (every seed), ``frontier.csv``/``.md`` (aggregated), PNG plots
+    and ``frontier_comparisons.md`` (paired arm − control differences per eps).
+
+    ``comparisons`` maps an arm to its controls; default: every ``scaat*`` arm against every
+    other arm present.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = aggregate(points)
     paths = [_write_csv(out_dir / "frontier_points.csv", points)]
@@ -140,6 +154,20 @@ def write_frontier(
     md = out_dir / "frontier.md"
     md.write_text(f"# {title}\n\n{frontier_markdown(rows)}\n", encoding="utf-8")
     paths.append(md)
+    arms = sorted({str(p["arm"]) for p in points})
+    if comparisons is None:
+        comparisons = {a: [c for c in arms if c != a] for a in arms if a.startswith("scaat")}
+    compared = [
+        r for arm, controls in comparisons.items() for r in compare_arms(points, arm, controls)
+    ]
+    if compared:
+        cmp_md = out_dir / "frontier_comparisons.md"
+        cmp_md.write_text(
+            f"# {title}: paired differences over seeds\n\n{COMPARE_NOTE}\n\n"
+            f"{comparisons_markdown(compared)}\n",
+            encoding="utf-8",
+        )
+        paths.append(cmp_md)
     for dataset in sorted({r["dataset"] for r in rows}):
         mine = [r for r in rows if r["dataset"] == dataset]
         axes = [(k, label) for k, label in X_AXES if any(math.isfinite(r[k]) for r in mine)]

@@ -173,6 +173,10 @@ def test_curves_take_batch_and_epoch_records(qtbot) -> None:
     x, y = curves.ce_curve.getData()
     assert list(x) == [0.25, 0.5, 0.75, 1.0] and y[0] == 2.0
     assert list(curves.bal_curve.getData()[1]) == [0.4]
+    # the x axis spans the whole run from the start, so it never re-lays out while training
+    for plot in (curves.loss_plot, curves.acc_plot):
+        lo, hi = plot.getViewBox().viewRange()[0]
+        assert lo <= 0.0 and 2.0 <= hi < 2.2
 
 
 def test_unfinished_run_is_recognised(tmp_path: Path) -> None:

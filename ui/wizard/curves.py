@@ -83,6 +83,9 @@ class LiveCurves(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
         plot.setMinimumHeight(180)
+        # thousands of batch points: draw what is in view, peak-downsampled to the pixels
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
         return plot
 
     def clear(self, epochs: int | None = None) -> None:
@@ -95,6 +98,13 @@ class LiveCurves(QWidget):
         self.acc: list[float] = []
         self.bal_acc: list[float] = []
         self._dirty = True
+        for plot in (self.loss_plot, self.acc_plot):
+            # a fixed x range spares a re-layout of the axis on every redraw; open-ended runs
+            # (epochs unknown) keep auto-ranging
+            if epochs:
+                plot.setXRange(0.0, float(epochs), padding=0.02)
+            else:
+                plot.enableAutoRange(axis="x")
 
     def add_batch(self, done: int, total: int, extra: dict[str, Any]) -> None:
         """A ``train`` record: ``done`` of ``total`` steps; ``extra`` has ``ce``, ``reg``."""
