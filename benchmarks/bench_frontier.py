@@ -71,6 +71,10 @@ class Profile:
     kather_per_class: int | None = 100  # None = all 200 of each class
     eval_images: int | None = 96
     sanity_images: int = 4
+    # "random": every arm trains from random weights; "erm": every arm fine-tunes the same
+    # seed's default-profile ERM model (the product's case: guidance from a model that has
+    # already learnt the evidence, as a pretrained backbone would have)
+    init: str = "random"
 
 
 ALL_ARMS = ("erm", "trades", "scaat-soft", "shuffled", "trades-meanbudget", "inverted",
@@ -114,6 +118,14 @@ PROFILES = {
         steps=2,
         sanity_images=2,
         backbone="test_resnet",
+    ),
+    "finetune": replace(
+        DEFAULT,
+        arms=("erm", "trades", "scaat-soft", "shuffled", "inverted"),
+        datasets=("fragile",),
+        init="erm",
+        epochs=6,
+        lr=1e-3,
     ),
     "full": replace(
         DEFAULT,
@@ -223,18 +235,30 @@ def mean_budget(cells_dir: Path, cell: Cell) -> float:
     return float(json.loads(soft.read_text())["train_budget"])
 
 
+def init_weights(cell: Cell, p: Profile, args: Any) -> Path | None:
+    """The weights a cell starts from: ``--pretrained-file``, or the seed's ERM model."""
+    if p.init != "erm":
+        return args.pretrained_file
+    erm = args.out / "default" / "cells" / replace(cell, arm="erm", eps_255=0.0).rel
+    weights = erm / "train" / "last.safetensors"
+    if not weights.is_file():
+        raise LookupError(f"{cell.rel} fine-tunes {weights}: run the default profile's erm first")
+    return weights
+
+
 def train_cell(cell: Cell, data: Path, p: Profile, run: Path, cfg: ScaatConfig, args: Any) -> float:
     """Train (or resume) one cell's model; returns seconds spent now."""
     last = run / "last.json"
     done = last.is_file() and read_meta(last).epoch >= p.epochs
     if done:
         return 0.0
+    start_from = init_weights(cell, p, args)
     config = TrainConfig(
         data=data, backbone=p.backbone, scaat=cfg, out=run, epochs=p.epochs,
         batch_size=p.batch_size, lr=p.lr, warmup_epochs=p.warmup_epochs, img_size=p.img_px,
         device=args.device, seed=cell.seed, val_fraction=0.15, test_fraction=0.25,
         resume=run / "last" if last.is_file() else None,
-        pretrained_file=args.pretrained_file, progress_every=1000,
+        pretrained_file=start_from, progress_every=1000,
     )  # fmt: skip
     start = time.perf_counter()
     train(config)
@@ -293,7 +317,7 @@ def collect(cells_dir: Path) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     mode = ap.add_mutually_exclusive_group()
-    for name in ("smoke", "quick", "full"):
+    for name in ("smoke", "quick", "finetune", "full"):
         mode.add_argument(f"--{name}", action="store_true", help=f"the {name} profile")
     ap.add_argument("--arms", nargs="+", choices=(*ALL_ARMS, *VARIANT_ARMS))
     ap.add_argument("--eps", type=float, nargs="+", help="eps values ×255, in run order")
@@ -305,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "out" / "bench_frontier")
     ap.add_argument("--table-only", action="store_true", help="only rewrite the table/plots")
     args = ap.parse_args(argv)
-    args.profile = next((n for n in ("smoke", "quick", "full") if getattr(args, n)), "default")
+    names = ("smoke", "quick", "finetune", "full")
+    args.profile = next((n for n in names if getattr(args, n)), "default")
     p = PROFILES[args.profile]
     overrides = {
         "arms": args.arms,
@@ -313,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         "seeds": args.seeds,
         "datasets": args.datasets,
     }
-    p = replace(p, **{k: tuple(v) for k, v in overrides.items() if v})
+    changes: dict[str, Any] = {k: tuple(v) for k, v in overrides.items() if v}
+    p = replace(p, **changes)
     if args.threads:
         import torch
 
@@ -329,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             try:
                 rec = run_cell(cell, data[cell.dataset], p, cells_dir, args)
-            except LookupError as exc:  # trades-meanbudget without its scaat-soft cell
+            except LookupError as exc:  # a cell whose prerequisite cell is not there yet
                 print(f"[{i}/{len(todo)}] skipped: {exc}", file=sys.stderr, flush=True)
                 continue
             print(f"[{i}/{len(todo)}] {cell.rel}: acc {rec['accuracy']:.3f} gini {rec['gini']:.3f} "

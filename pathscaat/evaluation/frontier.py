@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ def write_frontier(
     points: Sequence[dict[str, Any]],
     out_dir: Path,
     title: str = "Accuracy-saliency frontier",
-    comparisons: dict[str, Sequence[str]] | None = None,
+    comparisons: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Path]:
     """``frontier_points.csv`` (every seed), ``frontier.csv``/``.md`` (aggregated), PNG plots
     and ``frontier_comparisons.md`` (paired arm − control differences per eps).

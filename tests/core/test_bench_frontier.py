@@ -49,3 +49,25 @@ def test_smoke_sweep_writes_the_frontier_and_resumes(tmp_path: Path) -> None:
     stamps = {k: p.stat().st_mtime_ns for k, p in cells.items()}
     assert bench.main(["--smoke", "--out", str(tmp_path), "--device", "cpu"]) == 0
     assert {k: p.stat().st_mtime_ns for k, p in cells.items()} == stamps  # nothing re-run
+
+
+def test_finetune_cells_start_from_the_same_seeds_erm_model(tmp_path: Path) -> None:
+    from argparse import Namespace
+    from dataclasses import replace
+
+    bench = load_bench()
+    p = bench.PROFILES["finetune"]
+    assert p.init == "erm" and "erm" in p.arms
+    args = Namespace(out=tmp_path, pretrained_file=None)
+    cell = bench.Cell("fragile", "scaat-soft", 16.0, 2)
+    with pytest.raises(LookupError, match="run the default profile's erm first"):
+        bench.init_weights(cell, p, args)
+    weights = tmp_path / "default/cells/fragile/erm/eps0/s2/train/last.safetensors"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"")
+    assert bench.init_weights(cell, p, args) == weights
+    assert bench.init_weights(cell, replace(p, init="random"), args) is None
+    # the start is part of the recipe, so fine-tuned cells never reuse from-scratch ones
+    cfg = bench.arm_config("scaat-soft", 16 / 255, p)
+    data = tmp_path / "data"
+    assert bench.cell_key(cfg, p, data) != bench.cell_key(cfg, replace(p, init="random"), data)
