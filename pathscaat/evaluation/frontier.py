@@ -38,6 +38,7 @@ FRONTIER_KEYS: tuple[tuple[str, str], ...] = (
 )
 X_AXES: tuple[tuple[str, str], ...] = (
     ("gini", "Gini of the vanilla gradient (higher = sparser)"),
+    ("gini_cell", "Gini after the 4x4 cell average (no stride checkerboard)"),
     ("relevance_mass", "saliency mass on the evidence mask"),
     ("deletion_auc_mean_diff", "deletion AUC (mean fill) − random order (lower = faithful)"),
 )

@@ -26,6 +26,10 @@ COMPARED: tuple[tuple[str, str, int], ...] = (
     ("relevance_mass", "mass on evidence", 1),
     ("deletion_auc_mean_diff", "del. gap", -1),
     ("alignment", "alignment", 1),
+    ("topk_occlusion_acc_diff", "top-k occl. gap", -1),
+    ("stability", "stability", 1),
+    ("gini_cell", "Gini (4x4 cell)", 1),  # Gini without the stride checkerboard
+    ("checkerboard", "checkerboard", -1),
 )
 CONFIDENCE = 0.95
 

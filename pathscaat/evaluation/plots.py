@@ -101,9 +101,14 @@ def plot_frontier(
     ``key_sd``); an arm without eps (ERM, SGT) is one point; eps labels the markers.
     """
     arms = sorted({r["arm"] for r in rows})
-    fig = Figure(figsize=(4.6 * len(axes), 4.2))
-    panels = fig.subplots(1, len(axes), squeeze=False)[0]
-    for ax, (key, label) in zip(panels, axes, strict=True):
+    cols = min(len(axes), 2 if len(axes) == 4 else 3)  # 4 panels read best as 2 x 2
+    grid_rows = -(-len(axes) // cols)
+    fig = Figure(figsize=(4.6 * cols, 4.0 * grid_rows))
+    grid = fig.subplots(grid_rows, cols, squeeze=False)
+    panels = list(grid.flat)
+    for ax in panels[len(axes) :]:
+        ax.set_visible(False)
+    for ax, (key, label) in zip(panels, axes, strict=False):
         for i, arm in enumerate(arms):
             mine = sorted((r for r in rows if r["arm"] == arm), key=lambda r: r["eps_255"])
             xs = [r[key] for r in mine]
@@ -118,7 +123,7 @@ def plot_frontier(
                                 textcoords="offset points")  # fmt: skip
         ax.set_xlabel(label, fontsize=8)
         ax.set_ylabel("test accuracy")
-    panels[-1].legend(fontsize=7, loc="best")
+    panels[min(cols, len(axes)) - 1].legend(fontsize=7, loc="best")
     fig.suptitle(title + "\nnumbers: eps ×255; bars: sd over seeds", fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
