@@ -80,7 +80,8 @@ class Profile:
 ALL_ARMS = ("erm", "trades", "scaat-soft", "shuffled", "trades-meanbudget", "inverted",
             "scaat-adaptive", "sgt")  # fmt: skip
 # the issue's "one try each" method variants, run by name with --arms (not in any profile)
-VARIANT_ARMS = ("scaat-signed", "scaat-soft-g2", "scaat-adaptive-t01", "scaat-advguide",
+VARIANT_ARMS = ("scaat-soft-cell4", "scaat-signed", "scaat-soft-g2", "scaat-adaptive-t01",
+                "scaat-advguide",
                 "scaat-soft-lam4", "trades-lam4")  # fmt: skip
 # what each guided arm must beat beyond the seed spread (paired by seed, per eps)
 CONTROLS = ("trades", "shuffled", "inverted", "trades-meanbudget", "erm")
@@ -88,6 +89,7 @@ COMPARISONS = {
     "scaat-soft": CONTROLS,
     "scaat-adaptive": CONTROLS,
     **{arm: ("trades", "scaat-soft") for arm in VARIANT_ARMS},
+    "scaat-soft-cell4": ("trades", "scaat-soft", "shuffled", "erm"),
 }
 DEFAULT = Profile(arms=ALL_ARMS, eps_255=(2, 4, 8, 16, 32), seeds=(0, 1, 2),
                   datasets=("fragile", "kather"))  # fmt: skip
@@ -157,6 +159,7 @@ def arm_config(arm: str, eps: float, p: Profile, mean_budget: float = 1.0) -> Sc
         "scaat-adaptive": ("scaat", {**attack, "mask": "adaptive", "tau": p.tau}),
         "scaat-signed": ("scaat", {**attack, "mask": "signed", "tau": 0.5, "attack_loss": "ce"}),
         "scaat-soft-g2": ("scaat", {**soft, "gamma": 2.0}),
+        "scaat-soft-cell4": ("scaat", {**soft, "guidance_cell": 4}),
         "scaat-adaptive-t01": ("scaat", {**attack, "mask": "adaptive", "tau": 0.1}),
         "scaat-advguide": ("scaat", {**soft, "guidance_from": "adversarial"}),
         "scaat-soft-lam4": ("scaat", {**soft, "lam": 4.0}),
@@ -276,7 +279,12 @@ def cell_key(cfg: ScaatConfig, p: Profile, data: Path) -> str:
     """Hash of what decides a cell's training (its knobs, the recipe, the data folder)."""
     skip = ("arms", "eps_255", "seeds", "datasets", "eval_images", "sanity_images")
     recipe = {k: v for k, v in asdict(p).items() if k not in skip}
-    text = json.dumps([cfg.to_dict(), recipe, str(data)], sort_keys=True)
+    if recipe["init"] == "random":  # fields added after the first cells: keyed only when set
+        del recipe["init"]
+    knobs = cfg.to_dict()
+    if knobs.get("guidance_cell") == 1:
+        del knobs["guidance_cell"]
+    text = json.dumps([knobs, recipe, str(data)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

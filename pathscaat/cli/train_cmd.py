@@ -35,6 +35,7 @@ from pathscaat.training.config import (
 KNOBS = (
     "mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start",
     "random_like", "eps_warmup_epochs", "invert", "attack_loss", "guidance_from",
+    "guidance_cell",
 )  # fmt: skip
 #: Flags that map one-to-one to a TrainConfig field of the same name.
 FIELDS = (
@@ -172,6 +173,8 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
         ("attack_loss", "what the adversary ascends", {"choices": ATTACK_LOSSES}),
         ("guidance_from", "the image the guidance saliency is taken on",
          {"choices": GUIDANCE_FROM}),
+        ("guidance_cell", "average the guidance saliency over cells of this many px first "
+         "(1 = the raw map; 4 removes a strided stem's checkerboard)", {"type": int}),
         ("eps_warmup_epochs", "eps ramps from 0 over these epochs", {"type": float}),
     ]  # fmt: skip
     for name, text, kwargs in knobs:

@@ -49,6 +49,9 @@ class ScaatConfig:
     - ``guidance_from``: ``clean`` saliency (one clean forward shared with the loss), or
       ``adversarial``: saliency of the true class at an unguided attack's image (ASGT;
       costs one more attack and backward).
+    - ``guidance_cell``: > 1 averages the guidance saliency over cells of that many px
+      before the budget is set (min-max rescaled), so a strided stem's checkerboard cannot
+      steer the budget onto its own lattice; 1 = the raw map.
     """
 
     objective: str = "scaat"
@@ -67,6 +70,7 @@ class ScaatConfig:
     invert: bool = False
     attack_loss: str = "kl"
     guidance_from: str = "clean"
+    guidance_cell: int = 1
 
     def __post_init__(self) -> None:
         checks = {
@@ -85,6 +89,8 @@ class ScaatConfig:
             raise PathscaatError("eps, steps, lam and gamma must not be negative")
         if not (0.0 <= self.tau <= 1.0 and 0.0 <= self.k <= 1.0):
             raise PathscaatError("tau and k are fractions: give values in [0, 1]")
+        if self.guidance_cell < 1:
+            raise PathscaatError("guidance_cell is a cell size in px: give 1 (off) or more")
 
     @classmethod
     def for_objective(cls, objective: str, **knobs: Any) -> ScaatConfig:
@@ -157,13 +163,19 @@ class TrainConfig:
         self.data, self.out = Path(self.data), Path(self.out)
         if self.strip_every < 0 or self.strip_count < 0:
             raise PathscaatError("strip_every and strip_count must not be negative")
-        bad = [f"{name} {value}" for name, value, ok in (
-            ("epochs", self.epochs, self.epochs >= 1),
-            ("batch size", self.batch_size, self.batch_size >= 1),
-            ("lr", self.lr, self.lr is None or self.lr > 0)) if not ok]
+        bad = [
+            f"{name} {value}"
+            for name, value, ok in (
+                ("epochs", self.epochs, self.epochs >= 1),
+                ("batch size", self.batch_size, self.batch_size >= 1),
+                ("lr", self.lr, self.lr is None or self.lr > 0),
+            )
+            if not ok
+        ]
         if bad:
-            raise PathscaatError(f"{', '.join(bad)}: epochs and batch size must be at least 1 "
-                                 "and lr positive")
+            raise PathscaatError(
+                f"{', '.join(bad)}: epochs and batch size must be at least 1 and lr positive"
+            )
 
     def data_sources(self) -> list[DataSource]:
         """What this run trains on: ``sources``, else the one folder ``data``."""

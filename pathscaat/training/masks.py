@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from pathscaat.saliency.metrics.spectral import stride_aggregate
+
 
 def normalise_saliency(grad: torch.Tensor) -> torch.Tensor:
     """``|grad|`` max over channels, min-max scaled to [0,1] per sample: B x H x W."""
@@ -16,6 +18,20 @@ def normalise_saliency(grad: torch.Tensor) -> torch.Tensor:
     lo = flat.amin(dim=1).view(-1, 1, 1)
     hi = flat.amax(dim=1).view(-1, 1, 1)
     return (sal - lo) / (hi - lo).clamp_min(1e-12)
+
+
+def cell_guidance(sal: torch.Tensor, cell_px: int) -> torch.Tensor:
+    """Guidance averaged over ``cell_px`` cells, min-max rescaled to [0,1] per sample.
+
+    A strided stem puts the raw gradient on a period-2 lattice; a budget set from the raw
+    map protects the lattice and so trains the model further onto it. The cell average
+    (the same one inference's ``--saliency-cell`` shows) keeps the placement, not the grid.
+    """
+    pooled = stride_aggregate(sal, cell_px)
+    flat = pooled.flatten(1)
+    lo = flat.amin(dim=1).view(-1, 1, 1)
+    hi = flat.amax(dim=1).view(-1, 1, 1)
+    return (pooled - lo) / (hi - lo).clamp_min(1e-12)
 
 
 def soft_mask(sal: torch.Tensor, gamma: float) -> torch.Tensor:

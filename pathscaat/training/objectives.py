@@ -16,7 +16,7 @@ from torch import nn
 
 from pathscaat.training.attack import divergence, frozen_bn_stats, perturb
 from pathscaat.training.config import ScaatConfig
-from pathscaat.training.masks import budget_fraction, normalise_saliency
+from pathscaat.training.masks import budget_fraction, cell_guidance, normalise_saliency
 
 
 @dataclass
@@ -88,6 +88,8 @@ def objective_loss(
             if from_clean
             else adversarial_guidance(attack_model, x, logits, y, cfg)
         )
+    if sal is not None and cfg.guidance_cell > 1:
+        sal = cell_guidance(sal, cfg.guidance_cell)
     frac = budget_fraction(
         sal, cfg.mask, cfg.gamma, cfg.tau, cfg.k, cfg.random_like, invert=cfg.invert
     )

@@ -170,3 +170,27 @@ def test_budget_logged_for_trades_and_soft(model, batch) -> None:
     expected = float(soft_mask(_saliency(model, x, y), 2.0).mean())
     assert trades.budget == 1.0
     assert soft.budget == pytest.approx(expected, abs=1e-6)
+
+
+def test_cell_guidance_sets_the_budget_per_cell_not_per_lattice_pixel(model, batch) -> None:
+    """guidance_cell=4: the soft budget is constant over each 4 x 4 cell and follows the
+    cell-averaged saliency; the raw map's period-2 lattice no longer shapes it."""
+    x, y = batch
+    cfg = ScaatConfig(mask="soft", gamma=4.0, eps=EPS, steps=1, guidance_cell=4)
+    torch.manual_seed(2)
+    out = objective_loss(model, x, y, cfg)
+    assert out.x_adv is not None
+    sal = _saliency(model, x, y)
+    pooled = torch.nn.functional.avg_pool2d(sal.unsqueeze(1), 4)[:, 0]  # 32 px: 8 x 8 cells
+    delta = (out.x_adv - x).abs().amax(dim=1)
+    cells = delta.unfold(1, 4, 4).unfold(2, 4, 4).amax(dim=(-1, -2))
+    flat_p, flat_d = pooled.flatten(1), cells.flatten(1)
+    top, low = flat_p.argmax(1), flat_p.argmin(1)
+    rows = torch.arange(len(x))
+    # the most salient cell (budget 0 after the rescale) is untouched; the least salient
+    # cell (full budget) is pushed
+    assert torch.all(flat_d[rows, top] <= 1e-6)
+    assert torch.all(flat_d[rows, low] > 0.5 * EPS)
+    assert out.budget < 1.0
+    with pytest.raises(PathscaatError, match="guidance_cell"):
+        ScaatConfig(guidance_cell=0)
