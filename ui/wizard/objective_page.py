@@ -21,13 +21,15 @@ from ui.wizard.context import WizardContext, hint_label
 PRESETS = (
     ("scaat", "SCAAT (recommended)",
      "Trains the network to give the same answer when the pixels it does not rely on are "
-     "disturbed, so its saliency maps become sparse and sit on the tissue that matters."),
+     "disturbed; its saliency maps come out sparser than with plain training (in our "
+     "benchmarks, robust training below does about as well)."),
     ("erm", "Plain training (ERM)",
      "Ordinary fine-tuning on the labels only. Fast, but its saliency maps are often noisy."),
     ("sgt", "Saliency-guided training (SGT)",
      "Hides the least salient pixels during training; an earlier method, for comparison."),
     ("trades", "Robust training (TRADES)",
-     "Disturbs every pixel, not only the unimportant ones; robust but usually less accurate."),
+     "Disturbs every pixel, not only the unimportant ones; robust, but strong settings "
+     "cost accuracy."),
 )  # fmt: skip
 
 MASKS = (
