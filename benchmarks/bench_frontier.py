@@ -89,7 +89,7 @@ COMPARISONS = {
     "scaat-soft": CONTROLS,
     "scaat-adaptive": CONTROLS,
     **{arm: ("trades", "scaat-soft") for arm in VARIANT_ARMS},
-    "scaat-soft-cell4": ("trades", "scaat-soft", "shuffled", "erm"),
+    "scaat-soft-cell4": (*CONTROLS, "scaat-soft"),
 }
 DEFAULT = Profile(arms=ALL_ARMS, eps_255=(2, 4, 8, 16, 32), seeds=(0, 1, 2),
                   datasets=("fragile", "kather"))  # fmt: skip
