@@ -46,7 +46,8 @@ ID_KEYS = ("dataset", "arm", "eps_255", "seed")
 COMPARE_NOTE = (
     "Each row is the per-seed difference arm − control (same seed = same split and initial "
     "weights), its mean ± sd and two-sided 95% t-interval. 'better' or 'worse' only where "
-    "the interval excludes zero; everything else is within the seed spread."
+    "the interval excludes zero; everything else is within the seed spread. Fewer than 3 "
+    "shared seeds: no verdict."
 )
 
 

@@ -57,10 +57,16 @@ def paired_difference(
     return {"n": len(seeds), "mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half}
 
 
+MIN_SEEDS_FOR_VERDICT = 3  # with 2, one image's difference on both seeds has sd 0
+
+
 def verdict(diff: dict[str, Any] | None, sign: int) -> str:
-    """``better`` / ``worse`` where the interval excludes zero, else ``within spread``."""
+    """``better`` / ``worse`` where the interval excludes zero, else ``within spread``;
+    fewer than 3 shared seeds get no verdict."""
     if diff is None:
         return "–"
+    if diff["n"] < MIN_SEEDS_FOR_VERDICT:
+        return "too few seeds"
     if diff["lo"] > 0 or diff["hi"] < 0:
         return "better" if (diff["mean"] > 0) == (sign > 0) else "worse"
     return "within spread"
