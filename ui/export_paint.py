@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QTransform
 
 from ui.panels.layers_panel import display_name
@@ -99,7 +99,11 @@ def paint_legends(painter: QPainter, image: QImage, layers: Sequence[OverlayLaye
     line = metrics.height() * 1.3
     pad = metrics.height() * 0.6
     width = max(metrics.horizontalAdvance("M") * 22.0, 160.0)
+    scale = _scale_text(layers)
+    wrap = Qt.TextFlag.TextWordWrap
+    scale_h = metrics.boundingRect(QRect(0, 0, int(width - 2 * pad), 10000), wrap, scale).height()
     height = sum(_legend_rows(layer) * line for layer in layers) + pad * (len(layers) + 1)
+    height += scale_h + pad if scale else 0
     box = QRectF(image.width() - width - pad, image.height() - height - pad, width, height)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(PANEL_BG)
@@ -111,6 +115,15 @@ def paint_legends(painter: QPainter, image: QImage, layers: Sequence[OverlayLaye
         painter.drawText(QPointF(box.x() + pad, y + metrics.ascent()), title)
         y += line
         y = _paint_key(painter, layer, QRectF(box.x() + pad, y, width - 2 * pad, line)) + pad
+    if scale:
+        painter.setPen(TEXT)
+        painter.drawText(QRectF(box.x() + pad, y, width - 2 * pad, scale_h), wrap, scale)
+
+
+def _scale_text(layers: Sequence[OverlayLayer]) -> str:
+    """The scale of the runs behind ``layers`` (one line each), or ''."""
+    scales = dict.fromkeys(layer.scale_text for layer in layers if layer.scale_text)
+    return "\n".join(f"Scale: {text}" for text in scales)
 
 
 def _paint_key(painter: QPainter, layer: OverlayLayer, row: QRectF) -> float:

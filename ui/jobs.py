@@ -59,17 +59,22 @@ def infer_arguments(
     saliency: str,
     device: str,
     slide_mpp: float | None = None,
+    slide_mpp_source: str = "user",
+    min_tissue: float = 0.5,
 ) -> list[str]:
     """Arguments of ``pathscaat infer`` with JSON-lines progress (after :func:`cli_command`).
 
-    ``slide_mpp`` passes a µm/px the user set in the app, which the child cannot know.
+    ``slide_mpp`` passes a µm/px the user set in the app (``slide_mpp_source`` ``user``)
+    or the project saved (``project``), which the child cannot know.
     """
     args = [
         "infer", str(slide), "--model", str(checkpoint), "--saliency", saliency,
         "--device", device, "--out", str(out), "--progress", "json",
     ]  # fmt: skip
     if slide_mpp is not None:
-        args += ["--slide-mpp", f"{slide_mpp:g}"]
+        args += ["--slide-mpp", f"{slide_mpp:g}", "--slide-mpp-source", slide_mpp_source]
+    if min_tissue != 0.5:
+        args += ["--min-tissue", f"{min_tissue:g}"]
     return args
 
 

@@ -287,6 +287,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _mpp_changed(self) -> None:
+        self.projects.mpp_changed()  # a project keeps it for the next time the slide opens
         self._update_actions()
         self.viewer.refresh()  # re-emits the view: scale bar and status use the new µm/px
         self._view_changed(None)
@@ -318,11 +319,16 @@ class MainWindow(QMainWindow):
     def run_model(self) -> None:
         if self.slide_path is None:
             return
-        mpp = self.slide.mpp if self.slide is not None else None
-        user_mpp = mpp.x if mpp is not None and mpp.source == "user" else None
-        req = self.runs.ask(self.slide_path, user_mpp)
+        req = self.runs.ask(self.slide_path, self._slide_mpp, self._ask_mpp)
         if req is not None:
             self.runs.start(self.projects.run_request(req))
+
+    def _slide_mpp(self) -> Any:
+        return self.slide.mpp if self.slide is not None else None
+
+    def _ask_mpp(self, reason: str) -> Any:
+        """The Set µm/px prompt with ``reason`` first; the slide's new ``Mpp`` or None."""
+        return self._slide_mpp() if self.info_panel.request_mpp(reason) else None
 
     def _run_succeeded(self, folder: Path, slide: Path) -> None:
         """Show a finished run's overlays, unless the user moved on to another slide."""

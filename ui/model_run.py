@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -52,25 +53,38 @@ class ModelRunController(QObject):
     def is_running(self) -> bool:
         return self.runner.is_running()
 
-    def ask(self, slide: Path, slide_mpp: float | None = None) -> RunRequest | None:
+    def ask(
+        self, slide: Path, slide_mpp: Callable[[], Any] | None = None,
+        ask_mpp: Callable[[str], Any] | None = None,
+    ) -> RunRequest | None:  # fmt: skip
         """Show the dialog (modal); remember the choices; the request, or None if cancelled.
 
-        ``slide_mpp`` is a µm/px the user set in the app; the run uses it too.
+        ``slide_mpp()`` gives the open slide's ``Mpp`` now (None: unknown) and ``ask_mpp``
+        asks the user for it (the Set µm/px prompt); a µm/px the user or the project set
+        reaches the run as ``--slide-mpp`` with its source.
         """
+        current = slide_mpp or (lambda: None)
         dlg = RunModelDialog(
             slide,
             checkpoint=self._settings.get("jobs/checkpoint"),
             device=self._settings.get("jobs/device"),
             saliency=self._settings.get("jobs/saliency"),
             output_root=self._settings.get("jobs/output_root"),
+            slide_mpp=current(),
+            ask_mpp=ask_mpp,
+            min_tissue=self._settings.get("jobs/min_tissue"),
             parent=self._parent,
         )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return None
-        req = replace(dlg.request(), slide_mpp=slide_mpp)
+        req = dlg.request()
+        mpp = current()  # the dialog may have asked for it
+        if mpp is not None and mpp.source in ("user", "project"):
+            req = replace(req, slide_mpp=mpp.x, slide_mpp_source=mpp.source)
         self._settings.set("jobs/checkpoint", str(req.checkpoint))
         self._settings.set("jobs/device", req.device)
         self._settings.set("jobs/saliency", req.saliency)
+        self._settings.set("jobs/min_tissue", req.min_tissue)
         return req
 
     def start(self, req: RunRequest) -> None:
@@ -96,6 +110,7 @@ class ModelRunController(QObject):
         args = lead + infer_arguments(
             req.slide, req.checkpoint, req.out,
             saliency=req.saliency, device=req.device, slide_mpp=req.slide_mpp,
+            slide_mpp_source=req.slide_mpp_source, min_tissue=req.min_tissue,
         )  # fmt: skip
         self._status.set_job(JobProgress("starting", 0, 0, "", None))
         self.runner.start(program, args, cwd=req.out)

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "jobs/device": "auto",
     "jobs/saliency": "vanilla",
     "jobs/output_root": "",
+    "jobs/min_tissue": 0.5,
     "jobs/cancel_grace_ms": 5000,
     "errors/show_dialogs": True,
     "wizard/last": "",

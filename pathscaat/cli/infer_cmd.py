@@ -54,7 +54,18 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=2, help="tile-reading threads (default 2)")
     p.add_argument(
         "--slide-mpp", type=float, default=None,
-        help="µm/px of the slide's level 0 when the file lacks it or is wrong",
+        help="µm/px of the slide's level 0 when the file lacks it or is wrong (a slide "
+        "without it under a model that records its µm/px is refused)",
+    )  # fmt: skip
+    p.add_argument(
+        "--slide-mpp-source", choices=("flag", "user", "project"), default="flag",
+        help="where --slide-mpp came from, as the run records it: flag (default), user "
+        "(set in the app), project (a project's saved override)",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-tissue", type=float, default=0.5, metavar="FRACTION",
+        help="tissue fraction a tile needs to be scored (default 0.5; lower it for small "
+        "or sparse tissue)",
     )  # fmt: skip
     add_progress_arg(p)
     p.set_defaults(func=run)
@@ -112,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             saliency=args.saliency, device=args.device, batch_size=args.batch_size,
             workers=args.workers, slide_mpp=args.slide_mpp,
             on_progress=printer, should_stop=should_stop, saliency_cell_px=args.saliency_cell,
+            slide_mpp_source=args.slide_mpp_source, min_tissue=args.min_tissue,
         )  # fmt: skip
     seconds = time.perf_counter() - start
     manifest = result.root / "overlays.json"
@@ -121,12 +133,13 @@ def run(args: argparse.Namespace) -> int:
     command = gui_command(args.slide, result.root)
     printer.result(
         [f"{sum(counts.values())} tiles scored in {seconds:.0f} s; predicted classes: {found}",
+         f"scale:    {result.scale_text}",
          f"overlays: {manifest}",
          f"tiles:    {tiles_csv}",
          "Look at it in the app:",
          f"    {command}"],
         overlays=str(manifest), tiles_csv=str(tiles_csv), classes=result.classes,
         rasters=[o.file for o in result.overlays], tiles=sum(counts.values()),
-        class_counts=counts, seconds=round(seconds, 1), gui_command=command,
+        class_counts=counts, seconds=round(seconds, 1), gui_command=command, scale=result.scale,
     )  # fmt: skip
     return 0

@@ -51,7 +51,12 @@ def register(sub: Any) -> None:
     p.add_argument("--read-threads", type=int, default=2, help="tile-reading threads per process")
     p.add_argument(
         "--slide-mpp", type=float, default=None,
-        help="µm/px of every slide's level 0 when the files lack it",
+        help="µm/px of level 0 for the slides whose file (and project) record none; a slide "
+        "without any under a model that records its µm/px is a failed row",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-tissue", type=float, default=0.5, metavar="FRACTION",
+        help="tissue fraction a tile needs to be scored (default 0.5)",
     )  # fmt: skip
     add_progress_arg(p)
     p.set_defaults(func=run)
@@ -64,17 +69,19 @@ def run(args: argparse.Namespace) -> int:
 
     settings = CohortSettings(
         saliency=args.saliency, device=args.device, batch_size=args.batch_size,
-        read_threads=args.read_threads, slide_mpp=args.slide_mpp,
+        read_threads=args.read_threads, slide_mpp=args.slide_mpp, min_tissue=args.min_tissue,
     )  # fmt: skip
     slides: str | list[Path] = args.slides
+    mpps = None
     if args.slides.startswith(PROJECT_PREFIX):  # every rank lists the project's slides
-        from pathscaat.project import project_slide_paths
+        from pathscaat.project import project_slide_mpps
 
-        slides = project_slide_paths(args.slides[len(PROJECT_PREFIX) :])
+        mpps = project_slide_mpps(args.slides[len(PROJECT_PREFIX) :])
+        slides = list(mpps)
     with progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop):
         result = infer_cohort(
             slides, args.model, args.out, settings, workers=args.workers,
-            recursive=args.recursive, on_progress=_shown(printer, args.workers),
+            recursive=args.recursive, slide_mpps=mpps, on_progress=_shown(printer, args.workers),
             should_stop=should_stop,
         )  # fmt: skip
     res = result.shard

@@ -15,6 +15,9 @@ from pathscaat.progress import OnProgress, ProgressRecord
 LINE_EVERY_S = 30.0
 """A log or pipe gets a progress line at most this often (plus every 10% and the end)."""
 
+NOTE_STAGES = ("scale",)
+"""Stages that report a fact once (the scale a slide is read at): a line, never a bar."""
+
 
 class ProgressPrinter:
     """Callable ``on_progress`` that renders records as bars (``bar``) or JSON lines (``json``).
@@ -35,6 +38,11 @@ class ProgressPrinter:
     def __call__(self, rec: ProgressRecord) -> None:
         if self.mode == "json":
             print(json.dumps({"type": "progress", **rec.to_dict()}), flush=True)
+        elif rec.stage in NOTE_STAGES:
+            if self.mode == "bar":
+                slide = rec.extra.get("slide")  # a cohort's records name their slide
+                where = f" ({slide})" if slide else ""
+                print(f"{rec.stage}{where}: {rec.message}", file=sys.stderr, flush=True)
         elif self.mode == "bar" and self.tty:
             self._bar(rec)
         elif self.mode == "bar":

@@ -50,7 +50,7 @@ def write_synthetic_slide(
     height: int = 15000,
     seed: int = 0,
     tile: int = 512,
-    mpp: float = 0.5,
+    mpp: float | None = 0.5,
     jpeg_quality: int = 85,
     preset: str | None = None,
     on_progress: OnProgress = no_progress,
@@ -58,6 +58,7 @@ def write_synthetic_slide(
     """Write the slide and ``<stem>.regions.json``; returns both paths.
 
     ``preset`` (``"small"``: 4096 x 3072, ``"large"``: 20000 x 15000) overrides the size.
+    ``mpp`` None writes no resolution tags: a slide that does not know its µm/px.
     """
     if preset is not None:
         if preset not in PRESETS:
@@ -93,14 +94,14 @@ def _pyramid_dims(width: int, height: int) -> list[tuple[int, int]]:
 
 
 def _write_pyramid(
-    out: Path, tmp: Path, scene: _Scene, dims: tuple[int, int], tile: int, mpp: float,
+    out: Path, tmp: Path, scene: _Scene, dims: tuple[int, int], tile: int, mpp: float | None,
     quality: int, on_progress: OnProgress,
 ) -> None:  # fmt: skip
     import tifffile
 
     level_dims = _pyramid_dims(*dims)
-    res = 1e4 / mpp  # pixels per cm
-    desc = f"{SOFTWARE} H&E-like slide (not real tissue); mpp={mpp}"
+    res = 1e4 / mpp if mpp else None  # pixels per cm
+    desc = f"{SOFTWARE} H&E-like slide (not real tissue); mpp={mpp or 'not recorded'}"
     prev = np.lib.format.open_memmap(tmp / "l1.npy", "w+", np.uint8, (*level_dims[1][::-1], 3))
     with tifffile.TiffWriter(out, bigtiff=dims[0] * dims[1] * 3 > 2**31) as tw:
 
@@ -109,7 +110,8 @@ def _write_pyramid(
             tw.write(
                 tiles, shape=(h, w, 3), dtype=np.uint8, tile=(tile, tile), photometric="rgb",
                 compression="jpeg", compressionargs={"level": quality},
-                resolution=(res / 2**k, res / 2**k), resolutionunit="CENTIMETER",
+                resolution=(res / 2**k, res / 2**k) if res else None,
+                resolutionunit="CENTIMETER" if res else None,
                 software=SOFTWARE, description=desc if k == 0 else None,
                 subfiletype=1 if k else 0,
             )  # fmt: skip

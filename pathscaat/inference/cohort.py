@@ -32,6 +32,7 @@ from pathscaat.inference.cohort_table import (
 )
 from pathscaat.inference.overlays import MANIFEST_NAME
 from pathscaat.inference.predict import (
+    Surveyed,
     check_settings,
     load_model,
     predict_surveyed,
@@ -62,6 +63,8 @@ class CohortSettings:
     batch_size: int = 32
     read_threads: int = 2
     slide_mpp: float | None = None
+    """Level-0 µm/px of the slides whose file and project record none (--slide-mpp)."""
+    min_tissue: float = 0.5
 
 
 @dataclass
@@ -73,9 +76,6 @@ class ShardResult:
     failed: int = 0
     cancelled: bool = False
     fixed_s: dict[str, float] = field(default_factory=dict)
-
-
-Surveyed = tuple[Any, Any, float | None, tuple[int, int]]
 
 
 def run_shard(
@@ -153,11 +153,15 @@ class _Job:
         """Fingerprint of the slide file, the checkpoint and the method ('' if unreadable)."""
         ckpt_json = self.loaded[2]
         try:
-            parts = {
+            parts: dict[str, Any] = {
                 "slide": file_stamp(slide.path), "checkpoint": file_stamp(ckpt_json),
                 "weights": file_stamp(ckpt_json.with_suffix(".safetensors")),
                 "saliency": self.saliency, "slide_mpp": self.settings.slide_mpp,
             }  # fmt: skip
+            if slide.mpp is not None:  # keys of jobs made before these existed stay the same
+                parts["mpp"] = slide.mpp
+            if self.settings.min_tissue != CohortSettings.min_tissue:
+                parts["min_tissue"] = self.settings.min_tissue
         except OSError:
             return ""
         return fingerprint(parts, np.zeros((0, 2), np.int64))
@@ -166,7 +170,12 @@ class _Job:
         """Tissue and grid of a slide (on the background thread); its records kept for later."""
         t0 = time.perf_counter()
         records: list[ProgressRecord] = []
-        surveyed = survey(slide.path, self.settings.slide_mpp, self.loaded[1], None, records.append)
+        own, flag = slide.mpp is not None, self.settings.slide_mpp
+        surveyed = survey(
+            slide.path, slide.mpp if own else flag, self.loaded[1], None, records.append,
+            mpp_source="project" if own else "flag", only_if_missing=not own,
+            min_tissue=self.settings.min_tissue,
+        )  # fmt: skip
         return surveyed, records, time.perf_counter() - t0
 
     def run(
@@ -184,9 +193,10 @@ class _Job:
                 slide.path, self.loaded, found, self.out / slide.folder,
                 saliency=self.saliency, device=self.device,
                 batch_size=self.settings.batch_size, workers=self.settings.read_threads,
-                slide_mpp=self.settings.slide_mpp, on_progress=forward, should_stop=should_stop,
+                on_progress=forward, should_stop=should_stop,
             )  # fmt: skip
             summary = summarise(self.out / slide.folder, self.classes)
+            summary["scale"] = found.scale.to_dict()
         except JobCancelled:
             return False
         except Exception as exc:  # any slide's failure is its row, never the cohort's end

@@ -15,7 +15,7 @@ the per-slide records the ranks wrote there.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +56,15 @@ def infer_cohort(
     *,
     workers: int = 1,
     recursive: bool = False,
+    slide_mpps: Mapping[Path, float | None] | None = None,
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
 ) -> CohortResult:
     """Run ``checkpoint`` over the slides named by ``slides`` (a folder, a list file or paths)
     into ``out_dir/<folder>/`` and merge ``out_dir/cohort.csv``.
+
+    ``slide_mpps`` maps slides to a project's saved µm/px overrides (they replace the file's
+    own); ``settings.slide_mpp`` fills in for slides with neither.
 
     Raises ``JobCancelled`` after the merge when stopped (finished slides are kept, the
     rest are ``pending``; the same call resumes). A slide that fails is a ``failed`` row.
@@ -72,9 +76,11 @@ def infer_cohort(
     settings = settings or CohortSettings()
     if workers < 1:
         raise PathscaatError(f"--workers must be at least 1 (got {workers})")
-    check_settings(settings.saliency, settings.batch_size, settings.read_threads)
+    check_settings(settings.saliency, settings.batch_size, settings.read_threads,
+                   settings.min_tissue)  # fmt: skip
     classes = [str(c) for c in read_meta(checkpoint).class_names]
-    cohort = assign_folders(list_slides(slides, recursive=recursive, exclude=out))
+    overrides = {p: v for p, v in (slide_mpps or {}).items() if v is not None}
+    cohort = assign_folders(list_slides(slides, recursive=recursive, exclude=out), overrides)
     out.mkdir(parents=True, exist_ok=True)
     if launched_by_torchrun():
         result = _under_torchrun(cohort, checkpoint, out, settings, classes, on_progress,

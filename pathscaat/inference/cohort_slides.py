@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +20,15 @@ PROJECT_PREFIX = "project:"
 
 @dataclass(frozen=True)
 class CohortSlide:
-    """One slide of a cohort and the folder (under the cohort's OUT) its overlays go to."""
+    """One slide of a cohort and the folder (under the cohort's OUT) its overlays go to.
+
+    ``mpp`` is a level-0 µm/px that replaces the file's (a project's override, source
+    ``project``); None: the file's own, else the cohort's ``--slide-mpp``.
+    """
 
     path: Path
     folder: str
+    mpp: float | None = None
 
 
 def list_slides(
@@ -95,16 +100,20 @@ def _listed_slides(list_file: Path) -> list[Path]:
     return paths
 
 
-def assign_folders(paths: list[Path]) -> list[CohortSlide]:
+def assign_folders(
+    paths: list[Path], mpps: Mapping[Path, float] | None = None
+) -> list[CohortSlide]:
     """Each slide's folder is its stem; stems that collide (ignoring case, since some file
-    systems do) get a short hash of the full path appended, the same on every rank."""
+    systems do) get a short hash of the full path appended, the same on every rank.
+    ``mpps``: µm/px overrides by resolved path (a project's)."""
     counts = Counter(p.stem.lower() for p in paths)
+    known = {Path(p).resolve(): float(v) for p, v in (mpps or {}).items()}
     slides = []
     for path in paths:
         name = path.stem
         if counts[name.lower()] > 1:
             name = f"{name}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-        slides.append(CohortSlide(path, name))
+        slides.append(CohortSlide(path, name, known.get(path.resolve())))
     return slides
 
 

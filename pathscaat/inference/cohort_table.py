@@ -2,14 +2,17 @@
 
 Each rank writes one small JSON record per finished or failed slide to
 ``OUT/.cohort/<folder>.json`` (atomically, on the shared file system); the merge reads the
-records of every slide of the cohort, so it needs no collective beyond a barrier and
-works whichever rank processed which slide, or when a rank's slides all failed.
+records of every slide of the cohort, so it needs no collective beyond a barrier and works
+whichever rank processed which slide, or when a rank's slides all failed.
 
 Table columns: ``slide, folder, status, tiles, frac_<class>..., mean_prob_<class>...,
-saliency_mean, saliency_p95, seconds, rank, error``. ``frac_<class>`` is the fraction of
-tiles predicted as that class; the saliency columns summarise the per-tile maxima of
-``tiles.csv`` (raw gradient units; empty without saliency). ``status`` is ``done``,
-``failed`` or ``pending`` (not reached yet: cancelled or still running).
+saliency_mean, saliency_p95, slide_mpp, mpp_source, read_mpp, seconds, rank, error``.
+``frac_<class>`` is the fraction of tiles predicted as that class; the saliency columns
+summarise the per-tile maxima of ``tiles.csv`` (raw gradient units; empty without saliency).
+``status`` is ``done``, ``failed`` or ``pending`` (not reached yet: cancelled or still
+running). ``slide_mpp`` is the slide's level-0 µm/px as used, ``mpp_source`` where it came
+from (``metadata``, ``project``, ``flag``; :mod:`pathscaat.inference.scale`), ``read_mpp``
+the µm/px the tiles were read at.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathscaat.inference.tiles_csv import TILES_CSV
 
 RECORDS_DIR = ".cohort"
 TABLE_NAME = "cohort.csv"
+SCALE_COLUMNS = ("slide_mpp", "mpp_source", "read_mpp")
 
 
 @dataclass
@@ -46,6 +50,7 @@ class SlideRecord:
     seconds: float = 0.0
     rank: int = 0
     error: str = ""
+    scale: dict[str, Any] | None = None
 
 
 def record_path(out: Path, folder: str) -> Path:
@@ -98,7 +103,7 @@ def write_table(out: Path, slides: list[CohortSlide], classes: list[str]) -> Pat
             ["slide", "folder", "status", "tiles"]
             + [f"frac_{c}" for c in classes]
             + [f"mean_prob_{c}" for c in classes]
-            + ["saliency_mean", "saliency_p95", "seconds", "rank", "error"]
+            + ["saliency_mean", "saliency_p95", *SCALE_COLUMNS, "seconds", "rank", "error"]
         )
         for slide in slides:
             rec = load_record(out, slide.folder)
@@ -109,7 +114,8 @@ def write_table(out: Path, slides: list[CohortSlide], classes: list[str]) -> Pat
 
 def _row(slide: CohortSlide, rec: SlideRecord | None, classes: list[str]) -> list[Any]:
     if rec is None:
-        return [str(slide.path), slide.folder, "pending", ""] + [""] * (2 * len(classes) + 5)
+        blanks = 2 * len(classes) + len(SCALE_COLUMNS) + 5
+        return [str(slide.path), slide.folder, "pending", ""] + [""] * blanks
     done = rec.status == "done" and rec.classes == classes
 
     def cells(values: list[float]) -> list[str]:
@@ -121,6 +127,18 @@ def _row(slide: CohortSlide, rec: SlideRecord | None, classes: list[str]) -> lis
     return [
         str(slide.path), slide.folder, rec.status, rec.tiles if done else "",
         *cells(rec.fractions), *cells(rec.mean_probs),
-        num(rec.saliency_mean), num(rec.saliency_p95), f"{rec.seconds:.2f}", rec.rank,
-        rec.error,
+        num(rec.saliency_mean), num(rec.saliency_p95), *_scale_cells(rec.scale if done else None),
+        f"{rec.seconds:.2f}", rec.rank, rec.error,
     ]  # fmt: skip
+
+
+def _scale_cells(scale: dict[str, Any] | None) -> list[str]:
+    """slide_mpp, mpp_source, read_mpp of a done slide (blank where unknown)."""
+    if not scale:
+        return [""] * len(SCALE_COLUMNS)
+
+    def num(key: str) -> str:
+        value = scale.get(key)
+        return f"{value:.6g}" if isinstance(value, int | float) else ""
+
+    return [num("slide_mpp"), str(scale.get("slide_mpp_source", "")), num("read_mpp")]

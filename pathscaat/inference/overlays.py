@@ -8,10 +8,14 @@ slide's level 0, so any viewer can place it::
      "tiles_csv": "tiles.csv",
      "overlays": [{"name": "saliency", "kind": "saliency", "class_name": null,
                    "file": "saliency.tif", "l0_per_px": 4.0,
-                   "value_min": 0.0, "value_max": 1.0}, ...]}
+                   "value_min": 0.0, "value_max": 1.0}, ...],
+     "scale": {"slide_mpp": 0.499, "slide_mpp_source": "metadata", "model_mpp": 0.773,
+               "read_mpp": 0.773, "field_um": 74.2, "text": "tiles of 74 µm ...", ...}}
 
 A raster stores uint8 codes; code ``c`` means ``value_min + c/255*(value_max-value_min)``.
-``kind`` is ``saliency``, ``probability`` (one per class) or ``tissue``.
+``kind`` is ``saliency``, ``probability`` (one per class) or ``tissue``. ``scale`` (absent in
+sets written before it existed) is :meth:`pathscaat.inference.scale.RunScale.to_dict`: the
+scale the tiles were read at and where the slide's µm/px came from.
 """
 
 from __future__ import annotations
@@ -51,6 +55,14 @@ class OverlaySet:
     overlays: list[OverlayInfo] = field(default_factory=list)
     checkpoint: str | None = None
     tiles_csv: str | None = None
+    scale: dict[str, Any] | None = None
+
+    @property
+    def scale_text(self) -> str:
+        """The run's scale in one sentence, for legends and reports."""
+        if not self.scale:
+            return "scale not recorded (this run predates scale records)"
+        return str(self.scale.get("text") or "scale not recorded")
 
     def path_of(self, info: OverlayInfo) -> Path:
         return self.root / info.file
@@ -72,6 +84,8 @@ class OverlaySet:
             "tiles_csv": self.tiles_csv,
             "overlays": [asdict(o) for o in self.overlays],
         }
+        if self.scale is not None:
+            data["scale"] = self.scale
         self.root.mkdir(parents=True, exist_ok=True)
         target = self.root / MANIFEST_NAME
         tmp = target.with_suffix(".json.tmp")
@@ -110,6 +124,7 @@ class OverlaySet:
                 overlays=overlays,
                 checkpoint=data.get("checkpoint"),
                 tiles_csv=data.get("tiles_csv"),
+                scale=data["scale"] if isinstance(data.get("scale"), dict) else None,
             )
         except (KeyError, TypeError, IndexError, ValueError) as exc:
             raise PathscaatError(

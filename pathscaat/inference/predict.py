@@ -12,13 +12,14 @@ import logging
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.inference.resume import PartialStore, file_stamp, fingerprint
+from pathscaat.inference.scale import ModelScale, RunScale, SlideMpp, require_scale
 from pathscaat.inference.scoring import ScoredBatch, TileScorer
 from pathscaat.inference.stitch import Layout, RasterJob, write_rasters
 from pathscaat.inference.tile_loader import TileBatches
@@ -54,6 +55,8 @@ def predict_slide(
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
     saliency_cell_px: int = 1,
+    slide_mpp_source: str = "flag",
+    min_tissue: float = 0.5,
 ) -> OverlaySet:
     """Score every tile of ``grid`` (default: tissue tiles at the model's scale).
 
@@ -62,15 +65,23 @@ def predict_slide(
     side first (the stride-checkerboard remedy; 1 = raw map, the default). Finished tiles
     persist in ``out_dir/.partial``; a rerun of the same job skips them. On ``should_stop``
     raises ``JobCancelled`` with them kept.
+
+    ``slide_mpp`` replaces the file's level-0 µm/px; ``slide_mpp_source`` says where it
+    came from (``flag``, ``user``, ``project``: see :mod:`pathscaat.inference.scale`). A
+    slide without µm/px under a model that records one raises ``MissingScaleError``.
+    ``min_tissue`` is the tissue fraction a tile of the default grid needs.
     """
-    sal_name = check_settings(saliency, batch_size, workers)
+    sal_name = check_settings(saliency, batch_size, workers, min_tissue)
     dev = resolve_device(device)
     Path(out_dir).mkdir(parents=True, exist_ok=True)  # an unwritable --out fails first
     loaded = load_model(checkpoint)
-    surveyed = survey(slide_path, slide_mpp, loaded[1], grid, on_progress)
+    surveyed = survey(
+        slide_path, slide_mpp, loaded[1], grid, on_progress,
+        mpp_source=slide_mpp_source, min_tissue=min_tissue,
+    )  # fmt: skip
     return predict_surveyed(
         slide_path, loaded, surveyed, out_dir, saliency=sal_name, device=dev,
-        batch_size=batch_size, workers=workers, slide_mpp=slide_mpp,
+        batch_size=batch_size, workers=workers,
         on_progress=on_progress, should_stop=should_stop, saliency_cell_px=saliency_cell_px,
     )  # fmt: skip
 
@@ -78,14 +89,13 @@ def predict_slide(
 def predict_surveyed(
     slide_path: str | Path,
     loaded: tuple[Any, Any, Path],
-    surveyed: tuple[Any, Any, float | None, tuple[int, int]],
+    surveyed: Surveyed,
     out_dir: str | Path,
     *,
     saliency: str | None,
     device: Any,
     batch_size: int,
     workers: int,
-    slide_mpp: float | None = None,
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
     saliency_cell_px: int = 1,
@@ -97,7 +107,7 @@ def predict_surveyed(
     ``saliency`` is a checked name (:func:`check_settings`), ``device`` a ``torch.device``.
     """
     model, meta, ckpt_json = loaded
-    grid, tissue, mpp, slide_dims = surveyed
+    grid, tissue, mpp, slide_dims, scale = surveyed
     out = Path(out_dir)
     n_tiles = len(grid.l0_xy)
     layout = Layout.for_grid(grid)
@@ -111,16 +121,27 @@ def predict_surveyed(
     )  # fmt: skip
     loader = TileBatches(
         slide_path, grid, store.pending(), batch_size=batch_size, workers=workers,
-        mpp_override=slide_mpp,
+        mpp_override=mpp,
     )  # fmt: skip
     _score_tiles(store, loader, scorer, on_progress, should_stop)
     job = RasterJob(store, grid.l0_xy, layout, slide_dims, list(meta.class_names), mpp)
     overlay_set = _write_outputs(job, grid, out, tissue, on_progress)
     overlay_set.slide = str(Path(slide_path).resolve())
     overlay_set.checkpoint = str(ckpt_json)
+    overlay_set.scale = scale.to_dict()
     overlay_set.save()
     store.remove()
     return overlay_set
+
+
+class Surveyed(NamedTuple):
+    """What :func:`survey` found: the tiles to score and the scale they are read at."""
+
+    grid: Any
+    tissue: Any
+    mpp: float | None  # the slide's level-0 µm/px as used (None: unknown)
+    slide_dims: tuple[int, int]
+    scale: RunScale
 
 
 def survey(
@@ -129,30 +150,70 @@ def survey(
     meta: Any,
     grid: Any,
     on_progress: OnProgress,
-) -> tuple[Any, Any, float | None, tuple[int, int]]:
-    """(grid, tissue mask, slide µm/px, slide dims): what to score and where it lies."""
-    with open_slide(slide_path, mpp_override=slide_mpp) as slide:
+    *,
+    mpp_source: str = "flag",
+    only_if_missing: bool = False,
+    min_tissue: float = 0.5,
+) -> Surveyed:
+    """Tissue, grid and scale of a slide: what to score and where it lies.
+
+    ``slide_mpp`` (from ``mpp_source``) replaces the file's µm/px, or only fills in for a
+    file without one when ``only_if_missing`` (a cohort's --slide-mpp). Without ``grid``,
+    refuses a slide without µm/px under a model that records one (``MissingScaleError``).
+    """
+    with open_slide(slide_path) as slide:
+        chosen = SlideMpp.of_slide(slide, slide_mpp, mpp_source, only_if_missing=only_if_missing)
+        if chosen.source != "metadata" and chosen.um is not None:
+            slide.set_mpp(chosen.um)
+        if grid is None:  # a caller's own grid is a scale chosen on purpose
+            require_scale(slide_path, chosen, ModelScale(meta.mpp, meta.input_px))
         on_progress(ProgressRecord("tissue", 0, 1, "finding tissue"))
         tissue = detect_tissue(slide)
         on_progress(ProgressRecord("tissue", 1, 1, "tissue found"))
-        grid = grid if grid is not None else grid_for(slide, meta, tissue, on_progress)
-        mpp = slide.mpp.x if slide.mpp else None
+        if grid is None:
+            grid = grid_for(slide, meta, tissue, on_progress, min_tissue=min_tissue)
         slide_dims = slide.dimensions
+    scale = RunScale(chosen, meta.mpp, grid.tile_px, float(grid.l0_tile_px))
+    on_progress(ProgressRecord("scale", 0, 0, scale.describe(), {"scale": scale.to_dict()}))
     if len(grid.l0_xy) == 0:
-        raise PathscaatError(
-            f"{slide_path}: no tissue tiles to score. Check the slide shows tissue, or lower "
-            "the grid's min_tissue."
-        )
-    return grid, tissue, mpp, slide_dims
+        raise PathscaatError(_no_tiles_message(slide_path, scale, slide_dims, min_tissue))
+    return Surveyed(grid, tissue, chosen.um, slide_dims, scale)
 
 
-def check_settings(saliency: str | None, batch_size: int, workers: int) -> str | None:
+def _no_tiles_message(
+    slide_path: str | Path, scale: RunScale, slide_dims: tuple[int, int], min_tissue: float
+) -> str:
+    """Why a grid is empty, with remedies the user can reach in the app and the CLI."""
+    field = scale.field_um
+    tile = f"{field:.0f} × {field:.0f} µm" if field else f"{scale.l0_tile_px:.0f} px at level 0"
+    text = (f"{Path(slide_path).name}: no tissue tiles to score: each tile covers {tile} and "
+            f"none has at least {min_tissue:.0%} tissue. Lower the minimum tissue (Minimum "
+            "tissue in the app's Run dialog, --min-tissue on the command line), or check that "
+            "the slide shows tissue")  # fmt: skip
+    if scale.l0_tile_px > min(slide_dims):
+        w, h = slide_dims
+        size = (f"{w * scale.slide.um / 1000:.2g} × {h * scale.slide.um / 1000:.2g} mm"
+                if scale.slide.um else f"{w} × {h} px")  # fmt: skip
+        text += (f". The model's tile is larger than the whole slide ({size}): the model was "
+                 "trained on very large fields of view; retrain it with smaller patches or a "
+                 "larger input size (the wizard's Model page shows the field of view)")
+    return text + "."
+
+
+def check_settings(
+    saliency: str | None, batch_size: int, workers: int, min_tissue: float = 0.5
+) -> str | None:
     """Fail before any slow step; returns the saliency method name (None: no saliency)."""
     from pathscaat.saliency import list_methods
 
     if batch_size < 1 or workers < 0:
         raise PathscaatError(
             f"batch size must be >= 1 and workers >= 0 (got {batch_size}, {workers})"
+        )
+    if not 0.0 <= min_tissue <= 1.0:
+        raise PathscaatError(
+            f"the minimum tissue fraction must be 0 to 1 (got {min_tissue}); 0.5 (half the "
+            "tile) is the default, lower it for small or sparse tissue"
         )
     if saliency in (None, "none"):
         return None
@@ -179,7 +240,9 @@ def load_model(checkpoint: str | Path) -> tuple[Any, Any, Path]:
     return model, meta, checkpoint_stem(checkpoint).with_suffix(".json").resolve()
 
 
-def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any:
+def grid_for(
+    slide: Any, meta: Any, tissue: Any, on_progress: OnProgress, *, min_tissue: float = 0.5
+) -> Any:
     """Tissue tiles at the model's µm/px, or at level 0 (with a warning) without one."""
     slide_mpp = slide.mpp.x if slide.mpp else None
     if meta.mpp and slide_mpp:
@@ -190,19 +253,23 @@ def grid_for(slide: Any, meta: Any, tissue: Any, on_progress: OnProgress) -> Any
                 "µm/px, right only if the model was trained at the patch size",
                 meta.mpp,
             )
-        return make_grid(slide, tile_px=meta.input_px, target_mpp=meta.mpp, tissue=tissue)
-    why = (
-        "the slide has no µm/px (set it with --slide-mpp / mpp override)"
-        if meta.mpp
-        else "the model was trained without a µm/px"
-    )
-    msg = (
-        f"{why}: tiles are read at level 0 (downsample 1), which may not match the scale "
-        "the model was trained at"
-    )
+        return make_grid(slide, tile_px=meta.input_px, target_mpp=meta.mpp, tissue=tissue,
+                         min_tissue=min_tissue)  # fmt: skip
+    if slide_mpp:
+        msg = (
+            f"the model records no µm/px: tiles are read at level 0 ({slide_mpp:.3g} µm/px, "
+            f"{meta.input_px * slide_mpp:.0f} µm per tile); if it was trained at another "
+            "scale its answers are wrong (retrain it with the patches' µm/px to record it)"
+        )
+    else:
+        msg = (
+            "neither the slide nor the model records a µm/px: tiles are read at level 0 "
+            "(downsample 1), which may not match the scale the model was trained at"
+        )
     log.warning(msg)  # the record carries it for the app; its message does not say it twice
     on_progress(ProgressRecord("grid", 0, 0, "tiles read at level 0", {"warning": msg}))
-    return make_grid(slide, tile_px=meta.input_px, downsample=1.0, tissue=tissue)
+    return make_grid(slide, tile_px=meta.input_px, downsample=1.0, tissue=tissue,
+                     min_tissue=min_tissue)  # fmt: skip
 
 
 def _job_key(

@@ -12,7 +12,9 @@ from pathlib import Path
 from pathscaat.progress import PathscaatError
 from pathscaat.project.store import DB_NAME, Project, ProjectReadOnlyError
 
-__all__ = ["DB_NAME", "Project", "ProjectReadOnlyError", "project_slide_paths"]
+__all__ = [
+    "DB_NAME", "Project", "ProjectReadOnlyError", "project_slide_mpps", "project_slide_paths",
+]  # fmt: skip
 
 
 def project_slide_paths(folder: str | Path) -> list[Path]:
@@ -20,8 +22,14 @@ def project_slide_paths(folder: str | Path) -> list[Path]:
 
     Opened read-only, so a cohort can run while the app holds the project.
     """
+    return list(project_slide_mpps(folder))
+
+
+def project_slide_mpps(folder: str | Path) -> dict[Path, float | None]:
+    """Each slide of the project (as :func:`project_slide_paths`) and the µm/px override the
+    project saved for it (None: the file's own)."""
     with Project.open(folder, read_only=True) as project:
-        paths = [record.path for record in project.slides()]
+        paths = {record.path: record.mpp_override for record in project.slides()}
     if not paths:
         raise PathscaatError(
             f"{folder}: the project has no slides. Add some with "

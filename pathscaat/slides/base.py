@@ -22,7 +22,7 @@ class Mpp:
 
     ``source`` is one of ``"openslide"``, ``"vendor:<key>"``, ``"tiff-resolution"``,
     ``"objective-power"`` (an assumption: 10 µm / objective power, stated in ``note``),
-    ``"user"`` (an explicit override).
+    ``"user"`` (an explicit override), ``"project"`` (an override a project saved).
     """
 
     x: float
@@ -98,11 +98,16 @@ class Slide(ABC):
         """Effective level-0 µm/px: the user override if set, else the file's own."""
         return self._mpp_override or self.native_mpp
 
-    def set_mpp(self, x_um: float, y_um: float | None = None) -> None:
-        """Override µm/px at level 0 (the user knows better than the file)."""
+    def set_mpp(self, x_um: float, y_um: float | None = None, *, source: str = "user") -> None:
+        """Override µm/px at level 0 (the user knows better than the file); ``source`` says
+        who set it (``user``, or ``project`` for a project's saved override)."""
         if x_um <= 0 or (y_um is not None and y_um <= 0):
             raise ValueError(f"mpp must be positive, got {x_um}, {y_um}")
-        self._mpp_override = Mpp(float(x_um), float(y_um or x_um), "user")
+        self._mpp_override = Mpp(float(x_um), float(y_um or x_um), source)
+
+    def clear_mpp(self) -> None:
+        """Drop the override: the file's own µm/px (or none) applies again."""
+        self._mpp_override = None
 
     # -- reading -------------------------------------------------------------
     @abstractmethod

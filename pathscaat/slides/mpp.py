@@ -126,3 +126,22 @@ def resolve_mpp(props: Mapping[str, str]) -> Mpp | None:
         if mpp is not None:
             return mpp
     return None
+
+
+def describe_source(source: str) -> str:
+    """Where an ``Mpp`` came from, in a reader's words (run records, reports)."""
+    if source == "user":
+        return "user-set"
+    if source == "project":
+        return "project override"
+    return f"slide metadata ({chain_step_text(source)})"
+
+
+def chain_step_text(source: str) -> str:
+    """A step of the fallback chain above: ``OpenSlide``, ``aperio.MPP``..."""
+    if source.startswith("vendor:"):
+        return source.split(":", 1)[1]
+    return {
+        "openslide": "OpenSlide", "tiff-resolution": "TIFF resolution tags",
+        "objective-power": "assumed from the objective power: check it",
+    }.get(source, source)  # fmt: skip

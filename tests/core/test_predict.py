@@ -171,8 +171,8 @@ def test_bad_checkpoint_is_one_clear_error(cmu_svs: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("saliency", [None, "gradcam"])
-def test_slide_without_mpp_reads_level_0_and_says_so(
-    tmp_path: Path, ckpt: Path, saliency: str | None
+def test_slide_and_model_without_mpp_read_level_0_and_say_so(
+    tmp_path: Path, saliency: str | None
 ) -> None:
     from PIL import Image
 
@@ -182,13 +182,13 @@ def test_slide_without_mpp_reads_level_0_and_says_so(
     warnings: list[str] = []  # the app shows a record's extra["warning"]
     result = predict_slide(
         tmp_path / "plain.png",
-        ckpt,
+        make_checkpoint(tmp_path, mpp=None),  # with a µm/px it is refused: test_run_scale
         tmp_path / "out",
         device="cpu",
         saliency=saliency,
         on_progress=lambda r: warnings.append(str(r.extra.get("warning", ""))),
     )
-    assert any("no µm/px" in m and "level 0" in m for m in warnings)
+    assert any("records a µm/px" in m and "level 0" in m for m in warnings)
     kinds = ["saliency"] if saliency else []
     assert [o.kind for o in result.overlays] == kinds + ["probability"] * 3 + ["tissue"]
     rows = read_rows(tmp_path / "out")
@@ -270,4 +270,4 @@ def test_blank_slide_is_one_clear_error(tmp_path: Path, ckpt: Path) -> None:
 
     Image.fromarray(np.full((200, 240, 3), 245, np.uint8)).save(tmp_path / "glass.png")
     with pytest.raises(PathscaatError, match="no tissue tiles"):
-        predict_slide(tmp_path / "glass.png", ckpt, tmp_path / "out", device="cpu")
+        predict_slide(tmp_path / "glass.png", ckpt, tmp_path / "out", device="cpu", slide_mpp=1.0)

@@ -175,7 +175,7 @@ def test_infer_command_line() -> None:
     args = infer_arguments(
         "s.png", "m.json", "out", saliency="vanilla", device="cpu", slide_mpp=0.25
     )
-    assert args[-2:] == ["--slide-mpp", "0.25"]
+    assert args[-4:] == ["--slide-mpp", "0.25", "--slide-mpp-source", "user"]
 
 
 # -- the real `pathscaat infer` from the window ------------------------------------------

@@ -1,12 +1,18 @@
-"""Choose a checkpoint, device, saliency method and output folder for a model run."""
+"""Choose a checkpoint, device, saliency method, minimum tissue and output folder for a run.
+
+The Scale row (:mod:`ui.dialogs.run_scale`) says the scale the model will read the slide at
+and asks for the slide's µm/px when the model needs one the slide lacks.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import (
@@ -19,9 +25,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from ui.dialogs.run_scale import ScaleRow
 
 SALIENCY_METHODS = (
     ("vanilla", "Vanilla gradient (fast)"),
@@ -46,6 +55,10 @@ class RunRequest:
     saliency: str
     slide_mpp: float | None = None
     """µm/px the user set for the slide in the app (None: the file's own)."""
+    slide_mpp_source: str = "user"
+    """Who set ``slide_mpp``: ``user`` (this session) or ``project`` (saved override)."""
+    min_tissue: float = 0.5
+    """Tissue fraction a tile needs to be scored."""
 
 
 def user_runs_dir() -> Path:
@@ -126,12 +139,28 @@ class RunModelDialog(QDialog):
         device: str = "auto",
         saliency: str = "vanilla",
         output_root: str = "",
+        slide_mpp: Any = None,
+        ask_mpp: Callable[[str], Any] | None = None,
+        min_tissue: float = 0.5,
         parent: QWidget | None = None,
     ) -> None:
+        """``slide_mpp`` is the open slide's ``Mpp`` (None: unknown); ``ask_mpp(reason)``
+        asks the user for it and returns the new ``Mpp`` (None: cancelled)."""
         super().__init__(parent)
         self.setWindowTitle("Run Model on Slide")
         self.setMinimumWidth(560)
         self._slide = slide
+        self._ask_mpp = ask_mpp
+        self.scale = ScaleRow(slide.name, slide_mpp)
+        self.scale.sigSetMpp.connect(self.set_slide_mpp)
+        self.min_tissue = QSpinBox()
+        self.min_tissue.setRange(0, 100)
+        self.min_tissue.setSuffix(" % of a tile")
+        self.min_tissue.setValue(round(min_tissue * 100))
+        self.min_tissue.setToolTip(
+            "Tiles with less tissue than this are not scored. Lower it for small biopsies, "
+            "sparse tissue or a model whose tiles are large."
+        )
         self._output_root = output_root
         self._out_edited = False
         self.checkpoint_edit = QLineEdit(checkpoint)
@@ -166,8 +195,10 @@ class RunModelDialog(QDialog):
         form = QFormLayout()
         form.addRow("Slide:", QLabel(slide.name))
         form.addRow("Checkpoint:", self._row(self.checkpoint_edit, browse_ckpt))
+        form.addRow("Scale:", self.scale)
         form.addRow("Device:", self.device_combo)
         form.addRow("Saliency:", self.saliency_combo)
+        form.addRow("Minimum tissue:", self.min_tissue)
         form.addRow("Output folder:", self._row(self.out_edit, browse_out))
         return form
 
@@ -200,8 +231,24 @@ class RunModelDialog(QDialog):
             self.out_edit.setText(path)
             self._out_edited = True
 
+    def set_slide_mpp(self) -> bool:
+        """Ask for the slide's µm/px (the window's Set µm/px prompt); True once it is known."""
+        if self._ask_mpp is None:
+            return False
+        mpp = self._ask_mpp(self.scale.reason())
+        if mpp is not None:
+            self.scale.set_slide_mpp(mpp)
+        return not self.scale.needs_mpp
+
+    def accept(self) -> None:
+        """Run, after asking for the slide's µm/px when the model needs it."""
+        if self.scale.needs_mpp and not self.set_slide_mpp():
+            return  # the user cancelled the prompt: stay in the dialog
+        super().accept()
+
     def _validate(self) -> None:
         text = self.checkpoint_edit.text()
+        self.scale.set_checkpoint("" if checkpoint_problem(text) else text)
         problem = checkpoint_problem(text)
         self.problem.setText(problem)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -218,4 +265,5 @@ class RunModelDialog(QDialog):
             out=Path(self.out_edit.text()),
             device=str(self.device_combo.currentData()),
             saliency=str(self.saliency_combo.currentData()),
+            min_tissue=self.min_tissue.value() / 100,
         )

@@ -29,8 +29,11 @@ MPP_SOURCES = {
     "openslide": "from the file (OpenSlide)",
     "tiff-resolution": "from the TIFF resolution tags",
     "objective-power": "assumed from the objective power",
-    "user": "set by you",
+    "user": "set by you for this session (open the slide in a project to keep it)",
+    "project": "set by you, saved in the project",
 }
+OVERRIDES = ("user", "project")
+"""Sources that replace the file's own µm/px: the panel offers to go back to the file's."""
 
 
 def rgb_to_qimage(arr: np.ndarray) -> QImage:
@@ -78,10 +81,14 @@ class InfoPanel(QWidget):
         self.set_mpp_button = QPushButton("Set µm/px…")
         self.set_mpp_button.setToolTip("Enter the pixel size at full resolution (µm per pixel)")
         self.set_mpp_button.clicked.connect(self.request_mpp)
+        self.reset_mpp_button = QPushButton("Use the File's")
+        self.reset_mpp_button.setToolTip("Forget the µm/px you set; use the file's own (if any)")
+        self.reset_mpp_button.clicked.connect(self.clear_mpp)
         self.set_slide(None)
 
     def _clear(self) -> None:
         self.set_mpp_button.setParent(None)  # reused: keep it out of the groups deleted below
+        self.reset_mpp_button.setParent(None)
         while self._layout.count():
             item = self._layout.takeAt(0)
             w = item.widget() if item is not None else None
@@ -117,6 +124,10 @@ class InfoPanel(QWidget):
         scale = self._group("Scale", self._scale_rows(slide))
         button_row = QHBoxLayout()
         button_row.addWidget(self.set_mpp_button)
+        overridden = slide.mpp is not None and slide.mpp.source in OVERRIDES
+        if overridden:
+            button_row.addWidget(self.reset_mpp_button)
+        self.reset_mpp_button.setVisible(overridden)
         button_row.addStretch(1)
         scale.addRow("", button_row)
         self.set_mpp_button.setObjectName("primary" if slide.mpp is None else "")
@@ -208,22 +219,34 @@ class InfoPanel(QWidget):
         self.metadata = tree
         self._layout.addWidget(box)
 
-    def request_mpp(self) -> None:
-        """Ask for µm/px (modal) and apply it."""
+    def request_mpp(self, reason: str = "") -> bool:
+        """Ask for µm/px (modal; ``reason`` says why first) and apply it; True if set."""
         if self._slide is None:
-            return
+            return False
         current = self._slide.mpp.x if self._slide.mpp is not None else 0.5
+        why = f"{reason}\n\n" if reason else ""
         value, ok = QInputDialog.getDouble(
-            self, "Set µm/px", "Pixel size at full resolution (µm per pixel):\n"
-            "0.25 is typical for 40×, 0.5 for 20×.", current, 0.01, 100.0, 4,
+            self, "Set µm/px", f"{why}Pixel size of {self._slide.path.name} at full resolution "
+            "(µm per pixel):\n0.25 is typical for 40×, 0.5 for 20×; the scanner's report or "
+            "the file's metadata may say it.", current, 0.01, 100.0, 4,
         )  # fmt: skip
         if ok:
             self.apply_mpp(value)
+        return bool(ok)
 
-    def apply_mpp(self, mpp_um: float) -> None:
-        """Set the slide's µm/px (a user override) and refresh everything that uses it."""
+    def clear_mpp(self) -> None:
+        """Forget the µm/px the user set: the file's own (or none) applies again."""
         if self._slide is None:
             return
-        self._slide.set_mpp(mpp_um)
+        self._slide.clear_mpp()
+        self.set_slide(self._slide)
+        self.sigMppChanged.emit()
+
+    def apply_mpp(self, mpp_um: float, source: str = "user") -> None:
+        """Set the slide's µm/px (an override by ``source``: ``user``, or ``project`` for a
+        project's saved value) and refresh everything that uses it."""
+        if self._slide is None:
+            return
+        self._slide.set_mpp(mpp_um, source=source)
         self.set_slide(self._slide)
         self.sigMppChanged.emit()

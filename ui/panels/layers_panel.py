@@ -233,9 +233,17 @@ class LayersPanel(QWidget):
         self.readout.setObjectName("valueReadout")
         self.readout.setToolTip("Values of the visible layers under the cursor")
         self.readout.setVisible(False)
+        self.scale_note = QLabel("")
+        self.scale_note.setObjectName("hint")
+        self.scale_note.setWordWrap(True)
+        self.scale_note.setContentsMargins(8, 2, 8, 2)
+        self.scale_note.setToolTip("The scale the model read the slide at, and where the "
+                                   "slide's µm/px came from")
+        self.scale_note.setVisible(False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll, 1)
+        outer.addWidget(self.scale_note)
         outer.addWidget(self.readout)
 
     def set_layers(self, layers: list[OverlayLayer]) -> None:
@@ -254,6 +262,9 @@ class LayersPanel(QWidget):
             self._cards_layout.insertWidget(self._cards_layout.count() - 1, card)
             self.cards[layer.name] = card
         self.empty_hint.setVisible(not layers)
+        scales = list(dict.fromkeys(layer.scale_text for layer in layers if layer.scale_text))
+        self.scale_note.setText("\n".join(f"Scale: {text}" for text in scales))
+        self.scale_note.setVisible(bool(scales))
         self.readout.setVisible(bool(layers))
         self.readout.setText("Move the cursor over the slide to read values.")
 

@@ -1,11 +1,13 @@
 """Analysis > Run Model on Project Slides: ``pathscaat infer-cohort`` as a child job.
 
-The project's slides are listed in ``<project>/overlays/cohort-<model>/slides.txt`` and
-the cohort writes each slide's overlays next to it (``.../<slide-stem>/``), resuming a
-cohort run before it. Each slide's output is recorded as a run in the project as soon as
-the child reports the slide finished, so opening that slide shows its overlays even while
-the rest of the cohort is still running. A failed slide is a line in the summary, not a
-stop (the child goes on with the others).
+The child reads the project's slides and their saved µm/px overrides itself (``--slides
+project:<root>``, opened read-only) and writes each slide's overlays under
+``<project>/overlays/cohort-<model>/<slide-stem>/``, resuming a cohort run before it. A
+slide moved away is a failed row that says so (relink it), as is a slide without µm/px under
+a model that records one (set it in the Slide panel). Each slide's output is recorded as a
+run in the project as soon as the child reports the slide finished, so opening that slide
+shows its overlays even while the rest of the cohort is still running. A failed slide is a
+line in the summary, not a stop (the child goes on with the others).
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from ui.status import StatusBar, format_duration
 
 log = logging.getLogger(__name__)
 
-LIST_NAME = "slides.txt"
-
 
 def cohort_folder(project_root: Path, checkpoint: Path) -> Path:
     """Where the cohort of ``checkpoint`` over the project writes (one per model)."""
@@ -35,13 +35,16 @@ def cohort_folder(project_root: Path, checkpoint: Path) -> Path:
 
 
 def cohort_arguments(
-    slide_list: Path, checkpoint: Path, out: Path, *, saliency: str, device: str
-) -> list[str]:
-    """Arguments of ``pathscaat infer-cohort`` with JSON-lines progress."""
-    return [
-        "infer-cohort", "--slides", str(slide_list), "--model", str(checkpoint),
+    slides: str, checkpoint: Path, out: Path, *, saliency: str, device: str,
+    min_tissue: float = 0.5,
+) -> list[str]:  # fmt: skip
+    """Arguments of ``pathscaat infer-cohort`` with JSON-lines progress (``slides``: a
+    folder, a list file or ``project:<root>``)."""
+    args = [
+        "infer-cohort", "--slides", slides, "--model", str(checkpoint),
         "--out", str(out), "--saliency", saliency, "--device", device, "--progress", "json",
     ]  # fmt: skip
+    return args + (["--min-tissue", f"{min_tissue:g}"] if min_tissue != 0.5 else [])
 
 
 class CohortRunController(QObject):
@@ -72,30 +75,31 @@ class CohortRunController(QObject):
     def is_running(self) -> bool:
         return self.runner.is_running()
 
-    def start(self, checkpoint: Path, *, saliency: str = "vanilla", device: str = "auto") -> bool:
-        """Start the cohort over the project's slides that are on disk; False if not started."""
+    def start(
+        self, checkpoint: Path, *, saliency: str = "vanilla", device: str = "auto",
+        min_tissue: float = 0.5,
+    ) -> bool:  # fmt: skip
+        """Start the cohort over the project's slides; False if not started (none on disk)."""
         project = self.session.project
         if project is None or self.is_running():
             return False
-        slides = [s.path for s in self.session.slides() if s.found]
-        if not slides:
+        if not any(s.found for s in self.session.slides()):
             self._errors.report("The project has no slides on disk to run the model on. Add "
                                 "slides with File ▸ Add Slides… first.", title="Cohort run")
             return False
         out = cohort_folder(project.root, Path(checkpoint))
         try:
             out.mkdir(parents=True, exist_ok=True)
-            (out / LIST_NAME).write_text("".join(f"{p}\n" for p in slides), encoding="utf-8")
         except OSError as exc:
-            self._errors.report(f"Cannot write the cohort's slide list in {out} "
+            self._errors.report(f"Cannot make the cohort's folder {out} "
                                 f"({exc.strerror or exc}). Check the project folder.",
                                 title="Cohort run")
             return False
-        self.out, self.failed, self._slides = out, [], (0, len(slides))
+        self.out, self.failed, self._slides = out, [], (0, len(self.session.slides()))
         self._t0 = time.monotonic()
         program, *lead = cli_command()
-        args = lead + cohort_arguments(out / LIST_NAME, Path(checkpoint), out,
-                                       saliency=saliency, device=device)
+        args = lead + cohort_arguments(f"project:{project.root}", Path(checkpoint), out,
+                                       saliency=saliency, device=device, min_tissue=min_tissue)
         self._status.set_job(JobProgress("starting", 0, 0, "", None), title="Cohort run")
         self.runner.start(program, args, cwd=out)
         self.sigRunningChanged.emit(True)

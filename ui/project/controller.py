@@ -204,6 +204,8 @@ class ProjectController(QObject):
         record = self.session.record_for(path)
         if record is None:
             return
+        if record.mpp_override is not None and self.win.slide is not None:
+            self.win.info_panel.apply_mpp(record.mpp_override, source="project")
         try:
             collection, self.binding = self.session.open_collection(record)
         except PathscaatError as exc:
@@ -216,6 +218,28 @@ class ProjectController(QObject):
             self._unsubscribe = collection.subscribe(self._collection_changed)
         for folder in self.session.overlay_folders(record):
             self.win.load_overlays(folder)
+
+    def mpp_changed(self) -> None:
+        """Save the µm/px the user set (or reset) on a project slide as its override; the
+        slide then says the project keeps it."""
+        slide, path, project = self.win.slide, self.win.slide_path, self.session.project
+        record = self.session.record_for(path) if path is not None else None
+        if slide is None or record is None or project is None or project.read_only:
+            return
+        mpp = slide.mpp
+        value = mpp.x if mpp is not None and mpp.source in ("user", "project") else None
+        if value != record.mpp_override:
+            try:
+                project.set_mpp_override(record.id, value)
+            except PathscaatError as exc:
+                self.win.errors.report(f"The µm/px of {record.name} was not saved in the "
+                                       f"project: {exc}.", title="Project", minor=True)
+                return
+            saved = f"saved {value:g} µm/px" if value is not None else "forgot the µm/px"
+            self.win.status.showMessage(f"The project {saved} for {record.name}.", 8000)
+        if mpp is not None and mpp.source == "user":
+            slide.set_mpp(mpp.x, mpp.y, source="project")
+            self.win.info_panel.set_slide(slide)
 
     def _collection_changed(self, event: Any) -> None:
         if event.kind != "selection":  # the binding has committed it: counts are current
@@ -267,7 +291,7 @@ class ProjectController(QObject):
     def start_cohort(self, checkpoint: Path) -> bool:
         s = self.win.settings
         return self.cohort.start(checkpoint, saliency=s.get("jobs/saliency"),
-                                 device=s.get("jobs/device"))
+                                 device=s.get("jobs/device"), min_tissue=s.get("jobs/min_tissue"))
 
     def _cohort_slide_done(self, folder: Path) -> None:
         """Show a finished slide's overlays at once when it is the slide on screen."""

@@ -74,6 +74,9 @@ class OverlayLayer(QObject):
 
     sigChanged = Signal(object)
 
+    scale_text: str = ""
+    """The scale of the run that made the layer (``OverlaySet.scale_text``; '' unknown)."""
+
     def __init__(
         self,
         name: str,
@@ -256,6 +259,8 @@ def layers_from_overlay_set(
         class_map = _class_map_layer(overlay_set, open_fn)
         if class_map is not None:
             layers.insert(0, class_map)
+        for layer in layers:
+            layer.scale_text = overlay_set.scale_text
     except BaseException:
         for layer in layers:  # no half-opened set: release what was opened
             layer.close()

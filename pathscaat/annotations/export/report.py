@@ -145,7 +145,7 @@ def write_report(
     mpp = slide.mpp.x if slide.mpp else None
     areas = [a for a in anns if a.geometry.area > 0][:max_crops]
     on_progress(ProgressRecord("report", 0, len(areas) + 1, "thumbnail"))
-    parts = [_head(slide, anns, mpp, title), "<figure>",
+    parts = [_head(slide, anns, mpp, title, overlays), "<figure>",
              _img(thumbnail_with_outlines(slide, anns), "slide thumbnail with the regions"),
              "<figcaption>Regions outlined in their class colour, numbered as in the table."
              "</figcaption></figure>", _table(anns, mpp), '<div class="cards">']  # fmt: skip
@@ -168,14 +168,25 @@ def write_report(
     return target
 
 
-def _head(slide: Any, anns: Sequence[Annotation], mpp: float | None, title: str | None) -> str:
+def _head(
+    slide: Any, anns: Sequence[Annotation], mpp: float | None, title: str | None,
+    overlays: OverlayRasters | None = None,
+) -> str:  # fmt: skip
+    from pathscaat.slides.mpp import describe_source
+
     name = html.escape(title or f"Regions of {Path(slide.path).name}")
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    mpp_text = f"{mpp:.4g} µm/px" if mpp else "no µm/px (areas unknown)"
+    mpp_text = (f"{mpp:.4g} µm/px from {describe_source(slide.mpp.source)}" if mpp
+                else "no µm/px (areas unknown)")  # fmt: skip
     w, h = slide.dimensions
+    run = ""
+    if overlays is not None:
+        run = (f'<p class="meta">Model overlays ({html.escape(str(overlays.overlays.root))}): '
+               f"{html.escape(overlays.overlays.scale_text)}.</p>")  # fmt: skip
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>'
         f"<style>{STYLE}</style></head><body><h1>{name}</h1>"
-        f'<p class="meta">{html.escape(str(slide.path))}: {w} x {h} px at level 0, {mpp_text};'
-        f" {len(anns)} annotations. Made {when} by PathSCAAT {__version__}.</p>"
+        f'<p class="meta">{html.escape(str(slide.path))}: {w} x {h} px at level 0, '
+        f"{html.escape(mpp_text)}; {len(anns)} annotations. Made {when} by PathSCAAT "
+        f"{__version__}.</p>{run}"
     )
