@@ -193,27 +193,28 @@ LARGE_FIELD_UM = 1000.0
 """A tile side beyond which many slides (biopsies, small fragments) hold no whole tile."""
 
 
-def scale_warnings(model: ModelScale) -> list[str]:
-    """What a pathologist should hear about a model's scale before training or running it:
-    a µm/px outside :data:`USUAL_MPP_UM`, a field of view above :data:`LARGE_FIELD_UM`."""
+def scale_warnings(model: ModelScale) -> list[tuple[str, str]]:
+    """What a pathologist should hear about a model's scale before training or running it,
+    as (kind, sentence): ``coarse`` / ``fine`` outside :data:`USUAL_MPP_UM`, ``large`` for a
+    field of view above :data:`LARGE_FIELD_UM`. Each face adds the remedy it can offer."""
     if model.mpp is None or model.field_um is None:
         return []
     warnings = []
     low, high = USUAL_MPP_UM
     if model.mpp > high:
-        warnings.append(
+        warnings.append(("coarse", (
             f"{model.mpp:.3g} µm/px is far coarser than the usual {low:g}–{high:g} µm/px (40× "
             f"to 5× scans): a nucleus of 8 µm is {8 / model.mpp:.1f} px wide at this scale."
-        )
+        )))  # fmt: skip
     elif model.mpp < low:
-        warnings.append(
+        warnings.append(("fine", (
             f"{model.mpp:.3g} µm/px is finer than a 40× scan ({low:g} µm/px): the patches are "
             "enlarged to the input size, which adds no detail and costs time."
-        )
+        )))  # fmt: skip
     if model.field_um > LARGE_FIELD_UM:
         mm = model.field_um / 1000
-        warnings.append(
+        warnings.append(("large", (
             f"Each tile covers {mm:.2g} × {mm:.2g} mm of tissue, more than many biopsies hold: "
             "small slides may give no tile with enough tissue to score."
-        )
+        )))  # fmt: skip
     return warnings

@@ -93,7 +93,9 @@ class ScaleRow(QWidget):
                 "wrong."))  # fmt: skip
         lines = [escape(f"The model reads {model.describe_field()} at {model.mpp:.3g} µm/px; "
                         f"{slide_text}.")]  # fmt: skip
-        lines += [_colour(CAUTION, w) for w in scale_warnings(model)]
+        for kind, text in scale_warnings(model):
+            remedy = " If none is found, lower Minimum tissue below." if kind == "large" else ""
+            lines.append(_colour(CAUTION, text + remedy))
         return "<br>".join(lines)
 
 

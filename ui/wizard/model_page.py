@@ -1,4 +1,5 @@
-"""Page 3, Model: the backbone, optional starting weights (checked at once), input size, µm/px."""
+"""Page 3, Model: the backbone, optional starting weights (checked at once), input size, µm/px,
+and the field of view and µm/px the model will have (:mod:`ui.wizard.scale_text`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -20,6 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.wizard.context import WizardContext, hint_label, problem_label
+from ui.wizard.scale_text import scale_text
+
+CAUTION_STYLE = "color: #8a5a00;"
 
 
 def _catalog() -> list[Any]:
@@ -70,6 +75,15 @@ class ModelPage(QWizardPage):
         self.mpp.setSpecialValueText("not known")
         self.mpp.setSuffix(" µm/px")
         self.mpp_note = hint_label()
+        self.scale_line = QLabel()
+        self.scale_line.setObjectName("modelScale")
+        self.scale_line.setWordWrap(True)
+        self.scale_warning = QLabel()
+        self.scale_warning.setObjectName("scaleWarning")
+        self.scale_warning.setWordWrap(True)
+        self.scale_warning.setStyleSheet(CAUTION_STYLE)
+        self.input_px.valueChanged.connect(self._show_scale)
+        self.mpp.valueChanged.connect(self._show_scale)
         form = QFormLayout()
         form.addRow("Network:", self.backbone)
         form.addRow("", self.about)
@@ -78,6 +92,8 @@ class ModelPage(QWizardPage):
         form.addRow("Input size:", self.input_px)
         form.addRow("Patch resolution:", self.mpp)
         form.addRow("", self.mpp_note)
+        form.addRow("Model sees:", self.scale_line)
+        form.addRow("", self.scale_warning)
         self.problem = problem_label()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -116,6 +132,18 @@ class ModelPage(QWizardPage):
         )  # fmt: skip
         self._backbone_changed(self.backbone.currentText())
         self._check_weights()
+        self._show_scale()
+
+    def _show_scale(self) -> None:
+        """The model's field of view and µm/px for the patches and input size shown."""
+        c, scan = self.ctx.choices, self.ctx.scan
+        text = scale_text(
+            self.mpp.value() or None, getattr(scan, "patch_px", None), self.input_px.value(),
+            from_project=bool(c.project) and not c.folders,
+        )  # fmt: skip
+        self.scale_line.setText(text.line)
+        self.scale_warning.setText("\n".join(f"⚠ {w}" for w in text.warnings))
+        self.scale_warning.setVisible(bool(text.warnings))
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -32,6 +32,7 @@ from ui.wizard.run_controller import (
     save_config,
 )
 from ui.wizard.run_store import RUN_CONFIG, RunFolder, baseline_folder, check_writable
+from ui.wizard.scale_text import scale_text
 from ui.wizard.strip_view import StripView
 
 
@@ -121,17 +122,22 @@ class TrainPage(QWizardPage):
         n = sum(scan.counts_per_class.values()) if scan is not None else 0
         classes = ", ".join(scan.class_names) if scan is not None else ""
         baseline = " plus a plain ERM model for comparison" if c.train_baseline else ""
-        mpp = f" at {c.target_mpp:g} µm/px" if c.target_mpp else ""
+        scale = scale_text(c.target_mpp or None, getattr(scan, "patch_px", None), c.input_px,
+                           from_project=bool(c.project) and not c.folders)  # fmt: skip
+        mpp = f" at {scale.model_mpp:.3g} µm/px" if scale.model_mpp else ", µm/px unknown"
         rows = [
             ("Data", f"{n} patches in {len(c.folders)} folder(s); classes {classes}"),
             ("Split", f"{c.val_fraction:.0%} validation, {c.test_fraction:.0%} test"),
-            ("Network", f"{c.backbone}, {c.input_px} px{mpp}"
+            ("Network", f"{c.backbone}, {c.input_px} px input{mpp}"
                         + (f", from {Path(c.weights_file).name}" if c.weights_file else "")),
+            ("Field of view", scale.line),
             ("Training", f"{OBJECTIVE_LABELS.get(c.objective, c.objective)}{baseline}, "
                          f"{c.epochs} epochs, batch {c.batch_size}, device {c.device}"),
         ]  # fmt: skip
         body = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>"
                        for k, v in rows)  # fmt: skip
+        body += "".join(f'<tr><td></td><td style="color:#8a5a00">⚠ {escape(w)}</td></tr>'
+                        for w in scale.warnings)  # fmt: skip
         return f"<table>{body}</table>"
 
     def out_dir(self) -> Path:
