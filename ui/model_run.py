@@ -122,6 +122,9 @@ class ModelRunController(QObject):
             self.runner.cancel()
 
     def _progress(self, progress: JobProgress) -> None:
+        if progress.stage == "scale":  # a fact, not a stage of work: said, not shown as one
+            self._status.showMessage(f"Scale: {progress.message}", 15000)
+            return
         self._status.set_job(progress)
         if progress.warning:
             self._errors.report(progress.warning, title="Model run", minor=True)

@@ -190,13 +190,14 @@ def _no_tiles_message(
             f"none has at least {min_tissue:.0%} tissue. Lower the minimum tissue (Minimum "
             "tissue in the app's Run dialog, --min-tissue on the command line), or check that "
             "the slide shows tissue")  # fmt: skip
-    if scale.l0_tile_px > min(slide_dims):
+    if scale.l0_tile_px > min(slide_dims) / 2:
         w, h = slide_dims
-        size = (f"{w * scale.slide.um / 1000:.2g} × {h * scale.slide.um / 1000:.2g} mm"
+        size = (f"{w * scale.slide.um / 1000:.3g} × {h * scale.slide.um / 1000:.3g} mm"
                 if scale.slide.um else f"{w} × {h} px")  # fmt: skip
-        text += (f". The model's tile is larger than the whole slide ({size}): the model was "
-                 "trained on very large fields of view; retrain it with smaller patches or a "
-                 "larger input size (the wizard's Model page shows the field of view)")
+        how = "larger than" if scale.l0_tile_px > min(slide_dims) else "large for"
+        text += (f". The model's tile is {how} the whole slide ({size}): it was trained on "
+                 "very large fields of view; retrain it with smaller patches or a larger input "
+                 "size (the wizard's Model page shows the field of view)")
     return text + "."
 
 

@@ -30,10 +30,10 @@ from pathscaat.progress import PathscaatError
 from pathscaat.slides.mpp import chain_step_text
 
 SOURCE_TEXT = {
-    "metadata": "slide metadata",
+    "metadata": "from the slide metadata",
     "user": "user-set in the app",
-    "project": "project override",
-    "flag": "--slide-mpp flag",
+    "project": "the project's saved override",
+    "flag": "given with the --slide-mpp flag",
     "none": "unknown",
 }
 """How each source of a slide's µm/px is named in run records, legends and reports."""
@@ -72,13 +72,13 @@ class SlideMpp:
         return cls(float(native.x), "metadata", chain_step_text(native.source))
 
     def describe(self) -> str:
-        """``0.499 µm/px from slide metadata (OpenSlide)`` or ``unknown µm/px``."""
+        """``0.499 µm/px, from the slide metadata (OpenSlide)`` or ``unknown µm/px``."""
         if self.um is None:
             return "unknown µm/px"
-        return f"{self.um:.4g} µm/px from {self.source_text()}"
+        return f"{self.um:.4g} µm/px, {self.source_text()}"
 
     def source_text(self) -> str:
-        """``slide metadata (OpenSlide)``, ``project override``..."""
+        """``from the slide metadata (OpenSlide)``, ``the project's saved override``..."""
         source = SOURCE_TEXT.get(self.source, self.source)
         return f"{source} ({self.detail})" if self.detail else source
 
@@ -111,7 +111,7 @@ class RunScale:
             return (
                 "tiles read at level 0, µm/px unknown: neither the slide nor the model records one"
             )
-        source = f"slide µm/px {slide_um:.4g} from {self.slide.source_text()}"
+        source = f"slide {self.slide.describe()}"
         if self.model_mpp:
             return f"tiles read at {read:.3g} µm/px, the model's ({field:.0f} µm each); {source}"
         return (
@@ -214,7 +214,7 @@ def scale_warnings(model: ModelScale) -> list[tuple[str, str]]:
     if model.field_um > LARGE_FIELD_UM:
         mm = model.field_um / 1000
         warnings.append(("large", (
-            f"Each tile covers {mm:.2g} × {mm:.2g} mm of tissue, more than many biopsies hold: "
+            f"Each tile covers {mm:.3g} × {mm:.3g} mm of tissue, more than many biopsies hold: "
             "small slides may give no tile with enough tissue to score."
         )))  # fmt: skip
     return warnings

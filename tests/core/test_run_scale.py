@@ -222,6 +222,27 @@ def test_infer_cli_refuses_with_the_flag_then_prints_the_scale(
     assert main([*base, "--slide-mpp", "1", "--progress", "none"]) == 0
     out = capsys.readouterr().out
     assert "scale:    tiles read at 4 µm/px, the model's (128 µm each)" in out
-    assert "slide µm/px 1 from --slide-mpp flag" in out
+    assert "slide 1 µm/px, given with the --slide-mpp flag" in out
     assert main([*base, "--slide-mpp", "1", "--min-tissue", "1.5"]) == 1
     assert "0 to 1" in capsys.readouterr().err
+
+
+def test_report_states_the_slide_and_run_scales(
+    slides: Path, models: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from shapely.geometry import box
+
+    from pathscaat.annotations.export.report import write_report
+    from pathscaat.annotations.model import Annotation
+    from pathscaat.annotations.overlay_rasters import OverlayRasters
+
+    predict_slide(slides / "unknown.tif", models[0], tmp_path / "run", device="cpu",
+                  saliency=None, slide_mpp=1.0, slide_mpp_source="project")  # fmt: skip
+    with open_slide(slides / "unknown.tif", mpp_override=1.0) as slide:
+        slide.set_mpp(1.0, source="project")
+        rasters = OverlayRasters(tmp_path / "run")
+        report = write_report(tmp_path / "r.html", slide, [Annotation(box(10, 10, 90, 90))],
+                              overlays=rasters)  # fmt: skip
+    html = report.read_text("utf-8")
+    assert "1 µm/px from project override" in html
+    assert "the project&#x27;s saved override" in html and "tiles read at 4 µm/px" in html

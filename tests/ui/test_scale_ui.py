@@ -62,7 +62,7 @@ def test_run_dialog_states_the_scale_and_takes_a_minimum_tissue(qtbot, tmp_path:
                          slide_mpp=slide_mpp, min_tissue=0.5)  # fmt: skip
     qtbot.addWidget(dlg)
     text = dlg.scale.text.text()
-    assert "96 px = 74 µm tiles at 0.773 µm/px" in text and "0.499 µm/px" in text
+    assert "74 µm tiles (96 px at 0.773 µm/px)" in text and "0.499 µm/px" in text
     assert dlg.scale.set_button.isHidden() and "⚠" not in text
     dlg.min_tissue.setValue(10)
     assert dlg.request().min_tissue == 0.1
@@ -165,7 +165,8 @@ def test_wizard_shows_the_models_field_of_view_and_warns(qtbot, tmp_path: Path) 
     page.input_px.setValue(64)
     assert "1.02 mm × 1.02 mm" in page.scale_line.text()
     assert "reads slides at 16 µm/px" in page.scale_line.text()
-    assert "coarser" in page.scale_warning.text() and "Raise Input size" in page.scale_warning.text()
+    warning = page.scale_warning.text()
+    assert "coarser" in warning and "Raise Input size" in warning
     page.validatePage()
     summary = wiz.train_page._summary_html()
     assert "64 px input at 16 µm/px" in summary and "at 2 µm/px" not in summary
@@ -184,3 +185,18 @@ def test_scale_text_wording() -> None:
     assert "enlarged" in scale_text(0.25, 64, 224).line
     assert scale_text(None, 224, 224).model_mpp is None
     assert "several sizes" in scale_text(0.5, None, 224).line
+
+
+def test_set_mpp_prompt_fills_in_no_guess(qtbot) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+
+    from ui.dialogs.mpp_dialog import MppDialog
+
+    dlg = MppDialog("tcga.svs", None, "the model was trained at 0.773 µm/px")
+    qtbot.addWidget(dlg)
+    ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert dlg.spin.value() == 0 and not ok.isEnabled()  # Enter alone sets nothing
+    twenty = next(b for b in dlg.findChildren(QPushButton) if b.text() == "0.5 (20×)")
+    twenty.click()
+    assert dlg.value() == 0.5 and ok.isEnabled()
+    assert MppDialog("s.svs", 0.2527, "").value() == 0.2527  # a known value is kept

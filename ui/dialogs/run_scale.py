@@ -83,7 +83,7 @@ class ScaleRow(QWidget):
             return ""
         if self.needs_mpp:
             return _colour(PROBLEM, f"{self.reason()} Set the slide's µm/px to run it.")
-        slide_text = (f"this slide is {slide.x:.4g} µm/px ({mpp_source_text(slide.source)})"
+        slide_text = (f"this slide is {slide.x:.4g} µm/px, {mpp_source_text(slide.source)}"
                       if slide is not None else "this slide records no µm/px")  # fmt: skip
         if model.mpp is None:
             read = f", {model.input_px * slide.x:.0f} µm each" if slide is not None else ""
@@ -91,11 +91,11 @@ class ScaleRow(QWidget):
                 f"The model records no µm/px: its {model.input_px} px tiles are read at level "
                 f"0{read}; {slide_text}. If it was trained at another scale, its answers are "
                 "wrong."))  # fmt: skip
-        lines = [escape(f"The model reads {model.describe_field()} at {model.mpp:.3g} µm/px; "
-                        f"{slide_text}.")]  # fmt: skip
+        lines = [escape(f"The model reads {model.field_um:.0f} µm tiles ({model.input_px} px at "
+                        f"{model.mpp:.3g} µm/px); {slide_text}.")]  # fmt: skip
         for kind, text in scale_warnings(model):
             remedy = " If none is found, lower Minimum tissue below." if kind == "large" else ""
-            lines.append(_colour(CAUTION, text + remedy))
+            lines.append(_colour(CAUTION, f"⚠ {text}{remedy}"))
         return "<br>".join(lines)
 
 

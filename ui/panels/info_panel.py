@@ -8,11 +8,11 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
+    QDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -126,6 +126,8 @@ class InfoPanel(QWidget):
         button_row.addWidget(self.set_mpp_button)
         overridden = slide.mpp is not None and slide.mpp.source in OVERRIDES
         if overridden:
+            native = slide.native_mpp
+            self.reset_mpp_button.setText(f"Use the File's ({native.x:.4g})" if native else "Clear")
             button_row.addWidget(self.reset_mpp_button)
         self.reset_mpp_button.setVisible(overridden)
         button_row.addStretch(1)
@@ -221,18 +223,16 @@ class InfoPanel(QWidget):
 
     def request_mpp(self, reason: str = "") -> bool:
         """Ask for µm/px (modal; ``reason`` says why first) and apply it; True if set."""
+        from ui.dialogs.mpp_dialog import MppDialog
+
         if self._slide is None:
             return False
-        current = self._slide.mpp.x if self._slide.mpp is not None else 0.5
-        why = f"{reason}\n\n" if reason else ""
-        value, ok = QInputDialog.getDouble(
-            self, "Set µm/px", f"{why}Pixel size of {self._slide.path.name} at full resolution "
-            "(µm per pixel):\n0.25 is typical for 40×, 0.5 for 20×; the scanner's report or "
-            "the file's metadata may say it.", current, 0.01, 100.0, 4,
-        )  # fmt: skip
-        if ok:
-            self.apply_mpp(value)
-        return bool(ok)
+        current = self._slide.mpp.x if self._slide.mpp is not None else None
+        dialog = MppDialog(self._slide.path.name, current, reason, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        self.apply_mpp(dialog.value())
+        return True
 
     def clear_mpp(self) -> None:
         """Forget the µm/px the user set: the file's own (or none) applies again."""

@@ -111,6 +111,8 @@ class CohortRunController(QObject):
             self.runner.cancel()
 
     def _progress(self, p: JobProgress) -> None:
+        if p.stage == "scale":  # each slide's scale is in its overlays.json and cohort.csv
+            return
         if p.stage == "cohort":
             self._slides = (p.done, p.total)
             folder, _, outcome = p.message.partition(": ")

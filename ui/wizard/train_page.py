@@ -134,11 +134,11 @@ class TrainPage(QWizardPage):
             ("Training", f"{OBJECTIVE_LABELS.get(c.objective, c.objective)}{baseline}, "
                          f"{c.epochs} epochs, batch {c.batch_size}, device {c.device}"),
         ]  # fmt: skip
-        body = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>"
-                       for k, v in rows)  # fmt: skip
-        body += "".join(f'<tr><td></td><td style="color:#8a5a00">⚠ {escape(w)}</td></tr>'
-                        for w in scale.warnings)  # fmt: skip
-        return f"<table>{body}</table>"
+        cells = [f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>" for k, v in rows]
+        warnings = [f'<tr><td></td><td style="color:#8a5a00">⚠ {escape(w)}</td></tr>'
+                    for w in scale.warnings]  # fmt: skip
+        cells[4:4] = warnings  # under the field of view they are about
+        return f"<table>{''.join(cells)}</table>"
 
     def out_dir(self) -> Path:
         return Path(self.out_edit.text().strip()).expanduser()
