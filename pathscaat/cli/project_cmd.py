@@ -129,9 +129,18 @@ def summary(project: Project) -> dict[str, Any]:
                     "backbone": m.backbone, "objective": m.objective, "metrics": m.metrics}
                    for m in project.models()],
         "runs": [{"id": r.id, "slide_id": r.slide_id, "model_id": r.model_id,
-                  "output_dir": str(r.output_dir), "created_at": r.created_at}
+                  "output_dir": str(r.output_dir), "created_at": r.created_at,
+                  "scale": _scale_text(r.params)}
                  for r in project.runs()],
     }
+
+
+def _scale_text(params: dict[str, Any]) -> str:
+    """The scale a run recorded (runs recorded before scale records say so)."""
+    scale = params.get("scale")
+    if isinstance(scale, dict) and scale.get("text"):
+        return str(scale["text"])
+    return "not recorded (the run predates scale records)"
 
 
 def _slide_lines(slide: dict[str, Any]) -> list[str]:
@@ -158,8 +167,10 @@ def _text(info: dict[str, Any]) -> str:
                          if isinstance(v, (int, float)))
               for m in info["models"]]
     lines.append(f"runs:    {len(info['runs'])}")
-    lines += [f"  [{r['id']}] slide {r['slide_id']}, model {r['model_id']}: {r['output_dir']}"
-              for r in info["runs"]]
+    for r in info["runs"]:
+        lines.append(f"  [{r['id']}] slide {r['slide_id']}, model {r['model_id']}: "
+                     f"{r['output_dir']}")
+        lines.append(f"      scale: {r['scale']}")
     return "\n".join(lines)
 
 

@@ -128,5 +128,5 @@ def read_inference(output_dir: Path) -> InferenceOutput:
     if checkpoint is not None and not checkpoint_stem(checkpoint).with_suffix(".json").is_file():
         checkpoint = None
     params = {"classes": overlays.classes, "checkpoint": overlays.checkpoint,
-              "overlays": [o.name for o in overlays.overlays]}
+              "overlays": [o.name for o in overlays.overlays], "scale": overlays.scale}
     return InferenceOutput(overlays.root, Path(overlays.slide), checkpoint, params)

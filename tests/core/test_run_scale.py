@@ -205,7 +205,14 @@ def test_cohort_of_a_project_uses_its_saved_overrides(
     assert [table[n]["status"] for n in ("known", "unknown")] == ["done", "done"]
     assert (table["unknown"]["slide_mpp"], table["unknown"]["mpp_source"]) == ("1", "project")
     assert table["known"]["mpp_source"] == "metadata"
-    assert "Traceback" not in capsys.readouterr().err
+    proj = str(tmp_path / "proj")
+    assert main(["project", "add-run", proj, str(tmp_path / "out" / "unknown")]) == 0
+    capsys.readouterr()
+    assert main(["project", "list", proj]) == 0
+    listed = capsys.readouterr()
+    assert "scale: tiles read at 4 µm/px" in listed.out
+    assert "slide 1 µm/px, the project's saved override" in listed.out
+    assert "Traceback" not in listed.err
 
 
 def test_infer_cli_refuses_with_the_flag_then_prints_the_scale(
