@@ -114,9 +114,7 @@ def _table(annotations: Sequence[Annotation], mpp: float | None) -> str:
     return f"<table><tr><th>#</th>{head}</tr>{''.join(body)}</table>"
 
 
-def _card(
-    slide: Any, number: int, ann: Annotation, min_downsample: float, rasters: Any
-) -> str:
+def _card(slide: Any, number: int, ann: Annotation, min_downsample: float, rasters: Any) -> str:
     minx, miny, maxx, maxy = ann.l0_bounds
     downsample = max(min_downsample, max(maxx - minx, maxy - miny) / CARD_PX)
     crop = read_crop(slide, ann, downsample)
