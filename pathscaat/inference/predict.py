@@ -19,7 +19,13 @@ from numpy.typing import NDArray
 
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.inference.resume import PartialStore, file_stamp, fingerprint
-from pathscaat.inference.scale import ModelScale, RunScale, SlideMpp, require_scale
+from pathscaat.inference.scale import (
+    ModelScale,
+    RunScale,
+    SlideMpp,
+    no_tiles_message,
+    require_scale,
+)
 from pathscaat.inference.scoring import ScoredBatch, TileScorer
 from pathscaat.inference.stitch import Layout, RasterJob, write_rasters
 from pathscaat.inference.tile_loader import TileBatches
@@ -176,29 +182,8 @@ def survey(
     scale = RunScale(chosen, meta.mpp, grid.tile_px, float(grid.l0_tile_px))
     on_progress(ProgressRecord("scale", 0, 0, scale.describe(), {"scale": scale.to_dict()}))
     if len(grid.l0_xy) == 0:
-        raise PathscaatError(_no_tiles_message(slide_path, scale, slide_dims, min_tissue))
+        raise PathscaatError(no_tiles_message(slide_path, scale, slide_dims, min_tissue))
     return Surveyed(grid, tissue, chosen.um, slide_dims, scale)
-
-
-def _no_tiles_message(
-    slide_path: str | Path, scale: RunScale, slide_dims: tuple[int, int], min_tissue: float
-) -> str:
-    """Why a grid is empty, with remedies the user can reach in the app and the CLI."""
-    field = scale.field_um
-    tile = f"{field:.0f} × {field:.0f} µm" if field else f"{scale.l0_tile_px:.0f} px at level 0"
-    text = (f"{Path(slide_path).name}: no tissue tiles to score: each tile covers {tile} and "
-            f"none has at least {min_tissue:.0%} tissue. Lower the minimum tissue (Minimum "
-            "tissue in the app's Run dialog, --min-tissue on the command line), or check that "
-            "the slide shows tissue")  # fmt: skip
-    if scale.l0_tile_px > min(slide_dims) / 2:
-        w, h = slide_dims
-        size = (f"{w * scale.slide.um / 1000:.3g} × {h * scale.slide.um / 1000:.3g} mm"
-                if scale.slide.um else f"{w} × {h} px")  # fmt: skip
-        how = "larger than" if scale.l0_tile_px > min(slide_dims) else "large for"
-        text += (f". The model's tile is {how} the whole slide ({size}): it was trained on "
-                 "very large fields of view; retrain it with smaller patches or a larger input "
-                 "size (the wizard's Model page shows the field of view)")
-    return text + "."
 
 
 def check_settings(

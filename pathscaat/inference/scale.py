@@ -151,6 +151,30 @@ def require_scale(slide_path: str | Path, slide_mpp: SlideMpp, model: ModelScale
     )
 
 
+def no_tiles_message(
+    slide_path: str | Path, scale: RunScale, slide_dims: tuple[int, int], min_tissue: float
+) -> str:
+    """Why a grid is empty, with remedies the user can reach in the app and the CLI."""
+    field = scale.field_um
+    tile = f"{field:.0f} × {field:.0f} µm" if field else f"{scale.l0_tile_px:.0f} px at level 0"
+    text = (f"{Path(slide_path).name}: no tissue tiles to score: each tile covers {tile} and "
+            f"none has at least {min_tissue:.0%} tissue. Lower the minimum tissue (Minimum "
+            "tissue in the app's Run dialog, --min-tissue on the command line), or check that "
+            "the slide shows tissue")  # fmt: skip
+    if scale.l0_tile_px > min(slide_dims) / 2:
+        w, h = slide_dims
+        size = (f"{w * scale.slide.um / 1000:.3g} × {h * scale.slide.um / 1000:.3g} mm"
+                if scale.slide.um else f"{w} × {h} px")  # fmt: skip
+        how = "larger than" if scale.l0_tile_px > min(slide_dims) else "large for"
+        text += f". The model's tile is {how} the whole slide ({size})"
+        if field and field > LARGE_FIELD_UM:
+            text += (
+                ": it was trained on very large fields of view; retrain it with smaller "
+                "patches or a larger input size (the wizard's Model page shows the field of view)"
+            )
+    return text + "."
+
+
 @dataclass(frozen=True)
 class ModelScale:
     """A checkpoint's scale: its input µm/px (None: not recorded) and input side."""
