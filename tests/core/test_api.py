@@ -56,5 +56,7 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert out[0].startswith("['atypical', 'benign', 'inflamed'] 32 px at")
     assert out[1] == "api-example/evaluation/report.md"
     assert (tmp_path / "api-example" / "overlays" / "overlays.json").is_file()
-    assert "saliency.tif" in out[-2]
+    assert "saliency.tif" in out[-3]
+    assert out[-2].startswith("tiles read at 0.75 µm/px, the model's")  # the run's scale
+    assert "slide 0.5 µm/px, from the slide metadata" in out[-2]
     assert out[-1] == "(100.0, 100.0, 300.0, 250.0)"
