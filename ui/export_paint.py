@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QTransform
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTransform
 
 from ui.panels.layers_panel import display_name
 from ui.viewer.grid_layer import MIN_TILE_VIEW_PX
@@ -113,19 +113,33 @@ def paint_legends(painter: QPainter, image: QImage, layers: Sequence[OverlayLaye
         y = _paint_key(painter, layer, QRectF(box.x() + pad, y, width - 2 * pad, line)) + pad
 
 
+def _paint_swatch(
+    painter: QPainter, box: QRectF, eosin: tuple[int, int, int], haem: tuple[int, int, int]
+) -> None:
+    """A class swatch as the layers panel draws it: over eosin (upper left) and over
+    haematoxylin (lower right), at the layer's opacity."""
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(*eosin))
+    painter.drawPolygon(QPolygonF([box.topLeft(), box.topRight(), box.bottomLeft()]))
+    painter.setBrush(QColor(*haem))
+    painter.drawPolygon(QPolygonF([box.topRight(), box.bottomRight(), box.bottomLeft()]))
+    painter.setPen(QPen(QColor(60, 60, 60), 1))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(box)
+
+
 def _paint_key(painter: QPainter, layer: OverlayLayer, row: QRectF) -> float:
     """Swatches (classes) or a colour bar with its ends; returns the y below it."""
     metrics = painter.fontMetrics()
-    entries = layer.legend_entries()
+    entries = layer.legend_swatches()
     if entries:
         half = row.width() / 2
-        for i, (name, (r, g, b)) in enumerate(entries):
+        for i, (name, eosin, haem) in enumerate(entries):
             x = row.x() + (i % 2) * half
             y = row.y() + (i // 2) * row.height()
             side = metrics.height() * 0.8
-            painter.setPen(QPen(QColor(60, 60, 60), 1))
-            painter.setBrush(QColor(r, g, b))
-            painter.drawRect(QRectF(x, y + (row.height() - side) / 2, side, side))
+            _paint_swatch(painter, QRectF(x, y + (row.height() - side) / 2, side, side),
+                          eosin, haem)  # fmt: skip
             painter.setPen(TEXT)
             painter.drawText(QPointF(x + side * 1.5, y + metrics.ascent()), name)
         return row.y() + ((len(entries) + 1) // 2) * row.height()
