@@ -29,9 +29,10 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 from skimage.draw import polygon as fill_polygon
 
+from pathscaat.annotations.measurement_names import split_name
 from pathscaat.annotations.model import Annotation
 from pathscaat.annotations.overlay_rasters import OverlayRasters
-from pathscaat.annotations.regions import is_overlay_measurement, measure_inside
+from pathscaat.annotations.regions import measure_inside
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -147,16 +148,6 @@ def with_measurements(annotation: Annotation, measured: Measurements) -> Annotat
     """``annotation`` with ``measured`` in place of any overlay measurement it had."""
     kept = {k: v for k, v in annotation.measurements.items() if split_name(k) is None}
     return dataclasses.replace(annotation, measurements={**kept, **measured})
-
-
-def split_name(name: str) -> tuple[str, str] | None:
-    """(overlay set label, plain name) of an overlay measurement's name, else None:
-    ``"kather: Mean prob Tumor"`` -> ``("kather", "Mean prob Tumor")``, ``"Mean saliency"``
-    -> ``("", "Mean saliency")``, ``"Score"`` -> None."""
-    if is_overlay_measurement(name):
-        return "", name
-    label, sep, rest = name.partition(": ")
-    return (label, rest) if sep and is_overlay_measurement(rest) else None
 
 
 def measure_annotations(

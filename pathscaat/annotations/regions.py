@@ -29,19 +29,24 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from pathscaat.annotations.measurement_names import (
+    AREA,
+    MAX_PROB,
+    MEAN_PROB,
+    SALIENCY_MEAN,
+    SALIENCY_SHARE,
+)
 from pathscaat.annotations.model import Annotation, ObjectType, PathClass, ToolShape
 from pathscaat.annotations.overlay_rasters import OverlayLayer, OverlayRasters, load_layer
 from pathscaat.inference.overlays import OverlayInfo
 from pathscaat.progress import PathscaatError
 
-__all__ = ["OverlayLayer", "OverlayRasters", "load_layer", "regions_from_overlay"]
+__all__ = [
+    "AREA", "MAX_PROB", "MEAN_PROB", "SALIENCY_MEAN", "SALIENCY_SHARE", "OverlayLayer",
+    "OverlayRasters", "load_layer", "measure_inside", "regions_from_overlay",
+]  # fmt: skip
 
 EIGHT = np.ones((3, 3), dtype=bool)
-AREA = "Area µm^2"
-SALIENCY_SHARE = "Saliency share"
-SALIENCY_MEAN = "Mean saliency"
-MEAN_PROB = "Mean prob "
-MAX_PROB = "Max prob "
 
 Mask = NDArray[np.bool_]
 Points = NDArray[np.float64]
@@ -181,11 +186,6 @@ def measure_inside(
         out[SALIENCY_MEAN] = float(codes.mean()) / 255.0 if codes.size else math.nan
         out[SALIENCY_SHARE] = float(codes.sum(dtype=np.uint64)) / total if total else 0.0
     return out
-
-
-def is_overlay_measurement(name: str) -> bool:
-    """True for a name :func:`measure_inside` writes (any overlay set's)."""
-    return name in (SALIENCY_MEAN, SALIENCY_SHARE) or name.startswith((MEAN_PROB, MAX_PROB))
 
 
 def _inside(

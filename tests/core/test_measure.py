@@ -17,9 +17,9 @@ from pathscaat.annotations.measure import (
     labelled,
     measure_annotations,
     measure_geometry,
-    split_name,
     with_measurements,
 )
+from pathscaat.annotations.measurement_names import split_name
 from pathscaat.annotations.model import Annotation
 from pathscaat.annotations.regions import SALIENCY_SHARE, OverlayRasters, regions_from_overlay
 from pathscaat.progress import JobCancelled

@@ -56,7 +56,7 @@ def test_a_drawn_box_is_measured_and_measured_again_after_an_edit(qtbot, win) ->
     assert got["Mean saliency"] == pytest.approx(sal, abs=1e-6)
     model = win.annotations.panel.model
     assert model.measurements[:2] == ["Mean saliency", "Saliency share"]  # saliency first
-    assert cell(win, 0, "Mean prob a") == f"{prob:.3g}"
+    assert cell(win, 0, "Mean prob a") == f"{prob:.2f}"
     assert cell(win, 0, "Saliency share").endswith("%")
     details = win.annotations.panel.details
     assert details.isVisible() and f"a: mean {prob:.2f}" in details.text()

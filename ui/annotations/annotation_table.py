@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from pathscaat.annotations.measurement_names import split_name
 from pathscaat.annotations.model import Annotation
 from ui.annotations.classes_panel import swatch
 from ui.annotations.layer import colour_of
@@ -31,8 +32,6 @@ def _own(obj: Annotation) -> dict[str, float]:
 
 def column_order(names: list[str]) -> list[str]:
     """Saliency first, then mean and max probabilities (each set together), then others."""
-    from pathscaat.annotations.measure import split_name
-
     def rank(name: str) -> tuple[int, str, int]:
         split = split_name(name)
         if split is None:
@@ -56,6 +55,7 @@ class AnnotationTableModel(QAbstractTableModel):
         self.measurements: list[str] = []
         self._mpp = mpp
         self.measure_of, self.is_pending, self._names = measure, pending, names
+        self._overlay_names: set[str] = set()
 
     def set_rows(self, rows: list[Annotation]) -> None:
         self.beginResetModel()
@@ -64,6 +64,7 @@ class AnnotationTableModel(QAbstractTableModel):
         for obj in rows[:2000]:  # columns from a sample: detections share their keys
             names.update(dict.fromkeys(self.measure_of(obj)))
         self.measurements = column_order(list(names))[:MAX_MEASUREMENT_COLUMNS]
+        self._overlay_names = {n for n in self.measurements if split_name(n) is not None}
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
@@ -115,13 +116,20 @@ class AnnotationTableModel(QAbstractTableModel):
         value = self.measure_of(obj).get(name)
         if value is None:
             return PENDING if self.is_pending(obj) else "—"
-        return _percent(value) if name.endswith("Saliency share") else _number(value)
+        if name.endswith("Saliency share"):
+            return _percent(value)
+        return _fraction(value) if name in self._overlay_names else _number(value)
 
 
 def _number(value: float) -> str:
     if math.isnan(value):
         return "—"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _fraction(value: float) -> str:
+    """A probability or a saliency on its 0-1 scale: two decimals."""
+    return "—" if math.isnan(value) else f"{value:.2f}"
 
 
 def _percent(value: float) -> str:

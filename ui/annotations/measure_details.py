@@ -10,8 +10,13 @@ from __future__ import annotations
 import html
 import math
 
-from pathscaat.annotations.measure import split_name
-from pathscaat.annotations.regions import MAX_PROB, MEAN_PROB, SALIENCY_MEAN, SALIENCY_SHARE
+from pathscaat.annotations.measurement_names import (
+    MAX_PROB,
+    MEAN_PROB,
+    SALIENCY_MEAN,
+    SALIENCY_SHARE,
+    split_name,
+)
 
 MAX_CLASSES_SHOWN = 8
 

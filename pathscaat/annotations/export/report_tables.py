@@ -19,9 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pathscaat.annotations.export.table import AREA_MEASUREMENTS, table_rows
-from pathscaat.annotations.measure import split_name
+from pathscaat.annotations.measurement_names import (
+    MAX_PROB,
+    MEAN_PROB,
+    SALIENCY_MEAN,
+    SALIENCY_SHARE,
+    split_name,
+)
 from pathscaat.annotations.model import Annotation
-from pathscaat.annotations.regions import MAX_PROB, MEAN_PROB, SALIENCY_MEAN, SALIENCY_SHARE
 
 MAX_COLUMNS = 10
 """Columns per table, the row number included: about 70 px each on an A4 page."""
