@@ -108,6 +108,7 @@ class ViewExporter(QObject):
         dlg.setMinimumDuration(300)
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
+        dlg.setMinimumWidth(420)
         dlg.canceled.connect(self.cancel)
         return dlg
 

@@ -161,6 +161,7 @@ class AnnotationFiles(QObject):
         dlg.setMinimumDuration(400)
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
+        dlg.setMinimumWidth(420)
         dlg.setValue(0)
         dlg.canceled.connect(self.cancel_import)
         return dlg
