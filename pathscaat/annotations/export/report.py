@@ -42,7 +42,7 @@ THUMB_PX = 1400
 CARD_PX = 360
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-h1{font-size:1.5em} h2{font-size:1.15em;margin:1.2em 0 .3em} .meta{color:#555}
+h1{font-size:1.5em} h2{font-size:1.15em;margin:1.2em 0 .3em;break-after:avoid} .meta{color:#555}
 img{max-width:100%} figure{margin:1em 0}
 table{border-collapse:collapse;font-size:12px;margin:.6em 0;max-width:100%}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top}
@@ -131,7 +131,7 @@ def write_report(
              _img(thumbnail_with_outlines(slide, anns), "slide thumbnail with the regions"),
              "<figcaption>Regions outlined in their class colour, numbered as in the table."
              "</figcaption></figure>", measurement_sections(anns, mpp),
-             '<h2>Regions</h2><div class="cards">']  # fmt: skip
+             '<h2>Crops</h2><div class="cards">']  # fmt: skip
     numbers = {a.id: n for n, a in enumerate(anns, start=1)}
     for i, ann in enumerate(areas, start=1):
         if should_stop():
