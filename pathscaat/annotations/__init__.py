@@ -15,11 +15,18 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Annotation": "model", "PathClass": "model", "ObjectType": "model", "ToolShape": "model",
+    "Annotation": "model",
+    "PathClass": "model",
+    "ObjectType": "model",
+    "ToolShape": "model",
     "Edit": "edits",
-    "AnnotationCollection": "collection", "CollectionEvent": "collection",
-    "read_annotations": "io", "write_annotations": "io", "ReadResult": "io",
-    "AnnotationFileError": "io", "qupath_l0_offset": "io",
+    "AnnotationCollection": "collection",
+    "CollectionEvent": "collection",
+    "read_annotations": "io",
+    "write_annotations": "io",
+    "ReadResult": "io",
+    "AnnotationFileError": "io",
+    "qupath_l0_offset": "io",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -86,8 +86,11 @@ class AnnotationCollection:
         candidates = self._index.query((l0_x - tol, l0_y - tol, l0_x + tol, l0_y + tol))
         point = shapely.Point(l0_x, l0_y)
         for obj in reversed(candidates):
-            near = (shapely.dwithin(obj.geometry, point, tol) if tol > 0
-                    else shapely.intersects(obj.geometry, point))
+            near = (
+                shapely.dwithin(obj.geometry, point, tol)
+                if tol > 0
+                else shapely.intersects(obj.geometry, point)
+            )
             if near:
                 return obj
         return None
@@ -105,7 +108,7 @@ class AnnotationCollection:
             return
         self._apply_checked(edit)
         if undoable:
-            del self._history[self._pos:]
+            del self._history[self._pos :]
             self._history.append(edit)
             self._pos += 1
         self._emit("applied", edit)
@@ -212,7 +215,8 @@ class AnnotationCollection:
         for obj in objects:
             if obj.id in self._objects:
                 raise PathscaatError(
-                    f"two annotations share the id {obj.id}; give each object its own id")
+                    f"two annotations share the id {obj.id}; give each object its own id"
+                )
             self._insert(obj)
         self._index.invalidate()
 
@@ -241,18 +245,21 @@ class AnnotationCollection:
             if obj.id in self._objects or obj.id in new_ids:
                 raise PathscaatError(
                     f"{edit.label}: an object with id {obj.id} already exists; new objects "
-                    "need new ids")
+                    "need new ids"
+                )
             new_ids.add(obj.id)
         for obj in edit.removed:
             current = self._current(edit, obj.id)
             if current.locked:
                 raise PathscaatError(
-                    f"{edit.label}: {_describe(current)} is locked; unlock it to delete it")
+                    f"{edit.label}: {_describe(current)} is locked; unlock it to delete it"
+                )
         for before, after in edit.changed:
             current = self._current(edit, before.id)
             if current.locked and after.with_changes(locked=True) != current:
                 raise PathscaatError(
-                    f"{edit.label}: {_describe(current)} is locked; unlock it to edit it")
+                    f"{edit.label}: {_describe(current)} is locked; unlock it to edit it"
+                )
 
     def _current(self, edit: Edit, obj_id: str) -> Annotation:
         try:
@@ -260,7 +267,8 @@ class AnnotationCollection:
         except KeyError:
             raise PathscaatError(
                 f"{edit.label}: no annotation with id {obj_id} (it was deleted); "
-                "nothing was changed") from None
+                "nothing was changed"
+            ) from None
 
     def _apply_checked(self, edit: Edit) -> None:
         self._check(edit)

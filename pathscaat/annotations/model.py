@@ -51,8 +51,16 @@ class ToolShape(str, enum.Enum):
 # QuPath's default colour when a class has none: a stable hash of the name, as its
 # PathClass does for derived classes; ours keeps it reproducible across runs.
 _FALLBACK_COLOURS: tuple[RGB, ...] = (
-    (200, 0, 0), (0, 150, 0), (0, 0, 200), (230, 160, 0), (150, 0, 150),
-    (0, 160, 160), (120, 80, 40), (255, 105, 180), (100, 100, 100), (160, 200, 0),
+    (200, 0, 0),
+    (0, 150, 0),
+    (0, 0, 200),
+    (230, 160, 0),
+    (150, 0, 150),
+    (0, 160, 160),
+    (120, 80, 40),
+    (255, 105, 180),
+    (100, 100, 100),
+    (160, 200, 0),
 )
 
 
@@ -112,10 +120,12 @@ class Annotation:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "measurements", _frozen_map(
-            {k: float(v) for k, v in self.measurements.items()}))
-        object.__setattr__(self, "metadata", _frozen_map(
-            {str(k): str(v) for k, v in self.metadata.items()}))
+        object.__setattr__(
+            self, "measurements", _frozen_map({k: float(v) for k, v in self.measurements.items()})
+        )
+        object.__setattr__(
+            self, "metadata", _frozen_map({str(k): str(v) for k, v in self.metadata.items()})
+        )
         object.__setattr__(self, "extra", _frozen_map(self.extra))
 
     def with_changes(self, **changes: Any) -> Annotation:
@@ -161,6 +171,4 @@ class Annotation:
 def _same_measurements(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
     if a.keys() != b.keys():
         return False
-    return all(
-        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a
-    )
+    return all((math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a)

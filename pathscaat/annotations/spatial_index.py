@@ -85,7 +85,8 @@ class SpatialIndex:
             objs = self._tree_objs
             hits = [objs[i] for i in idx.tolist()]
         extra = [
-            obj for obj, (bx0, by0, bx1, by1) in self._pending.values()
+            obj
+            for obj, (bx0, by0, bx1, by1) in self._pending.values()
             if bx0 <= x1 and bx1 >= x0 and by0 <= y1 and by1 >= y0
         ]
         if extra:

@@ -18,17 +18,23 @@ from pathscaat.progress import PathscaatError
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("annotations", help="annotation files: convert between formats",
-                            description="Annotation files: convert between QuPath, ASAP, "
-                                        "ImageScope, HALO and vertex CSV.")
+    parser = sub.add_parser(
+        "annotations",
+        help="annotation files: convert between formats",
+        description="Annotation files: convert between QuPath, ASAP, "
+        "ImageScope, HALO and vertex CSV.",
+    )
     actions = parser.add_subparsers(dest="annotations_command", metavar="ACTION")
     convert = actions.add_parser(
-        "convert", help="convert IN to OUT (formats from the extensions)",
-        description=(__doc__ or "").splitlines()[0].replace("``", ""))
+        "convert",
+        help="convert IN to OUT (formats from the extensions)",
+        description=(__doc__ or "").splitlines()[0].replace("``", ""),
+    )
     convert.add_argument("input", metavar="IN", help=".geojson/.json, .xml, .annotations, .csv")
     convert.add_argument("output", metavar="OUT", help=".geojson/.json, .xml (ASAP) or .csv")
-    convert.add_argument("--slide", default=None,
-                         help="the slide the annotations belong to (QuPath frame offset)")
+    convert.add_argument(
+        "--slide", default=None, help="the slide the annotations belong to (QuPath frame offset)"
+    )
     convert.add_argument("--json", action="store_true", help="print one JSON object")
     convert.set_defaults(func=run_convert)
     parser.set_defaults(func=lambda _args: _usage(parser))
@@ -62,20 +68,27 @@ def run_convert(args: argparse.Namespace) -> int:
     try:
         write_annotations(dst, result.annotations, l0_offset=offset)
     except OSError as exc:  # the temporary file's name would mean nothing to the user
-        raise PathscaatError(f"cannot write {dst} ({exc.strerror or exc}); give an OUT path in "
-                             "a folder that exists and that you can write to") from exc
+        raise PathscaatError(
+            f"cannot write {dst} ({exc.strerror or exc}); give an OUT path in "
+            "a folder that exists and that you can write to"
+        ) from exc
     summary = {
-        "input": str(src), "output": str(dst), "read": len(result.annotations),
-        "skipped": result.skipped, "frame": result.frame,
+        "input": str(src),
+        "output": str(dst),
+        "read": len(result.annotations),
+        "skipped": result.skipped,
+        "frame": result.frame,
         "l0_offset": list(result.l0_offset),
     }
     if args.json:
         print(json.dumps(summary))
         return 0
-    offset_note = (f", offset {result.l0_offset[0]:g}, {result.l0_offset[1]:g} px"
-                   if result.l0_offset != (0.0, 0.0) else "")
-    print(f"read {len(result.annotations)} objects from {src} "
-          f"({result.frame} frame{offset_note})")
+    offset_note = (
+        f", offset {result.l0_offset[0]:g}, {result.l0_offset[1]:g} px"
+        if result.l0_offset != (0.0, 0.0)
+        else ""
+    )
+    print(f"read {len(result.annotations)} objects from {src} ({result.frame} frame{offset_note})")
     for reason in result.skipped:
         print(f"skipped: {reason}")
     print(f"wrote {len(result.annotations)} objects to {dst}")

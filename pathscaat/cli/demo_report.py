@@ -72,12 +72,16 @@ def accuracy_text(erm_acc: float, scaat_acc: float) -> str:
     acc = scaat_acc - erm_acc
     below = below_best({"ERM": erm_acc, "SCAAT": scaat_acc})
     if "SCAAT" in below:
-        return (f"accuracy {-acc:.3f} lower: SCAAT is more than 1 point below ERM, so no "
-                "saliency claim about it counts (as evaluation/report.md says)")
+        return (
+            f"accuracy {-acc:.3f} lower: SCAAT is more than 1 point below ERM, so no "
+            "saliency claim about it counts (as evaluation/report.md says)"
+        )
     if "ERM" in below:
-        return (f"accuracy {acc:.3f} higher: ERM is more than 1 point below SCAAT, so no "
-                "saliency claim about ERM counts and the two maps are not compared at equal "
-                "accuracy (as evaluation/report.md says)")
+        return (
+            f"accuracy {acc:.3f} higher: ERM is more than 1 point below SCAAT, so no "
+            "saliency claim about ERM counts and the two maps are not compared at equal "
+            "accuracy (as evaluation/report.md says)"
+        )
     return f"accuracy within 1 point ({acc:+.3f})"
 
 

@@ -103,9 +103,10 @@ def run(args: argparse.Namespace) -> int:
     from pathscaat.inference.predict import predict_slide
 
     start = time.perf_counter()
-    with cleaned_on_failure(args.out, discard=_drop_unstarted_partial), progress_job(
-        args.progress, abort_on_repeat=STOP_SIGNALS
-    ) as (printer, should_stop):
+    with (
+        cleaned_on_failure(args.out, discard=_drop_unstarted_partial),
+        progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop),
+    ):
         _warn_stain(args, printer)
         result = predict_slide(
             args.slide, args.model, args.out,

@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument(
-        "--slides", required=True,
+        "--slides",
+        required=True,
         help="folder of slides, LIST.txt (one per line), or project:DIR (a project's slides)",
     )
     p.add_argument(

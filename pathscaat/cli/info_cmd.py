@@ -25,12 +25,20 @@ def _positive_float(text: str) -> float:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("info", help="describe a slide: levels, µm/px, objective, images",
-                            description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = sub.add_parser(
+        "info",
+        help="describe a slide: levels, µm/px, objective, images",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
     parser.add_argument("slide", help="slide file (SVS, NDPI, MRXS, TIFF, PNG...)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--mpp", type=_positive_float, default=None, metavar="UM",
-                        help="override level-0 µm/px (when the file has none or a wrong one)")
+    parser.add_argument(
+        "--mpp",
+        type=_positive_float,
+        default=None,
+        metavar="UM",
+        help="override level-0 µm/px (when the file has none or a wrong one)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -46,13 +54,17 @@ def describe(slide: Slide) -> dict[str, Any]:
         "levels": [
             {"level": i, "width": w, "height": h, "downsample": ds}
             for i, ((w, h), ds) in enumerate(
-                zip(slide.level_dimensions, slide.level_downsamples, strict=True))
+                zip(slide.level_dimensions, slide.level_downsamples, strict=True)
+            )
         ],
-        "mpp": None if mpp is None else {"x": mpp.x, "y": mpp.y, "source": mpp.source,
-                                         "note": mpp.note},
+        "mpp": None
+        if mpp is None
+        else {"x": mpp.x, "y": mpp.y, "source": mpp.source, "note": mpp.note},
         "objective_power": slide.objective_power,
-        "associated_images": {name: {"width": int(img.shape[1]), "height": int(img.shape[0])}
-                              for name, img in slide.associated_images.items()},
+        "associated_images": {
+            name: {"width": int(img.shape[1]), "height": int(img.shape[0])}
+            for name, img in slide.associated_images.items()
+        },
     }
 
 
@@ -73,11 +85,19 @@ def _text(info: dict[str, Any]) -> str:
         f"objective:    {f'{objective:g}x' if objective else 'unknown'}",
         f"levels:       {info['level_count']}",
     ]
-    lines += [f"  {lv['level']:>2}: {lv['width']:>7} x {lv['height']:<7} downsample "
-              f"{lv['downsample']:.4g}" for lv in info["levels"]]
+    lines += [
+        f"  {lv['level']:>2}: {lv['width']:>7} x {lv['height']:<7} downsample "
+        f"{lv['downsample']:.4g}"
+        for lv in info["levels"]
+    ]
     images = info["associated_images"]
-    lines.append("associated:   " + (", ".join(
-        f"{name} ({im['width']} x {im['height']})" for name, im in images.items()) or "none"))
+    lines.append(
+        "associated:   "
+        + (
+            ", ".join(f"{name} ({im['width']} x {im['height']})" for name, im in images.items())
+            or "none"
+        )
+    )
     return "\n".join(lines)
 
 

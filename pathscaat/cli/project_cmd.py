@@ -35,8 +35,11 @@ def _positive_float(text: str) -> float:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("project", help="a project folder: slides, annotations, models, runs",
-                            description=(__doc__ or "").splitlines()[0].replace("``", ""))
+    parser = sub.add_parser(
+        "project",
+        help="a project folder: slides, annotations, models, runs",
+        description=(__doc__ or "").splitlines()[0].replace("``", ""),
+    )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     p = verbs.add_parser("init", help="make a new project folder")
     p.add_argument("dir", help="project folder (created if absent)")
@@ -44,8 +47,13 @@ def register(sub: Any) -> None:
     p = verbs.add_parser("add", help="add slides to a project")
     p.add_argument("dir", help="project folder")
     p.add_argument("slides", nargs="+", metavar="SLIDE", help="slide files")
-    p.add_argument("--mpp", type=_positive_float, default=None, metavar="UM",
-                   help="level-0 µm/px override for these slides (when the files have none)")
+    p.add_argument(
+        "--mpp",
+        type=_positive_float,
+        default=None,
+        metavar="UM",
+        help="level-0 µm/px override for these slides (when the files have none)",
+    )
     add_progress_arg(p)
     p.set_defaults(func=run_add)
     p = verbs.add_parser("add-run", help="record `pathscaat infer` outputs as runs of their slides")
@@ -63,8 +71,12 @@ def register(sub: Any) -> None:
     p = verbs.add_parser("export", help="each slide's annotations to a file")
     p.add_argument("dir", help="project folder")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--format", choices=("geojson", "asap", "csv"), default="geojson",
-                   help="QuPath GeoJSON (default), ASAP XML or a CSV of vertices")
+    p.add_argument(
+        "--format",
+        choices=("geojson", "asap", "csv"),
+        default="geojson",
+        help="QuPath GeoJSON (default), ASAP XML or a CSV of vertices",
+    )
     add_progress_arg(p)
     p.set_defaults(func=run_export)
 
@@ -100,8 +112,14 @@ def run_add(args: argparse.Namespace) -> int:
                 continue
             added.append({"id": record.id, "path": str(record.path), "new": new})
         printer(ProgressRecord("add slides", len(args.slides), len(args.slides)))
-        printer.result([f"{'added' if a['new'] else 'already in the project'}: "
-                        f"[{a['id']}] {a['path']}" for a in added], slides=added, failed=failed)
+        printer.result(
+            [
+                f"{'added' if a['new'] else 'already in the project'}: [{a['id']}] {a['path']}"
+                for a in added
+            ],
+            slides=added,
+            failed=failed,
+        )
     return 1 if failed else 0
 
 
@@ -116,21 +134,43 @@ def run_add_run(args: argparse.Namespace) -> int:
 def summary(project: Project) -> dict[str, Any]:
     """What ``list`` reports, as JSON-able values."""
     counts = project.annotation_counts()
-    slides = [{"id": s.id, "path": str(s.path), "found": s.found, "mpp_override": s.mpp_override,
-               "size_px": [s.width_px, s.height_px],
-               "annotations": {name or "": n for name, n in counts.get(s.id, {}).items()}}
-              for s in project.slides()]
+    slides = [
+        {
+            "id": s.id,
+            "path": str(s.path),
+            "found": s.found,
+            "mpp_override": s.mpp_override,
+            "size_px": [s.width_px, s.height_px],
+            "annotations": {name or "": n for name, n in counts.get(s.id, {}).items()},
+        }
+        for s in project.slides()
+    ]
     return {
         "project": str(project.root),
         "read_only": project.notice,
         "slides": slides,
         "classes": [{"name": c.name, "colour": list(c.colour)} for c in project.classes()],
-        "models": [{"id": m.id, "name": m.name, "checkpoint": str(m.checkpoint),
-                    "backbone": m.backbone, "objective": m.objective, "metrics": m.metrics}
-                   for m in project.models()],
-        "runs": [{"id": r.id, "slide_id": r.slide_id, "model_id": r.model_id,
-                  "output_dir": str(r.output_dir), "created_at": r.created_at}
-                 for r in project.runs()],
+        "models": [
+            {
+                "id": m.id,
+                "name": m.name,
+                "checkpoint": str(m.checkpoint),
+                "backbone": m.backbone,
+                "objective": m.objective,
+                "metrics": m.metrics,
+            }
+            for m in project.models()
+        ],
+        "runs": [
+            {
+                "id": r.id,
+                "slide_id": r.slide_id,
+                "model_id": r.model_id,
+                "output_dir": str(r.output_dir),
+                "created_at": r.created_at,
+            }
+            for r in project.runs()
+        ],
     }
 
 
@@ -140,8 +180,10 @@ def _slide_lines(slide: dict[str, Any]) -> list[str]:
     missing = "" if slide["found"] else "   MISSING: `pathscaat project relink DIR FOLDER`"
     counts = slide["annotations"]
     per_class = ", ".join(f"{name or 'unclassified'} {n}" for name, n in counts.items())
-    return [f"  [{slide['id']}] {slide['path']} ({width} x {height} px{mpp}){missing}",
-            f"      annotations: {sum(counts.values())}" + (f" ({per_class})" if counts else "")]
+    return [
+        f"  [{slide['id']}] {slide['path']} ({width} x {height} px{mpp}){missing}",
+        f"      annotations: {sum(counts.values())}" + (f" ({per_class})" if counts else ""),
+    ]
 
 
 def _text(info: dict[str, Any]) -> str:
@@ -153,13 +195,16 @@ def _text(info: dict[str, Any]) -> str:
         lines += _slide_lines(slide)
     lines.append("classes: " + (", ".join(c["name"] for c in info["classes"]) or "none"))
     lines.append(f"models:  {len(info['models'])}")
-    lines += [f"  [{m['id']}] {m['name']} ({m['backbone']}, {m['objective']}) "
-              + " ".join(f"{k}={v}" for k, v in m["metrics"].items()
-                         if isinstance(v, (int, float)))
-              for m in info["models"]]
+    lines += [
+        f"  [{m['id']}] {m['name']} ({m['backbone']}, {m['objective']}) "
+        + " ".join(f"{k}={v}" for k, v in m["metrics"].items() if isinstance(v, (int, float)))
+        for m in info["models"]
+    ]
     lines.append(f"runs:    {len(info['runs'])}")
-    lines += [f"  [{r['id']}] slide {r['slide_id']}, model {r['model_id']}: {r['output_dir']}"
-              for r in info["runs"]]
+    lines += [
+        f"  [{r['id']}] slide {r['slide_id']}, model {r['model_id']}: {r['output_dir']}"
+        for r in info["runs"]
+    ]
     return "\n".join(lines)
 
 
@@ -185,8 +230,9 @@ def run_export(args: argparse.Namespace) -> int:
     from pathscaat.project.export import export_annotations
 
     with Project.open(args.dir) as project, progress_job(args.progress) as (printer, stop):
-        result = export_annotations(project, args.out, args.format, on_progress=printer,
-                                    should_stop=stop)
+        result = export_annotations(
+            project, args.out, args.format, on_progress=printer, should_stop=stop
+        )
         lines = [f"wrote {len(result.written)} file(s) to {args.out}"]
         if result.empty:
             lines.append(f"no annotations (no file): {', '.join(result.empty)}")

@@ -43,8 +43,13 @@ class ProgressPrinter:
     def _bar(self, rec: ProgressRecord) -> None:
         bar = self._bars.get(rec.stage)
         if bar is None:  # work done before the bar (a resumed job) is not part of its rate
-            bar = tqdm(total=rec.total or None, desc=rec.stage, unit="it", file=sys.stderr,
-                       initial=rec.done)
+            bar = tqdm(
+                total=rec.total or None,
+                desc=rec.stage,
+                unit="it",
+                file=sys.stderr,
+                initial=rec.done,
+            )
             self._bars[rec.stage] = bar
         if rec.total and bar.total != rec.total:
             bar.total = rec.total

@@ -35,13 +35,14 @@ from pathscaat.training.config import (
 KNOBS = (
     "mask", "eps", "steps", "alpha", "gamma", "tau", "k", "lam", "divergence", "start",
     "random_like", "eps_warmup_epochs", "invert", "attack_loss", "guidance_from",
-    "guidance_cell",
+    "guidance_cell", "reg_start_epochs",
 )  # fmt: skip
 #: Flags that map one-to-one to a TrainConfig field of the same name.
 FIELDS = (
     "data", "backbone", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs",
     "img_size", "pretrained_file", "device", "seed", "out", "resume", "workers",
     "val_fraction", "test_fraction", "patience", "mpp", "strip_every", "strip_count",
+    "head_init", "head_lr_scale", "layer_decay", "probe_epochs", "bn", "select",
 )  # fmt: skip
 
 
@@ -129,11 +130,40 @@ def register(subparsers: Any) -> None:
     p.add_argument("--strip-every", type=int, help="saliency strip of fixed validation "
                    "patches every N epochs, 0: none (default: 1)")  # fmt: skip
     p.add_argument("--strip-count", type=int, help="patches in the strip (default: 8)")
+    _add_recipe(p)
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--no-augment", action="store_true", help="no flips, crops, colour jitter")
     _add_knobs(p)
     add_progress_arg(p)
     p.set_defaults(func=run)
+
+
+def _add_recipe(p: argparse.ArgumentParser) -> None:
+    from pathscaat.training.config import SELECTIONS
+    from pathscaat.training.recipe import BN_MODES, HEAD_INITS
+
+    g = p.add_argument_group("fine-tuning recipe (docs/training.md says how it was chosen)")
+    g.add_argument("--head-init", choices=HEAD_INITS, help="the new classifier head: zero, "
+                   "small (std 0.01) or timm's; auto = zero with pretrained weights (default: "
+                   "auto)")  # fmt: skip
+    g.add_argument("--head-lr-scale", type=float,
+                   help="the head's lr as a multiple of the backbone's (default: 1)")  # fmt: skip
+    g.add_argument("--layer-decay", type=float, help="layer-wise lr decay of the backbone, "
+                   "e.g. 0.8 (default: off)")  # fmt: skip
+    g.add_argument("--probe-epochs", type=int, help="epochs that train the head alone, the "
+                   "backbone frozen (default: 0)")  # fmt: skip
+    g.add_argument("--bn", choices=BN_MODES, help="BatchNorm statistics: train (batch "
+                   "statistics) or frozen (the pretrained ones) (default: train)")  # fmt: skip
+    g.add_argument("--select", choices=SELECTIONS, help="which weights become best: the "
+                   "epoch with the best validation balanced accuracy or loss, the last "
+                   "epoch, or the average of the second half's weights "
+                   "(default: balanced_accuracy)")  # fmt: skip
+    g.add_argument(
+        "--no-channels-last",
+        action="store_true",
+        default=None,
+        help="keep the NCHW memory layout (channels-last is faster on CPU)",
+    )
 
 
 def _knob_default(name: str) -> str:
@@ -176,6 +206,8 @@ def _add_knobs(p: argparse.ArgumentParser) -> None:
         ("guidance_cell", "average the guidance saliency over cells of this many px first "
          "(1 = the raw map; 4 removes a strided stem's checkerboard)", {"type": int}),
         ("eps_warmup_epochs", "eps ramps from 0 over these epochs", {"type": float}),
+        ("reg_start_epochs", "plain cross-entropy before this epoch (a new head settles "
+         "first), then the adversary and consistency term ramp in", {"type": float}),
     ]  # fmt: skip
     for name, text, kwargs in knobs:
         flag = "--" + name.replace("_", "-")
@@ -215,6 +247,8 @@ def build_config(args: argparse.Namespace) -> Any:
         changes["amp"] = False
     if args.no_augment:
         changes["augment"] = False
+    if args.no_channels_last:
+        changes["channels_last"] = False
     changes["scaat"] = _scaat(config.scaat, args)
     return dataclasses.replace(config, **changes)
 
@@ -237,15 +271,29 @@ def run(args: argparse.Namespace) -> int:
         printer.event("result", **result.to_dict())
         return 0
     m = result.metrics
-    print(f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epoch"
-          f"{'' if result.epochs_run == 1 else 's'}")
+    print(
+        f"trained {config.backbone} ({config.scaat.objective}) for {result.epochs_run} epoch"
+        f"{'' if result.epochs_run == 1 else 's'}"
+    )
     if "accuracy" in m:
-        print(
-            f"best epoch {result.best_epoch}: validation accuracy {m['accuracy']:.3f}, "
-            f"balanced accuracy {m['balanced_accuracy']:.3f}, loss {m['loss']:.4f}"
-        )
+        print(f"{best_line(config.select, result.best_epoch, m)}: validation accuracy "
+              f"{m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f}, "
+              f"loss {m['loss']:.4f}")  # fmt: skip
     print(f"checkpoints: {result.best}.safetensors (best), {result.last}.safetensors (last)")
     return 0
+
+
+def best_line(select: str, best_epoch: int, metrics: dict[str, Any]) -> str:
+    """What ``best`` is and which measure chose it, e.g. ``best = epoch 3 (chosen by the
+    best validation balanced accuracy)``."""
+    from pathscaat.training.selection import SELECTED_BY
+
+    if select == "average":
+        n = int(metrics.get("averaged_epochs", 1))
+        first = best_epoch - n + 1
+        epochs = f"epoch {best_epoch}" if n == 1 else f"epochs {first}-{best_epoch}"
+        return f"best = the average of the weights of {epochs}"
+    return f"best = epoch {best_epoch} (chosen by {SELECTED_BY[select]})"
 
 
 def _estimate(config: Any, mode: str) -> int:

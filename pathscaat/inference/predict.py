@@ -253,8 +253,10 @@ def _score_tiles(
         finally:
             store.commit()
     if store.n_done == 0:
-        raise JobCancelled("inference stopped before any tile was scored; nothing to resume: "
-                           "run the command again to start it")
+        raise JobCancelled(
+            "inference stopped before any tile was scored; nothing to resume: "
+            "run the command again to start it"
+        )
     if store.n_done < len(store.done):
         raise JobCancelled(
             f"inference stopped after {store.n_done} of {len(store.done)} tiles; they are kept "

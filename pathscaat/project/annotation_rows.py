@@ -25,8 +25,9 @@ _UPDATE = (
 )
 
 
-def load(conn: sqlite3.Connection, slide_id: int,
-         known: dict[codec.RowKey, Annotation] | None = None) -> list[Annotation]:
+def load(
+    conn: sqlite3.Connection, slide_id: int, known: dict[codec.RowKey, Annotation] | None = None
+) -> list[Annotation]:
     rows = conn.execute(
         f"SELECT {codec.SELECT_COLUMNS} FROM annotations WHERE slide_id = ? ORDER BY seq",
         (slide_id,),
@@ -70,8 +71,10 @@ def ensure_classes(conn: sqlite3.Connection, rows: Iterable[codec.Row]) -> None:
     order = int(conn.execute("SELECT COALESCE(MAX(sort_order), -1) + 1 FROM classes").fetchone()[0])
     for name, colour in names.items():
         if name not in known:
-            conn.execute("INSERT INTO classes (name, colour, sort_order) VALUES (?, ?, ?)",
-                         (name, int(colour or 0), order))
+            conn.execute(
+                "INSERT INTO classes (name, colour, sort_order) VALUES (?, ?, ?)",
+                (name, int(colour or 0), order),
+            )
             order += 1
 
 
@@ -107,8 +110,7 @@ def truncate_history(conn: sqlite3.Connection, slide_id: int, keep: int) -> None
     conn.execute("DELETE FROM history WHERE slide_id = ? AND pos >= ?", (slide_id, keep))
 
 
-def push_history(conn: sqlite3.Connection, slide_id: int, at: int,
-                 edit: codec.EncodedEdit) -> None:
+def push_history(conn: sqlite3.Connection, slide_id: int, at: int, edit: codec.EncodedEdit) -> None:
     """Entry ``at`` becomes ``edit``; the entries after it (the redo stack) are dropped."""
     truncate_history(conn, slide_id, at)
     conn.execute(
@@ -122,8 +124,9 @@ def clear_history(conn: sqlite3.Connection, slide_id: int) -> None:
     set_history_pos(conn, slide_id, 0)
 
 
-def load_history(conn: sqlite3.Connection, slide_id: int,
-                 known: dict[codec.RowKey, Annotation] | None = None) -> tuple[list[Edit], int]:
+def load_history(
+    conn: sqlite3.Connection, slide_id: int, known: dict[codec.RowKey, Annotation] | None = None
+) -> tuple[list[Edit], int]:
     """The slide's undo stack followed by its redo stack, and how many are done."""
     rows = conn.execute(
         "SELECT label, payload FROM history WHERE slide_id = ? ORDER BY pos", (slide_id,)

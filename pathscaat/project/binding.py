@@ -57,9 +57,12 @@ class ProjectBinding:
         self.unsaved = False
 
     def _write_everything(self) -> None:
-        self.project.replace_annotations(self.slide_id, self.collection.objects(),
-                                         list(self.collection.history),
-                                         int(self.collection.history_pos))
+        self.project.replace_annotations(
+            self.slide_id,
+            self.collection.objects(),
+            list(self.collection.history),
+            int(self.collection.history_pos),
+        )
         self._pos, self._len = self._collection_history()
 
     def _write(self, event: CollectionEvent) -> None:
@@ -71,8 +74,9 @@ class ProjectBinding:
             history = self.collection.history
             pushed = pos > 0 and (history[pos - 1] is edit or history[pos - 1] == edit)
             plain_push = pushed and pos == self._pos + 1 and length == pos
-            self.project.apply_edit(self.slide_id, edit, undoable=plain_push,
-                                    history_len=None if plain_push else length)
+            self.project.apply_edit(
+                self.slide_id, edit, undoable=plain_push, history_len=None if plain_push else length
+            )
             if not plain_push and (pushed or pos != self._pos):
                 self._resync_history()
         elif kind == "undone" and edit is not None:
@@ -83,8 +87,9 @@ class ProjectBinding:
 
     def _resync_history(self) -> None:
         """Rewrite the stored undo log from the collection (objects are already in step)."""
-        self.project.replace_history(self.slide_id, list(self.collection.history),
-                                     int(self.collection.history_pos))
+        self.project.replace_history(
+            self.slide_id, list(self.collection.history), int(self.collection.history_pos)
+        )
 
     def close(self) -> None:
         """Stop persisting (the collection keeps working, unsaved)."""

@@ -86,6 +86,7 @@ class EncodedEdit:
 
     def payload(self) -> str:
         """The undo-log entry: the rows as JSON, WKB in hex."""
+
         def js(row: Row) -> list[Any]:
             return [row[0], row[1].hex(), *row[2:]]
 
@@ -99,9 +100,13 @@ class EncodedEdit:
 def encode_edit(edit: Edit) -> EncodedEdit:
     n_add, n_rem = len(edit.added), len(edit.removed)
     rows = to_rows([*edit.added, *edit.removed, *(o for pair in edit.changed for o in pair)])
-    pairs = rows[n_add + n_rem:]
-    return EncodedEdit(edit.label, rows[:n_add], rows[n_add:n_add + n_rem],
-                       list(zip(pairs[0::2], pairs[1::2], strict=True)))
+    pairs = rows[n_add + n_rem :]
+    return EncodedEdit(
+        edit.label,
+        rows[:n_add],
+        rows[n_add : n_add + n_rem],
+        list(zip(pairs[0::2], pairs[1::2], strict=True)),
+    )
 
 
 def _loads(text: str) -> Any:
@@ -116,7 +121,9 @@ def _row_key(row: Sequence[Any], wkb_hex: bool) -> RowKey:
 
 
 def from_rows(
-    rows: Iterable[Sequence[Any]], *, wkb_hex: bool = False,
+    rows: Iterable[Sequence[Any]],
+    *,
+    wkb_hex: bool = False,
     known: dict[RowKey, Annotation] | None = None,
 ) -> list[Annotation]:
     """Annotations from rows of :data:`COLUMNS`; geometries parsed in one vectorised call.
@@ -126,8 +133,9 @@ def from_rows(
     """
     rows = list(rows)
     keys = [_row_key(r, wkb_hex) for r in rows] if known is not None else []
-    out: list[Annotation | None] = [known.get(k) for k in keys] if known is not None \
-        else [None] * len(rows)
+    out: list[Annotation | None] = (
+        [known.get(k) for k in keys] if known is not None else [None] * len(rows)
+    )
     todo = [i for i, obj in enumerate(out) if obj is None]
     wkbs = np.array([rows[i][1] if wkb_hex else bytes(rows[i][1]) for i in todo], dtype=object)
     for i, geometry in zip(todo, shapely.from_wkb(wkbs) if todo else [], strict=True):
@@ -158,17 +166,17 @@ def _annotation(row: Sequence[Any], geometry: Any) -> Annotation:
     )
 
 
-def edit_from_json(label: str, payload: str,
-                   known: dict[RowKey, Annotation] | None = None) -> Edit:
+def edit_from_json(label: str, payload: str, known: dict[RowKey, Annotation] | None = None) -> Edit:
     data = json.loads(payload)
     added, removed, changed = data["added"], data["removed"], data["changed"]
-    flat = from_rows([*added, *removed, *(r for pair in changed for r in pair)], wkb_hex=True,
-                     known=known)
+    flat = from_rows(
+        [*added, *removed, *(r for pair in changed for r in pair)], wkb_hex=True, known=known
+    )
     n_add, n_rem = len(added), len(removed)
-    pairs = flat[n_add + n_rem:]
+    pairs = flat[n_add + n_rem :]
     return Edit(
         label=label,
         added=tuple(flat[:n_add]),
-        removed=tuple(flat[n_add:n_add + n_rem]),
+        removed=tuple(flat[n_add : n_add + n_rem]),
         changed=tuple(zip(pairs[0::2], pairs[1::2], strict=True)),
     )

@@ -38,8 +38,15 @@ class ExportResult:
 
 def _file_names(slides: list[SlideRecord], suffix: str) -> dict[int, str]:
     stems = Counter(Path(s.stored_path).stem for s in slides)
-    return {s.id: (Path(s.stored_path).stem if stems[Path(s.stored_path).stem] == 1
-                   else f"{Path(s.stored_path).stem}-{s.id}") + suffix for s in slides}
+    return {
+        s.id: (
+            Path(s.stored_path).stem
+            if stems[Path(s.stored_path).stem] == 1
+            else f"{Path(s.stored_path).stem}-{s.id}"
+        )
+        + suffix
+        for s in slides
+    }
 
 
 def export_annotations(
@@ -61,8 +68,10 @@ def export_annotations(
     result = ExportResult()
     for done, slide in enumerate(slides):
         if should_stop():
-            raise JobCancelled(f"export stopped after {done} of {len(slides)} slides; "
-                               f"the files in {out} are complete, run it again for the rest")
+            raise JobCancelled(
+                f"export stopped after {done} of {len(slides)} slides; "
+                f"the files in {out} are complete, run it again for the rest"
+            )
         on_progress(ProgressRecord("export", done, len(slides), slide.name))
         objects = project.annotations(slide.id)
         if not objects:
@@ -72,8 +81,10 @@ def export_annotations(
         try:
             write_annotations(tmp, objects, l0_offset=slide.l0_offset, fmt=fmt)
         except ModuleNotFoundError as exc:  # a writer not built into this version
-            raise PathscaatError(f"this PathSCAAT cannot write {fmt} files ({exc.name} is "
-                                 "missing); export as geojson instead") from exc
+            raise PathscaatError(
+                f"this PathSCAAT cannot write {fmt} files ({exc.name} is "
+                "missing); export as geojson instead"
+            ) from exc
         os.replace(tmp, out / names[slide.id])
         result.written.append(out / names[slide.id])
     on_progress(ProgressRecord("export", len(slides), len(slides)))

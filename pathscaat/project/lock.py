@@ -54,13 +54,16 @@ class ProjectLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:  # a read-only share or folder
-            self.refusal = (f"its folder is not writable ({exc.strerror or exc}); copy the "
-                            "project to a writable folder to edit it")
+            self.refusal = (
+                f"its folder is not writable ({exc.strerror or exc}); copy the "
+                "project to a writable folder to edit it"
+            )
             return False
         if not _try_lock(fd):
             os.close(fd)
-            self.refusal = (f"it is open in another PathSCAAT ({self.holder()}); close it "
-                            "there to edit it here")
+            self.refusal = (
+                f"it is open in another PathSCAAT ({self.holder()}); close it there to edit it here"
+            )
             return False
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         text = f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n"

@@ -41,8 +41,9 @@ class RunRecord:
 
 def checkpoint_stem(checkpoint: Path) -> Path:
     """``run/best``, ``run/best.json`` and ``run/best.safetensors`` all name ``run/best``."""
-    return checkpoint.with_suffix("") if checkpoint.suffix in (".json", ".safetensors") \
-        else checkpoint
+    return (
+        checkpoint.with_suffix("") if checkpoint.suffix in (".json", ".safetensors") else checkpoint
+    )
 
 
 def _sidecar(checkpoint: Path) -> dict[str, Any]:
@@ -66,36 +67,59 @@ def add_model(conn: sqlite3.Connection, root: Path, checkpoint: Path, name: str 
     """Register a checkpoint (again: its row is refreshed); returns the model id."""
     meta = _sidecar(checkpoint)
     stem = checkpoint_stem(checkpoint.resolve())
-    values = (name or stem.name, meta.get("backbone"), meta.get("objective"),
-              json.dumps(meta.get("class_names", [])), json.dumps(meta.get("metrics", {})))
+    values = (
+        name or stem.name,
+        meta.get("backbone"),
+        meta.get("objective"),
+        json.dumps(meta.get("class_names", [])),
+        json.dumps(meta.get("metrics", {})),
+    )
     stored = stored_form(root, stem)
     row = conn.execute("SELECT id FROM models WHERE checkpoint = ?", (stored,)).fetchone()
     if row:
-        conn.execute("UPDATE models SET name = ?, backbone = ?, objective = ?, class_names = ?, "
-                     "metrics = ? WHERE id = ?", (*values, row[0]))
+        conn.execute(
+            "UPDATE models SET name = ?, backbone = ?, objective = ?, class_names = ?, "
+            "metrics = ? WHERE id = ?",
+            (*values, row[0]),
+        )
         return int(row[0])
     cur = conn.execute(
         "INSERT INTO models (name, backbone, objective, class_names, metrics, checkpoint, "
-        "added_at) VALUES (?, ?, ?, ?, ?, ?, ?)", (*values, stored, now_iso()))
+        "added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*values, stored, now_iso()),
+    )
     return int(cur.lastrowid or 0)
 
 
 def list_models(conn: sqlite3.Connection, root: Path) -> list[ModelRecord]:
-    rows = conn.execute("SELECT id, name, checkpoint, backbone, objective, class_names, metrics "
-                        "FROM models ORDER BY id")
-    return [ModelRecord(i, n, (root / c).resolve(), b, o, json.loads(cn), json.loads(m))
-            for i, n, c, b, o, cn, m in rows]
+    rows = conn.execute(
+        "SELECT id, name, checkpoint, backbone, objective, class_names, metrics "
+        "FROM models ORDER BY id"
+    )
+    return [
+        ModelRecord(i, n, (root / c).resolve(), b, o, json.loads(cn), json.loads(m))
+        for i, n, c, b, o, cn, m in rows
+    ]
 
 
 def add_run(
-    conn: sqlite3.Connection, root: Path, slide_id: int, model_id: int | None,
-    output_dir: Path, params: dict[str, Any],
+    conn: sqlite3.Connection,
+    root: Path,
+    slide_id: int,
+    model_id: int | None,
+    output_dir: Path,
+    params: dict[str, Any],
 ) -> int:
     cur = conn.execute(
         "INSERT INTO runs (slide_id, model_id, output_dir, params, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (slide_id, model_id, stored_form(root, output_dir.resolve()),
-         json.dumps(params, default=str), now_iso()),
+        (
+            slide_id,
+            model_id,
+            stored_form(root, output_dir.resolve()),
+            json.dumps(params, default=str),
+            now_iso(),
+        ),
     )
     return int(cur.lastrowid or 0)
 
@@ -106,8 +130,7 @@ def list_runs(conn: sqlite3.Connection, root: Path, slide_id: int | None) -> lis
     if slide_id is not None:
         sql, args = sql + " WHERE slide_id = ?", (slide_id,)
     rows = conn.execute(sql + " ORDER BY id", args)
-    return [RunRecord(i, s, m, (root / d).resolve(), json.loads(p), c)
-            for i, s, m, d, p, c in rows]
+    return [RunRecord(i, s, m, (root / d).resolve(), json.loads(p), c) for i, s, m, d, p, c in rows]
 
 
 @dataclass(frozen=True)
@@ -127,6 +150,9 @@ def read_inference(output_dir: Path) -> InferenceOutput:
     checkpoint = Path(overlays.checkpoint) if overlays.checkpoint else None
     if checkpoint is not None and not checkpoint_stem(checkpoint).with_suffix(".json").is_file():
         checkpoint = None
-    params = {"classes": overlays.classes, "checkpoint": overlays.checkpoint,
-              "overlays": [o.name for o in overlays.overlays]}
+    params = {
+        "classes": overlays.classes,
+        "checkpoint": overlays.checkpoint,
+        "overlays": [o.name for o in overlays.overlays],
+    }
     return InferenceOutput(overlays.root, Path(overlays.slide), checkpoint, params)

@@ -77,8 +77,19 @@ def _locate(root: Path, stored: str, abs_path: str | None, size: int | None) -> 
 def _record(root: Path, row: tuple) -> SlideRecord:
     sid, stored, abs_path, size, digest, mpp, width, height, off_x, off_y, added = row
     path, found = _locate(root, stored, abs_path, size)
-    return SlideRecord(sid, path, found, stored, size, digest, mpp, width, height,
-                       (float(off_x), float(off_y)), added)
+    return SlideRecord(
+        sid,
+        path,
+        found,
+        stored,
+        size,
+        digest,
+        mpp,
+        width,
+        height,
+        (float(off_x), float(off_y)),
+        added,
+    )
 
 
 def list_slides(conn: sqlite3.Connection, root: Path) -> list[SlideRecord]:
@@ -99,13 +110,17 @@ def find_slide(conn: sqlite3.Connection, root: Path, path: Path) -> SlideRecord 
         if record.found and record.path == path:
             return record
     size = path.stat().st_size
-    row = conn.execute(f"{_SELECT} WHERE size_bytes = ? AND quick_hash = ?",
-                       (size, quick_hash(path))).fetchone()
+    row = conn.execute(
+        f"{_SELECT} WHERE size_bytes = ? AND quick_hash = ?", (size, quick_hash(path))
+    ).fetchone()
     return _record(root, row) if row else None
 
 
 def insert_slide(
-    conn: sqlite3.Connection, root: Path, path: Path, facts: SlideFacts,
+    conn: sqlite3.Connection,
+    root: Path,
+    path: Path,
+    facts: SlideFacts,
     mpp_override: float | None,
 ) -> int:
     """Insert a new slide row; the caller has checked it is not in the project yet."""
@@ -113,13 +128,24 @@ def insert_slide(
     cur = conn.execute(
         "INSERT INTO slides (path, abs_path, size_bytes, quick_hash, mpp_override, width_px, "
         "height_px, l0_offset_x, l0_offset_y, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (stored_form(root, path), str(path), path.stat().st_size, quick_hash(path),
-         mpp_override, facts.width_px, facts.height_px, *facts.l0_offset, now_iso()),
+        (
+            stored_form(root, path),
+            str(path),
+            path.stat().st_size,
+            quick_hash(path),
+            mpp_override,
+            facts.width_px,
+            facts.height_px,
+            *facts.l0_offset,
+            now_iso(),
+        ),
     )
     return int(cur.lastrowid or 0)
 
 
 def move_slide(conn: sqlite3.Connection, root: Path, slide_id: int, path: Path) -> None:
     path = path.resolve()
-    conn.execute("UPDATE slides SET path = ?, abs_path = ? WHERE id = ?",
-                 (stored_form(root, path), str(path), slide_id))
+    conn.execute(
+        "UPDATE slides SET path = ?, abs_path = ? WHERE id = ?",
+        (stored_form(root, path), str(path), slide_id),
+    )

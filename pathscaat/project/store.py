@@ -64,12 +64,16 @@ def _connect_current(db_path: Path, writer: bool) -> sqlite3.Connection:
         if writer:
             schema.migrate(conn, db_path)
         elif schema.schema_version(conn) < schema.SCHEMA_VERSION:
-            raise PathscaatError(f"{db_path} needs upgrading, which only its writer can do: "
-                                 "close the other PathSCAAT and open the project again")
+            raise PathscaatError(
+                f"{db_path} needs upgrading, which only its writer can do: "
+                "close the other PathSCAAT and open the project again"
+            )
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise PathscaatError(f"{db_path} could not be upgraded ({exc}); it is unchanged. "
-                             "Restore it from a backup or make a new project") from exc
+        raise PathscaatError(
+            f"{db_path} could not be upgraded ({exc}); it is unchanged. "
+            "Restore it from a backup or make a new project"
+        ) from exc
     except BaseException:
         conn.close()
         raise
@@ -79,8 +83,9 @@ def _connect_current(db_path: Path, writer: bool) -> sqlite3.Connection:
 class Project:
     """An open project; use :meth:`create` or :meth:`open`, and close it (or use ``with``)."""
 
-    def __init__(self, root: Path, conn: sqlite3.Connection, lock: ProjectLock,
-                 notice: str | None) -> None:
+    def __init__(
+        self, root: Path, conn: sqlite3.Connection, lock: ProjectLock, notice: str | None
+    ) -> None:
         self.root = root
         self._conn = conn
         self._lock = lock
@@ -108,13 +113,14 @@ class Project:
         root = Path(folder).resolve()
         db_path = root / DB_NAME
         if not db_path.is_file():
-            raise PathscaatError(f"{root} is not a PathSCAAT project (no {DB_NAME}); create one "
-                                 f"with `pathscaat project init {folder}`")
+            raise PathscaatError(
+                f"{root} is not a PathSCAAT project (no {DB_NAME}); create one "
+                f"with `pathscaat project init {folder}`"
+            )
         lock = ProjectLock(root)
         notice = "opened read-only on request" if read_only else None
         if not read_only and not lock.acquire():
-            notice = (f"{root}: {lock.refusal}. Opened read-only: changes here are not "
-                      "saved.")
+            notice = f"{root}: {lock.refusal}. Opened read-only: changes here are not saved."
         try:
             conn = _connect_current(db_path, writer=notice is None)
         except BaseException:
@@ -163,9 +169,11 @@ class Project:
             except sqlite3.Error as exc:  # disk full, file gone, a constraint broken
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                raise PathscaatError(f"could not save to {self.db_path} ({exc}); nothing of "
-                                     "this change was written. Free disk space or check the "
-                                     "folder, then try again") from exc
+                raise PathscaatError(
+                    f"could not save to {self.db_path} ({exc}); nothing of "
+                    "this change was written. Free disk space or check the "
+                    "folder, then try again"
+                ) from exc
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check``: ``"ok"`` for a sound file."""
@@ -174,8 +182,12 @@ class Project:
 
     # --- slides ----------------------------------------------------------------------
 
-    def add_slide(self, path: str | Path, *, mpp_override: float | None = None,
-                  ) -> tuple[SlideRecord, bool]:
+    def add_slide(
+        self,
+        path: str | Path,
+        *,
+        mpp_override: float | None = None,
+    ) -> tuple[SlideRecord, bool]:
         """Add the slide at ``path`` (opened once to check it); returns (record, newly added).
 
         A file already in the project (same place, or same size and quick hash after a
@@ -208,8 +220,11 @@ class Project:
 
     def relink(self, search_dirs: Iterable[str | Path]) -> dict[int, Path]:
         """Find each missing slide under ``search_dirs`` by size and quick hash; store it."""
-        missing = {s.id: (s.size_bytes, s.quick_hash) for s in self.slides()
-                   if not s.found and s.size_bytes is not None and s.quick_hash}
+        missing = {
+            s.id: (s.size_bytes, s.quick_hash)
+            for s in self.slides()
+            if not s.found and s.size_bytes is not None and s.quick_hash
+        }
         moved = find_moved(missing, search_dirs)  # type: ignore[arg-type]
         if moved:
             with self.transaction() as conn:
@@ -221,15 +236,19 @@ class Project:
 
     def classes(self) -> list[PathClass]:
         with self._read() as conn:
-            return [PathClass(n, unpack_colour(c)) for n, c in
-                    conn.execute("SELECT name, colour FROM classes ORDER BY sort_order")]
+            return [
+                PathClass(n, unpack_colour(c))
+                for n, c in conn.execute("SELECT name, colour FROM classes ORDER BY sort_order")
+            ]
 
     def set_classes(self, classes: Sequence[PathClass]) -> None:
         """The project's class list becomes ``classes``, in this order."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM classes")
-            conn.executemany("INSERT INTO classes (name, colour, sort_order) VALUES (?, ?, ?)",
-                             [(c.name, pack_colour(c.colour), i) for i, c in enumerate(classes)])
+            conn.executemany(
+                "INSERT INTO classes (name, colour, sort_order) VALUES (?, ?, ?)",
+                [(c.name, pack_colour(c.colour), i) for i, c in enumerate(classes)],
+            )
 
     # --- annotations and their undo log ----------------------------------------------
 
@@ -260,8 +279,9 @@ class Project:
                 conn.execute("COMMIT")
         return objects, history, pos
 
-    def apply_edit(self, slide_id: int, edit: Edit, *, undoable: bool = True,
-                   history_len: int | None = None) -> None:
+    def apply_edit(
+        self, slide_id: int, edit: Edit, *, undoable: bool = True, history_len: int | None = None
+    ) -> None:
         """Persist an applied edit; ``undoable`` pushes it at the history position.
 
         ``history_len`` (for a non-undoable edit) is the collection's history length
@@ -289,13 +309,20 @@ class Project:
         with self.transaction() as conn:
             pos = rows.history_pos(conn, slide_id) + step
             if not 0 <= pos <= rows.history_len(conn, slide_id):
-                raise PathscaatError(f"the undo log of slide {slide_id} in {self.root} is out "
-                                     "of step with the annotations; reopen the slide")
+                raise PathscaatError(
+                    f"the undo log of slide {slide_id} in {self.root} is out "
+                    "of step with the annotations; reopen the slide"
+                )
             rows.write_edit(conn, slide_id, encoded)
             rows.set_history_pos(conn, slide_id, pos)
 
-    def replace_annotations(self, slide_id: int, objects: Sequence[Annotation],
-                            history: Sequence[Edit] = (), history_pos: int = 0) -> None:
+    def replace_annotations(
+        self,
+        slide_id: int,
+        objects: Sequence[Annotation],
+        history: Sequence[Edit] = (),
+        history_pos: int = 0,
+    ) -> None:
         """The slide's objects and undo log become these (a collection's reset)."""
         with self.transaction() as conn:
             rows.replace_all(conn, slide_id, objects)
@@ -307,8 +334,9 @@ class Project:
             self._write_history(conn, slide_id, history, history_pos)
 
     @staticmethod
-    def _write_history(conn: sqlite3.Connection, slide_id: int, history: Sequence[Edit],
-                       history_pos: int) -> None:
+    def _write_history(
+        conn: sqlite3.Connection, slide_id: int, history: Sequence[Edit], history_pos: int
+    ) -> None:
         rows.clear_history(conn, slide_id)
         for i, edit in enumerate(history):
             rows.push_history(conn, slide_id, i, encode_edit(edit))
@@ -319,8 +347,9 @@ class Project:
         counts: dict[int, dict[str | None, int]] = {}
         with self._read() as conn:
             for slide_id, name, n in conn.execute(
-                    "SELECT slide_id, class_name, COUNT(*) FROM annotations "
-                    "GROUP BY slide_id, class_name ORDER BY slide_id, class_name"):
+                "SELECT slide_id, class_name, COUNT(*) FROM annotations "
+                "GROUP BY slide_id, class_name ORDER BY slide_id, class_name"
+            ):
                 counts.setdefault(slide_id, {})[name] = int(n)
         return counts
 
@@ -339,11 +368,17 @@ class Project:
         with self._read() as conn:
             return models_runs.list_models(conn, self.root)
 
-    def add_run(self, slide_id: int, model_id: int | None, output_dir: str | Path,
-                params: dict[str, Any] | None = None) -> int:
+    def add_run(
+        self,
+        slide_id: int,
+        model_id: int | None,
+        output_dir: str | Path,
+        params: dict[str, Any] | None = None,
+    ) -> int:
         with self.transaction() as conn:
-            return models_runs.add_run(conn, self.root, slide_id, model_id, Path(output_dir),
-                                       params or {})
+            return models_runs.add_run(
+                conn, self.root, slide_id, model_id, Path(output_dir), params or {}
+            )
 
     def add_inference(self, output_dir: str | Path) -> int:
         """Record what ``pathscaat infer`` wrote to ``output_dir`` as a run of its slide.
@@ -353,11 +388,16 @@ class Project:
         """
         found = models_runs.read_inference(Path(output_dir))
         with self._read() as conn:
-            slide = slide_rows.find_slide(conn, self.root, found.slide) \
-                if found.slide.is_file() else None
+            slide = (
+                slide_rows.find_slide(conn, self.root, found.slide)
+                if found.slide.is_file()
+                else None
+            )
         if slide is None:
-            raise PathscaatError(f"{found.slide}, the slide of the inference in {output_dir}, "
-                                 "is not in the project; add it with `pathscaat project add`")
+            raise PathscaatError(
+                f"{found.slide}, the slide of the inference in {output_dir}, "
+                "is not in the project; add it with `pathscaat project add`"
+            )
         model_id = self.add_model(found.checkpoint) if found.checkpoint else None
         return self.add_run(slide.id, model_id, found.output_dir, found.params)
 

@@ -109,9 +109,7 @@ class Slide(ABC):
     def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         """Backend read; arguments already validated."""
 
-    def read_region(
-        self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]
-    ) -> RGBArray:
+    def read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         """Read ``size`` = (w, h) pixels of ``level`` whose top-left is ``l0_xy`` in level 0.
 
         Returns H x W x 3 uint8 RGB; transparent or out-of-slide areas are white.

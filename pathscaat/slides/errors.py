@@ -46,6 +46,8 @@ def unexpected(path: str | Path, exc: BaseException, doing: str) -> CorruptSlide
     """
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return CorruptSlideError(
-        path, f"{doing} failed unexpectedly ({detail})",
+        path,
+        f"{doing} failed unexpectedly ({detail})",
         "The file is probably damaged or truncated: copy it again from its source; if a "
-        "fresh copy fails the same way, report it with this message.")
+        "fresh copy fails the same way, report it with this message.",
+    )

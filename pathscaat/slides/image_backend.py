@@ -57,12 +57,14 @@ def _load(path: Path) -> tuple[RGBArray, dict[str, str]]:
             return to_rgb(np.asarray(img)), props
     except Image.DecompressionBombError as exc:
         raise UnsupportedSlideError(
-            path, f"the image is too large for the plain-image reader ({exc})",
+            path,
+            f"the image is too large for the plain-image reader ({exc})",
             "Convert it to a tiled pyramidal TIFF (e.g. with vips tiffsave --tile --pyramid).",
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptSlideError(
-            path, f"the image header is readable but its pixels are not ({exc})",
+            path,
+            f"the image header is readable but its pixels are not ({exc})",
             "The file is probably truncated or damaged: export or copy it again.",
         ) from exc
 
@@ -77,7 +79,8 @@ class ImageSlide(StoredSlide):
         self._rgb, props = _load(self.path)
         h, w = self._rgb.shape[:2]
         self._meta = SlideMetadata.from_properties(
-            ((int(w), int(h)),), (1.0,), MappingProxyType(props))
+            ((int(w), int(h)),), (1.0,), MappingProxyType(props)
+        )
 
     def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         x, y = l0_xy
@@ -86,7 +89,7 @@ class ImageSlide(StoredSlide):
         img_h, img_w = self._rgb.shape[:2]
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, img_w), min(y + h, img_h)
         if x1 > x0 and y1 > y0:
-            out[y0 - y:y1 - y, x0 - x:x1 - x] = self._rgb[y0:y1, x0:x1]
+            out[y0 - y : y1 - y, x0 - x : x1 - x] = self._rgb[y0:y1, x0:x1]
         return out
 
 

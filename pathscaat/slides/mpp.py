@@ -35,8 +35,11 @@ OBJECTIVE_KEYS = (
 # (key for x, key for y, factor that turns the stored value into µm/px)
 _VENDOR_MPP_KEYS: tuple[tuple[str, str, float], ...] = (
     ("aperio.MPP", "aperio.MPP", 1.0),
-    ("mirax.LAYER_0_LEVEL_0_SECTION.MICROMETER_PER_PIXEL_X",
-     "mirax.LAYER_0_LEVEL_0_SECTION.MICROMETER_PER_PIXEL_Y", 1.0),
+    (
+        "mirax.LAYER_0_LEVEL_0_SECTION.MICROMETER_PER_PIXEL_X",
+        "mirax.LAYER_0_LEVEL_0_SECTION.MICROMETER_PER_PIXEL_Y",
+        1.0,
+    ),
     ("ventana.ScanRes", "ventana.ScanRes", 1.0),
     ("ome.PhysicalSizeX", "ome.PhysicalSizeY", 1.0),  # tifffile backend converts to µm
     ("dicom.PixelSpacing.x", "dicom.PixelSpacing.y", 1000.0),  # mm -> µm
@@ -68,8 +71,11 @@ def _pair(x: float | None, y: float | None, source: str, note: str = "") -> Mpp 
 
 def mpp_from_openslide(props: Mapping[str, str]) -> Mpp | None:
     """OpenSlide's mpp; for generic TIFF it is the resolution tags, so labelled as such."""
-    mpp = _pair(_to_float(props.get("openslide.mpp-x")), _to_float(props.get("openslide.mpp-y")),
-                "openslide")
+    mpp = _pair(
+        _to_float(props.get("openslide.mpp-x")),
+        _to_float(props.get("openslide.mpp-y")),
+        "openslide",
+    )
     if mpp is not None and props.get("openslide.vendor") == "generic-tiff":
         return Mpp(mpp.x, mpp.y, "tiff-resolution", "OpenSlide read the TIFF resolution tags")
     return mpp
@@ -113,15 +119,16 @@ def mpp_from_objective(props: Mapping[str, str]) -> Mpp | None:
     if power is None:
         return None
     um = 10.0 / power
-    note = (f"assumed 10 µm / {power:g}x objective = {um:.3g} µm/px; the file states no pixel "
-            "size: set the real value if known")
+    note = (
+        f"assumed 10 µm / {power:g}x objective = {um:.3g} µm/px; the file states no pixel "
+        "size: set the real value if known"
+    )
     return Mpp(um, um, "objective-power", note)
 
 
 def resolve_mpp(props: Mapping[str, str]) -> Mpp | None:
     """The first mpp of the fallback chain (see module docstring), or None."""
-    for step in (mpp_from_openslide, mpp_from_vendor, mpp_from_tiff_resolution,
-                 mpp_from_objective):
+    for step in (mpp_from_openslide, mpp_from_vendor, mpp_from_tiff_resolution, mpp_from_objective):
         mpp = step(props)
         if mpp is not None:
             return mpp

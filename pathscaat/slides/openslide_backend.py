@@ -57,8 +57,12 @@ def read_properties(osr: openslide.OpenSlide) -> dict[str, str]:
         except (KeyError, UnicodeError, ValueError):
             skipped.append(repr(key))
     if skipped:
-        log.warning("%s: %d unreadable slide properties left out: %s",
-                    osr, len(skipped), ", ".join(skipped[:5]))
+        log.warning(
+            "%s: %d unreadable slide properties left out: %s",
+            osr,
+            len(skipped),
+            ", ".join(skipped[:5]),
+        )
     return props
 
 
@@ -92,8 +96,10 @@ class OpenSlideSlide(StoredSlide):
         if self._assoc is None:
             with self._guard.reading():
                 try:
-                    images = {name: composite_on_white(np.asarray(img.convert("RGBA")))
-                              for name, img in self._osr.associated_images.items()}
+                    images = {
+                        name: composite_on_white(np.asarray(img.convert("RGBA")))
+                        for name, img in self._osr.associated_images.items()
+                    }
                 except openslide.OpenSlideError as exc:
                     raise self._fail(exc) from exc
                 except (OSError, ValueError) as exc:  # PIL on a damaged embedded image

@@ -51,8 +51,9 @@ def to_rgb(arr: NDArray[np.generic]) -> RGBArray:
     if channels == 1:
         return np.repeat(img, 3, axis=2)
     if channels == 2:
-        return composite_on_white(np.concatenate([np.repeat(img[..., :1], 3, axis=2),
-                                                  img[..., 1:2]], axis=2))
+        return composite_on_white(
+            np.concatenate([np.repeat(img[..., :1], 3, axis=2), img[..., 1:2]], axis=2)
+        )
     if channels == 3:
         return np.ascontiguousarray(img)
     return composite_on_white(np.ascontiguousarray(img[..., :4]))

@@ -27,10 +27,24 @@ from pathscaat.slides.errors import (
     unexpected,
 )
 
-SLIDE_SUFFIXES = frozenset({
-    ".svs", ".svslide", ".tif", ".tiff", ".ndpi", ".vms", ".vmu", ".scn", ".mrxs", ".bif",
-    ".dcm", ".btf", ".ptif", ".qptiff",
-})
+SLIDE_SUFFIXES = frozenset(
+    {
+        ".svs",
+        ".svslide",
+        ".tif",
+        ".tiff",
+        ".ndpi",
+        ".vms",
+        ".vmu",
+        ".scn",
+        ".mrxs",
+        ".bif",
+        ".dcm",
+        ".btf",
+        ".ptif",
+        ".qptiff",
+    }
+)
 """Names that claim a whole-slide format: unrecognised content there means damage."""
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
@@ -50,14 +64,20 @@ class Backend:
 
 
 BACKENDS: list[Backend] = [
-    Backend(openslide_backend.NAME, openslide_backend.detect, openslide_backend.open_openslide,
-            # OpenSlide's generic TIFF sees neither SubIFD levels, OME nor non-uint8 pixels
-            skip=lambda path, fmt: fmt == "generic-tiff"
-            and tifffile_backend.better_than_generic_tiff(path)),
+    Backend(
+        openslide_backend.NAME,
+        openslide_backend.detect,
+        openslide_backend.open_openslide,
+        # OpenSlide's generic TIFF sees neither SubIFD levels, OME nor non-uint8 pixels
+        skip=lambda path, fmt: (
+            fmt == "generic-tiff" and tifffile_backend.better_than_generic_tiff(path)
+        ),
+    ),
     Backend(tifffile_backend.NAME, tifffile_backend.detect, tifffile_backend.open_tifffile),
     # Pillow reads the first page of a truncated TIFF without complaint: not after damage
-    Backend(image_backend.NAME, image_backend.detect, image_backend.open_image,
-            after_corrupt=False),
+    Backend(
+        image_backend.NAME, image_backend.detect, image_backend.open_image, after_corrupt=False
+    ),
 ]
 
 
@@ -68,38 +88,54 @@ def _check_readable(path: Path) -> None:
     except FileNotFoundError as exc:
         raise SlideNotFoundError(path, "no such file", "Check the path and file name.") from exc
     except PermissionError as exc:
-        raise SlidePermissionError(path, "a folder on the path cannot be entered",
-                                   "Ask for read access to the folder.") from exc
+        raise SlidePermissionError(
+            path, "a folder on the path cannot be entered", "Ask for read access to the folder."
+        ) from exc
     if stat.S_ISDIR(st.st_mode):
-        raise SlideNotFoundError(path, "this is a folder, not a slide file",
-                                 "Choose the slide file itself (for MRXS the .mrxs file).")
+        raise SlideNotFoundError(
+            path,
+            "this is a folder, not a slide file",
+            "Choose the slide file itself (for MRXS the .mrxs file).",
+        )
     if not stat.S_ISREG(st.st_mode):
         raise SlideNotFoundError(path, "this is not a regular file", "Choose a slide file.")
     try:
         with open(path, "rb") as fh:
             fh.read(16)
     except PermissionError as exc:
-        raise SlidePermissionError(path, "permission denied when reading the file",
-                                   "Ask for read access or copy the slide somewhere "
-                                   "readable.") from exc
+        raise SlidePermissionError(
+            path,
+            "permission denied when reading the file",
+            "Ask for read access or copy the slide somewhere readable.",
+        ) from exc
     except OSError as exc:
-        raise CorruptSlideError(path, f"the file cannot be read ({exc.strerror or exc})",
-                                "Check the disk or network share, then copy it again.") from exc
+        raise CorruptSlideError(
+            path,
+            f"the file cannot be read ({exc.strerror or exc})",
+            "Check the disk or network share, then copy it again.",
+        ) from exc
     if st.st_size == 0:
-        raise CorruptSlideError(path, "the file is empty (0 bytes)",
-                                "The copy or download did not finish: copy it again.")
+        raise CorruptSlideError(
+            path,
+            "the file is empty (0 bytes)",
+            "The copy or download did not finish: copy it again.",
+        )
 
 
 def _unrecognised(path: Path) -> SlideError:
     suffix = path.suffix.lower()
     if suffix in SLIDE_SUFFIXES or suffix in IMAGE_SUFFIXES:
         return CorruptSlideError(
-            path, f"the name says {suffix} but no reader recognises its content",
-            "The file is damaged or not what its name says: copy it again from the source.")
+            path,
+            f"the name says {suffix} but no reader recognises its content",
+            "The file is damaged or not what its name says: copy it again from the source.",
+        )
     return UnsupportedSlideError(
-        path, "no slide reader recognises this file format",
+        path,
+        "no slide reader recognises this file format",
         "Open a whole-slide image (SVS, NDPI, MRXS, SCN, BIF, DICOM, tiled/OME TIFF) "
-        "or a plain PNG/JPEG/TIFF image.")
+        "or a plain PNG/JPEG/TIFF image.",
+    )
 
 
 def _try(backend: Backend, path: Path) -> Slide | None:

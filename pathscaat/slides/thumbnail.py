@@ -49,9 +49,9 @@ def make_thumbnail(slide: Slide, max_px: int = 1024) -> RGBArray:
     out = np.empty((out_h, out_w, 3), dtype=np.uint8)
     for oy0, oy1, ly0, ly1 in _spans(out_h, lvl_h):
         for ox0, ox1, lx0, lx1 in _spans(out_w, lvl_w):
-            block = slide.read_region((round(lx0 * ds), round(ly0 * ds)), level,
-                                      (lx1 - lx0, ly1 - ly0))
-            small = Image.fromarray(block).resize((ox1 - ox0, oy1 - oy0),
-                                                  Image.Resampling.LANCZOS)
+            block = slide.read_region(
+                (round(lx0 * ds), round(ly0 * ds)), level, (lx1 - lx0, ly1 - ly0)
+            )
+            small = Image.fromarray(block).resize((ox1 - ox0, oy1 - oy0), Image.Resampling.LANCZOS)
             out[oy0:oy1, ox0:ox1] = np.asarray(small)
     return out

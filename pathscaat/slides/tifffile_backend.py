@@ -49,7 +49,8 @@ class _Layout:
         self.order = "<" if head[:2] == b"II" else ">"
         self.big = head[2:4] in (b"+\x00", b"\x00+")
         self.count_fmt, self.entry_bytes, self.off_fmt = (
-            ("Q", 20, "Q") if self.big else ("H", 12, "I"))
+            ("Q", 20, "Q") if self.big else ("H", 12, "I")
+        )
         self.count_bytes = struct.calcsize(self.count_fmt)
         self.off_bytes = struct.calcsize(self.off_fmt)
 
@@ -60,11 +61,11 @@ class _Layout:
 def _subifd_offsets(fh: BinaryIO, table: bytes, lay: _Layout) -> list[int]:
     """Offsets listed by the SubIFDs tag (330) of one directory's entry table."""
     for k in range(0, len(table) - lay.entry_bytes + 1, lay.entry_bytes):
-        tag, typ = lay.unpack("HH", table[k:k + 4])
+        tag, typ = lay.unpack("HH", table[k : k + 4])
         if tag != 330:
             continue
-        count = lay.unpack(lay.off_fmt, table[k + 4:k + 4 + lay.off_bytes])[0]
-        field = table[k + 4 + lay.off_bytes:k + lay.entry_bytes]
+        count = lay.unpack(lay.off_fmt, table[k + 4 : k + 4 + lay.off_bytes])[0]
+        field = table[k + 4 + lay.off_bytes : k + lay.entry_bytes]
         item = "Q" if typ in (16, 18) else "I"  # LONG8/IFD8 or LONG/IFD
         nbytes = count * struct.calcsize(item)
         if nbytes > len(field):
@@ -94,8 +95,11 @@ def check_ifd_chain(path: Path) -> None:
             if offset == 0:
                 return
             if offset + lay.count_bytes > size:
-                raise _corrupt(path, f"the file is truncated: image directory {n_ifd} lies past "
-                               f"its end ({size} bytes)")
+                raise _corrupt(
+                    path,
+                    f"the file is truncated: image directory {n_ifd} lies past "
+                    f"its end ({size} bytes)",
+                )
             fh.seek(offset)
             (count,) = lay.unpack(lay.count_fmt, fh.read(lay.count_bytes))
             table = fh.read(count * lay.entry_bytes)
@@ -103,14 +107,18 @@ def check_ifd_chain(path: Path) -> None:
             if len(link) < lay.off_bytes:
                 raise _corrupt(path, f"the file is truncated inside image directory {n_ifd}")
             if any(sub + lay.count_bytes > size for sub in _subifd_offsets(fh, table, lay)):
-                raise _corrupt(path, f"the file is truncated: a reduced level of image "
-                               f"directory {n_ifd} lies past its end ({size} bytes)")
+                raise _corrupt(
+                    path,
+                    f"the file is truncated: a reduced level of image "
+                    f"directory {n_ifd} lies past its end ({size} bytes)",
+                )
             offset = lay.unpack(lay.off_fmt, link)[0]
 
 
 def _corrupt(path: Path, what: str) -> CorruptSlideError:
-    return CorruptSlideError(path, what, "The file is probably truncated or damaged: copy it "
-                             "again from its source.")
+    return CorruptSlideError(
+        path, what, "The file is probably truncated or damaged: copy it again from its source."
+    )
 
 
 class _Level:
@@ -140,8 +148,11 @@ def _pick_levels(tf: tifffile.TiffFile, path: Path) -> list[_Level]:
     for series in tf.series[0].levels:
         page = series.keyframe
         if page is None or page.imagedepth > 1:
-            raise UnsupportedSlideError(path, "volumetric (3-D) TIFF pages are not supported",
-                                        "Export a 2-D image or pyramid.")
+            raise UnsupportedSlideError(
+                path,
+                "volumetric (3-D) TIFF pages are not supported",
+                "Export a 2-D image or pyramid.",
+            )
         levels.append(_Level(page))
     levels.sort(key=lambda lvl: -lvl.width * lvl.height)
     return levels
@@ -152,8 +163,11 @@ def _check_extent(levels: list[_Level], file_size: int, path: Path) -> None:
     for lvl in levels:
         ends = lvl.offsets + lvl.counts
         if ends.size and int(ends.max()) > file_size:
-            raise _corrupt(path, f"the file is truncated: image data runs to byte "
-                           f"{int(ends.max())} but the file has {file_size}")
+            raise _corrupt(
+                path,
+                f"the file is truncated: image data runs to byte "
+                f"{int(ends.max())} but the file has {file_size}",
+            )
 
 
 def _ome_properties(tf: tifffile.TiffFile) -> dict[str, str]:
@@ -183,7 +197,8 @@ def _properties(tf: tifffile.TiffFile, page: tifffile.TiffPage) -> dict[str, str
     unit = tags.get("ResolutionUnit")
     if unit is not None:
         props["tiff.ResolutionUnit"] = {1: "none", 2: "inch", 3: "centimeter"}.get(
-            int(unit.value), str(unit.value))
+            int(unit.value), str(unit.value)
+        )
     for name in ("XResolution", "YResolution"):
         tag = tags.get(name)
         if tag is not None and isinstance(tag.value, tuple) and tag.value[1]:
@@ -254,8 +269,9 @@ class TiffSlide(StoredSlide):
                     sx1 = min(x1, seg_x + seg.shape[1])
                     sy1 = min(y1, seg_y + seg.shape[0])
                     if sx1 > sx0 and sy1 > sy0:
-                        out[sy0 - lvl_y:sy1 - lvl_y, sx0 - lvl_x:sx1 - lvl_x] = (
-                            seg[sy0 - seg_y:sy1 - seg_y, sx0 - seg_x:sx1 - seg_x])
+                        out[sy0 - lvl_y : sy1 - lvl_y, sx0 - lvl_x : sx1 - lvl_x] = seg[
+                            sy0 - seg_y : sy1 - seg_y, sx0 - seg_x : sx1 - seg_x
+                        ]
         return out
 
     def _segment(self, lvl: _Level, index: int) -> RGBArray | None:

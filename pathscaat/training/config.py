@@ -12,6 +12,7 @@ from typing import Any
 
 from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
+from pathscaat.training.recipe import BN_MODES, HEAD_INITS
 
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
 MASKS = ("soft", "adaptive", "fraction", "signed", "random", "none")
@@ -20,6 +21,7 @@ DIVERGENCES = ("kl", "js")
 STARTS = ("uniform", "fill")
 ATTACK_LOSSES = ("kl", "ce")
 GUIDANCE_FROM = ("clean", "adversarial")
+SELECTIONS = ("balanced_accuracy", "loss", "last", "average")
 RANDOM_START_LR = 3e-3
 PRETRAINED_LR = 1e-4
 
@@ -52,6 +54,9 @@ class ScaatConfig:
     - ``guidance_cell``: > 1 averages the guidance saliency over cells of that many px
       before the budget is set (min-max rescaled), so a strided stem's checkerboard cannot
       steer the budget onto its own lattice; 1 = the raw map.
+    - ``reg_start_epochs``: the adversary and the consistency term are off (plain CE, at
+      ERM's cost) before this epoch, so a fresh head settles first; eps then ramps in over
+      ``eps_warmup_epochs``.
     """
 
     objective: str = "scaat"
@@ -71,6 +76,7 @@ class ScaatConfig:
     attack_loss: str = "kl"
     guidance_from: str = "clean"
     guidance_cell: int = 1
+    reg_start_epochs: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -85,8 +91,8 @@ class ScaatConfig:
         for name, (value, allowed) in checks.items():
             if value not in allowed:
                 raise PathscaatError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-        if self.eps < 0 or self.steps < 0 or self.lam < 0 or self.gamma < 0:
-            raise PathscaatError("eps, steps, lam and gamma must not be negative")
+        if min(self.eps, self.steps, self.lam, self.gamma, self.reg_start_epochs) < 0:
+            raise PathscaatError("eps, steps, lam, gamma and reg_start_epochs must not be negative")
         if not (0.0 <= self.tau <= 1.0 and 0.0 <= self.k <= 1.0):
             raise PathscaatError("tau and k are fractions: give values in [0, 1]")
         if self.guidance_cell < 1:
@@ -110,7 +116,11 @@ class ScaatConfig:
         return 1.25 * self.eps if self.alpha is None else self.alpha
 
     def at_epoch(self, epoch: float) -> ScaatConfig:
-        """Knobs in force at (fractional) ``epoch``: eps and alpha warm up linearly."""
+        """Knobs in force at (fractional) ``epoch``: nothing but CE before
+        ``reg_start_epochs``, then eps and alpha warm up linearly."""
+        if epoch < self.reg_start_epochs:
+            return replace(self, lam=0.0)
+        epoch -= self.reg_start_epochs
         if self.eps_warmup_epochs <= 0:
             return self
         ramp = min(1.0, max(0.0, epoch / self.eps_warmup_epochs))
@@ -129,6 +139,16 @@ class TrainConfig:
     ``strip_every``: write a saliency strip of ``strip_count`` fixed validation patches
     every this many epochs (0 = never). ``split_by_group`` False splits per file even
     where slide ids are known (a leaky test; the wizard warns).
+
+    The fine-tuning recipe (``pathscaat.training.recipe``; chosen by the sweep in
+    docs/training.md): ``head_init`` (``auto``: zero with pretrained weights, timm's from
+    random ones), ``head_lr_scale`` (the new head's lr against the backbone's),
+    ``layer_decay`` (layer-wise lr decay of the backbone; None = off), ``probe_epochs``
+    (linear-probe warm-up, backbone frozen), ``bn`` (``train`` or ``frozen`` BatchNorm
+    statistics), ``select`` (which weights become ``best``: the epoch with the best
+    validation ``balanced_accuracy`` or ``loss``, the ``last`` epoch, or the ``average`` of
+    the weights of the second half of the epochs), ``channels_last`` (memory layout; about
+    1.3-1.5x faster convolutions on CPU, none on results).
     """
 
     data: Path
@@ -158,6 +178,13 @@ class TrainConfig:
     strip_every: int = 1
     strip_count: int = 8
     split_by_group: bool = True
+    head_init: str = "auto"
+    head_lr_scale: float = 1.0
+    layer_decay: float | None = None
+    probe_epochs: int = 0
+    bn: str = "train"
+    select: str = "balanced_accuracy"
+    channels_last: bool = True
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
@@ -176,6 +203,16 @@ class TrainConfig:
             raise PathscaatError(
                 f"{', '.join(bad)}: epochs and batch size must be at least 1 and lr positive"
             )
+        choices = {"head_init": HEAD_INITS, "bn": BN_MODES, "select": SELECTIONS}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise PathscaatError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
+        if self.head_lr_scale <= 0 or self.probe_epochs < 0:
+            raise PathscaatError("head_lr_scale must be positive and probe_epochs not negative")
+        if self.layer_decay is not None and not 0 < self.layer_decay <= 1:
+            raise PathscaatError(f"layer_decay is a factor in (0, 1], got {self.layer_decay}")
 
     def data_sources(self) -> list[DataSource]:
         """What this run trains on: ``sources``, else the one folder ``data``."""

@@ -16,6 +16,7 @@ from pathscaat.progress import OnProgress, PathscaatError, ProgressRecord, Shoul
 from pathscaat.training.config import ScaatConfig
 from pathscaat.training.distributed import DistInfo, agree
 from pathscaat.training.objectives import objective_loss
+from pathscaat.training.recipe import probe_lr_scale, train_mode
 
 
 class StopRequested(Exception):
@@ -41,7 +42,17 @@ class EpochContext:
     scaler: torch.amp.GradScaler | None = None
     amp_dtype: torch.dtype | None = None
     progress_every: int = 1
+    bn: str = "train"
+    probe_epochs: int = 0
+    channels_last: bool = False
     sums: dict[str, float] = field(default_factory=dict)
+
+    def batch(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (in the model's memory layout) and labels of a loader batch, on device."""
+        x = batch["image"].to(self.device, non_blocking=True)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, batch["label"].to(self.device, non_blocking=True)
 
     def autocast(self) -> AbstractContextManager[Any]:
         if self.amp_dtype is None:
@@ -62,15 +73,16 @@ def _optimise(ctx: EpochContext, loss: torch.Tensor) -> None:
 
 def train_epoch(ctx: EpochContext, epoch: int, global_step: int) -> tuple[dict[str, float], int]:
     """Train one epoch; returns mean loss parts and the new global step."""
+    probing = epoch < ctx.probe_epochs
     ctx.model.train()
+    train_mode(ctx.inner, ctx.bn, probing, distributed=ctx.dist.world_size > 1)
     sums = {"loss": 0.0, "ce": 0.0, "reg": 0.0, "budget": 0.0, "correct": 0.0, "n": 0.0}
     steps = len(ctx.loader)
     for step, batch in enumerate(ctx.loader):
-        x = batch["image"].to(ctx.device, non_blocking=True)
-        y = batch["label"].to(ctx.device, non_blocking=True)
+        x, y = ctx.batch(batch)
         knobs = ctx.scaat.at_epoch(epoch + step / max(steps, 1))
         for group in ctx.optimizer.param_groups:
-            group["lr"] = ctx.lr_at(global_step)
+            group["lr"] = ctx.lr_at(global_step) * probe_lr_scale(group, probing)
         with ctx.autocast():
             out = objective_loss(ctx.model, x, y, knobs, attack_model=ctx.inner)
         stop, bad = agree(
@@ -112,7 +124,7 @@ def _report(ctx: EpochContext, epoch: int, step: int, sums: dict[str, float], ep
                 "loss": loss,
                 "ce": sums["ce"] / n,
                 "reg": sums["reg"] / n,
-                "lr": ctx.optimizer.param_groups[0]["lr"],
+                "lr": ctx.lr_at(max(step - 1, 0)),
                 "eps": eps,
             },
         )
@@ -121,9 +133,18 @@ def _report(ctx: EpochContext, epoch: int, step: int, sums: dict[str, float], ep
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, loader: DataLoader[Any], class_names: list[str], device: torch.device
+    model: nn.Module,
+    loader: DataLoader[Any],
+    class_names: list[str],
+    device: torch.device,
+    predictions: dict[str, list[float]] | None = None,
 ) -> dict[str, Any]:
-    """Loss, accuracy, balanced accuracy and per-class recall of ``model`` over ``loader``."""
+    """Loss, accuracy, balanced accuracy and per-class recall of ``model`` over ``loader``.
+
+    ``predictions``, when given, receives each image's ``label``, ``pred`` and ``loss`` (in
+    loader order): what choosing a checkpoint on one half of validation and scoring it on
+    the other needs.
+    """
     model.eval()
     k = len(class_names)
     confusion = torch.zeros(k, k, dtype=torch.long)
@@ -131,15 +152,24 @@ def evaluate(
     for batch in loader:
         x, y = batch["image"].to(device), batch["label"].to(device)
         logits = model(x).float()
-        loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
+        losses = nn.functional.cross_entropy(logits, y, reduction="none")
+        loss_sum += float(losses.sum())
         n += len(y)
         pairs = (y * k + logits.argmax(1)).cpu()
         confusion += torch.bincount(pairs, minlength=k * k).view(k, k)
+        if predictions is not None:
+            for key, values in (("label", y), ("pred", logits.argmax(1)), ("loss", losses)):
+                predictions.setdefault(key, []).extend(values.cpu().tolist())
+    return {"loss": loss_sum / max(n, 1), **confusion_metrics(confusion, class_names)}
+
+
+def confusion_metrics(confusion: torch.Tensor, class_names: list[str]) -> dict[str, Any]:
+    """Accuracy, balanced accuracy (mean recall over the classes present) and recalls."""
+    n = int(confusion.sum())
     support = confusion.sum(1)
     recall = confusion.diag().double() / support.clamp_min(1)
     present = support > 0
     return {
-        "loss": loss_sum / max(n, 1),
         "accuracy": float(confusion.diag().sum()) / max(n, 1),
         "balanced_accuracy": float(recall[present].mean()) if present.any() else math.nan,
         "per_class": {name: float(recall[i]) for i, name in enumerate(class_names) if present[i]},

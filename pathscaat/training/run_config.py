@@ -29,12 +29,17 @@ FLAGS = {
     "resume": "--resume", "workers": "--workers", "val_fraction": "--val-fraction",
     "test_fraction": "--test-fraction", "patience": "--patience", "mpp": "--mpp",
     "strip_every": "--strip-every", "strip_count": "--strip-count",
+    "head_init": "--head-init", "head_lr_scale": "--head-lr-scale",
+    "layer_decay": "--layer-decay", "probe_epochs": "--probe-epochs", "bn": "--bn",
+    "select": "--select",
 }  # fmt: skip
 KNOB_FLAGS = {
     "mask": "--mask", "eps": "--eps", "steps": "--steps", "alpha": "--alpha",
     "gamma": "--gamma", "tau": "--tau", "k": "--k", "lam": "--lam",
     "divergence": "--divergence", "eps_warmup_epochs": "--eps-warmup-epochs",
-    "start": "--start", "random_like": "--random-like",
+    "start": "--start", "random_like": "--random-like", "attack_loss": "--attack-loss",
+    "guidance_from": "--guidance-from", "guidance_cell": "--guidance-cell",
+    "reg_start_epochs": "--reg-start-epochs",
 }  # fmt: skip
 
 
@@ -168,6 +173,10 @@ def train_command(config: TrainConfig, config_path: Path | None = None) -> list[
         argv.append("--no-amp")
     if not config.augment:
         argv.append("--no-augment")
+    if not config.channels_last:
+        argv.append("--no-channels-last")
+    if config.scaat.invert:
+        argv.append("--invert")
     if config.sources and config.sources[0].mpp is not None and config.mpp is None:
         argv += ["--mpp", repr(config.sources[0].mpp)]
     return argv

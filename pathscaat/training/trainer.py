@@ -8,11 +8,10 @@ a clear stop on a non-finite loss. Runs the same under torchrun (DDP, rank 0 wri
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import torch
 
 from pathscaat.data.loader import make_loader, shutdown_workers
 from pathscaat.data.patch_folder import PatchFolder, data_hash
-from pathscaat.models import CheckpointMeta, PathscaatModel, create_model, save_checkpoint
+from pathscaat.models import CheckpointMeta, PathscaatModel, create_model
 from pathscaat.models.checkpoint import checkpoint_stem, read_meta
 from pathscaat.models.device import resolve_device
 from pathscaat.progress import (
@@ -36,9 +35,11 @@ from pathscaat.progress import (
 from pathscaat.training import distributed as ddp
 from pathscaat.training.config import TrainConfig, TrainResult, choose_lr
 from pathscaat.training.data_setup import RunData, prepare_data
-from pathscaat.training.loop import EpochContext, StopRequested, evaluate, train_epoch
+from pathscaat.training.loop import EpochContext, StopRequested, train_epoch
+from pathscaat.training.recipe import init_head, param_groups, resolve_head_init
+from pathscaat.training.run_book import RunBook, Validator, best_val_epoch
 from pathscaat.training.source_setup import resolve_data
-from pathscaat.training.state import RunState, has_state, load_state, save_state
+from pathscaat.training.state import RunState, has_state, load_state
 from pathscaat.training.strip import SaliencyStrip
 
 
@@ -48,11 +49,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def starts_pretrained(config: TrainConfig) -> bool:
+    """Whether the run fine-tunes pretrained weights (rather than random ones)."""
+    return config.pretrained_file is not None
+
+
 def build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
     kwargs = dict(config.timm_kwargs)
     if config.img_size is not None:
         kwargs["img_size"] = config.img_size
     model = create_model(config.backbone, num_classes, config.pretrained_file, **kwargs)
+    init_head(model, resolve_head_init(config.head_init, starts_pretrained(config)))
     if config.img_size is not None:
         model.input_px = config.img_size
     return model, kwargs
@@ -83,8 +90,11 @@ def _meta(
 ) -> CheckpointMeta:
     train_knobs = {
         k: getattr(config, k)
-        for k in ("epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed")
-    }
+        for k in (
+            "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed",
+            "head_init", "head_lr_scale", "layer_decay", "probe_epochs", "bn", "select",
+        )
+    }  # fmt: skip
     return CheckpointMeta(
         backbone=config.backbone,
         class_names=list(data.folder.classes),
@@ -123,43 +133,6 @@ def _resume(
     if has_state(stem):
         return load_state(stem, opt)
     return RunState(epochs_done=meta.epoch)
-
-
-def _score(metrics: dict[str, Any]) -> list[float]:
-    """Higher is better: balanced accuracy, then lower loss."""
-    bal = metrics.get("balanced_accuracy", math.nan)
-    return [-1.0 if math.isnan(bal) else bal, -metrics["loss"]]
-
-
-@dataclass
-class _Run:
-    config: TrainConfig
-    model: PathscaatModel
-    meta: CheckpointMeta
-    opt: torch.optim.Optimizer
-    state: RunState
-    dist: ddp.DistInfo
-
-    def save(self, name: str, epoch: int, metrics: dict[str, Any]) -> Path:
-        stem = self.config.out / name
-        if self.dist.is_main:
-            self.meta.epoch, self.meta.metrics = epoch, metrics
-            save_checkpoint(stem, self.model, self.meta)
-            if name == "last":
-                save_state(stem, self.opt, self.state)
-        return stem
-
-    def end_epoch(self, epoch: int, metrics: dict[str, Any]) -> None:
-        self.state.epochs_done = epoch + 1
-        self.state.history.append({"epoch": epoch + 1, **metrics})
-        score = _score(metrics)
-        if score > self.state.best_score:
-            self.state.best_score, self.state.best_epoch = score, epoch + 1
-            self.save("best", epoch + 1, metrics)
-        self.save("last", epoch + 1, metrics)
-        if self.dist.is_main:
-            text = json.dumps(self.state.history, indent=1, default=float)
-            (self.config.out / "history.json").write_text(text, encoding="utf-8")
 
 
 def _amp(config: TrainConfig, device: torch.device) -> tuple[torch.dtype | None, Any]:
@@ -208,13 +181,18 @@ def _train(
     model, kwargs = build_model(config, len(PatchFolder(config.data).classes))
     data = prepare_data(config, model.input_px, dist, on_progress)
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=_lr(config), weight_decay=config.weight_decay)
+    if config.channels_last:
+        model.to(memory_format=torch.channels_last)
+    groups = param_groups(model, config.weight_decay, config.head_lr_scale, config.layer_decay)
+    opt = torch.optim.AdamW(groups, lr=_lr(config), weight_decay=config.weight_decay)
     classes = list(data.folder.classes)
     state = _resume(config, model, classes, opt) if config.resume else RunState()
-    run = _Run(config, model, _meta(config, model, data, kwargs), opt, state, dist)
+    run = RunBook(config, model, _meta(config, model, data, kwargs), opt, state, dist)
     ctx = _epoch_context(config, run, data, device, on_progress, should_stop)
     stopped_early = _run_epochs(run, ctx, data, device)
     best = [h for h in state.history if h["epoch"] == state.best_epoch]
+    if run.best_metrics is not None:
+        best = [run.best_metrics]
     return TrainResult(
         out=config.out,
         best=config.out / "best",
@@ -227,7 +205,7 @@ def _train(
     )
 
 
-def _run_epochs(run: _Run, ctx: EpochContext, data: RunData, device: torch.device) -> bool:
+def _run_epochs(run: RunBook, ctx: EpochContext, data: RunData, device: torch.device) -> bool:
     """Train, validate and save each remaining epoch; True when early stopping ended it."""
     config = run.config
     val_loader = make_loader(data.val, config.batch_size * 2, shuffle=False, workers=config.workers)
@@ -238,10 +216,15 @@ def _run_epochs(run: _Run, ctx: EpochContext, data: RunData, device: torch.devic
 
 
 def _epochs(
-    run: _Run, ctx: EpochContext, data: RunData, device: torch.device, val_loader: Any
+    run: RunBook, ctx: EpochContext, data: RunData, device: torch.device, val_loader: Any
 ) -> bool:
     config, state = run.config, run.state
     classes = list(data.folder.classes)
+    validate = (
+        Validator(val_loader, classes, device, config.out, run.dist.is_main)
+        if len(data.val)
+        else None
+    )
     strip = _strip(config, data) if run.dist.is_main else None
     first_epoch, started = state.epochs_done, time.perf_counter()
     for epoch in range(state.epochs_done, config.epochs):
@@ -254,11 +237,11 @@ def _epochs(
             last = run.save("last", state.epochs_done, {"cancelled_in_epoch": epoch + 1})
             msg = f"training stopped in epoch {epoch + 1}; checkpoint kept: {last}"
             raise JobCancelled(msg) from None
-        if len(data.val):
-            metrics = {**train_metrics, **evaluate(run.model, val_loader, classes, device)}
+        if validate is not None:
+            metrics = {**train_metrics, **validate(run.model, epoch)}
         else:
             metrics = {**train_metrics, "loss": train_metrics["train_loss"]}
-        run.end_epoch(epoch, metrics)
+        run.end_epoch(epoch, metrics, validate)
         strip_path = None
         if strip is not None and config.strip_every and (epoch + 1) % config.strip_every == 0:
             strip_path = strip.write(run.model, epoch + 1, device)
@@ -268,7 +251,7 @@ def _epochs(
         if strip_path is not None and strip is not None:  # what the strip's columns show
             record.extra.update(strip_classes=strip.class_names, strip_correct=strip.correct)
         ctx.on_progress(record)
-        if config.patience and epoch + 1 - state.best_epoch >= config.patience:
+        if config.patience and epoch + 1 - best_val_epoch(state.history) >= config.patience:
             return True
     return False
 
@@ -305,7 +288,7 @@ def epoch_record(
 
 def _epoch_context(
     config: TrainConfig,
-    run: _Run,
+    run: RunBook,
     data: RunData,
     device: torch.device,
     on_progress: OnProgress,
@@ -341,4 +324,7 @@ def _epoch_context(
         scaler=scaler,
         amp_dtype=amp_dtype,
         progress_every=config.progress_every,
+        bn=config.bn,
+        probe_epochs=config.probe_epochs,
+        channels_last=config.channels_last,
     )

@@ -95,9 +95,7 @@ def thumbnail_with_outlines(slide: Any, annotations: Sequence[Annotation]) -> ND
     return np.asarray(thumb.convert("RGB"))
 
 
-def _card(
-    slide: Any, number: int, ann: Annotation, min_downsample: float, rasters: Any
-) -> str:
+def _card(slide: Any, number: int, ann: Annotation, min_downsample: float, rasters: Any) -> str:
     minx, miny, maxx, maxy = ann.l0_bounds
     downsample = max(min_downsample, max(maxx - minx, maxy - miny) / CARD_PX)
     crop = read_crop(slide, ann, downsample)

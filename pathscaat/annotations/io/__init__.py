@@ -50,8 +50,13 @@ WRITE_FORMATS: dict[str, tuple[str, str]] = {
     "asap": ("asap", "write_asap"),
     "csv": ("vertex_csv", "write_vertex_csv"),
 }
-_EXTENSIONS = {".geojson": "geojson", ".json": "geojson", ".xml": "xml",
-               ".annotations": "halo", ".csv": "csv"}
+_EXTENSIONS = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".xml": "xml",
+    ".annotations": "halo",
+    ".csv": "csv",
+}
 
 
 def _function(table: dict[str, tuple[str, str]], fmt: str) -> Callable[..., Any]:
@@ -72,8 +77,12 @@ def _sniff_xml(path: Path) -> str:
         return "asap"
     if "<Annotations" in head:
         return "halo" if ("<V " in head and "<Vertex" not in head) else "imagescope"
-    raise file_error(path, "line 1", "an XML file that is neither ASAP (<ASAP_Annotations>) "
-                     "nor Aperio ImageScope/HALO (<Annotations>) annotations")
+    raise file_error(
+        path,
+        "line 1",
+        "an XML file that is neither ASAP (<ASAP_Annotations>) "
+        "nor Aperio ImageScope/HALO (<Annotations>) annotations",
+    )
 
 
 def _format(path: Path, fmt: str | None, table: dict[str, tuple[str, str]], verb: str) -> str:
@@ -84,11 +93,19 @@ def _format(path: Path, fmt: str | None, table: dict[str, tuple[str, str]], verb
     elif fmt == "xml":
         fmt = "asap"
     if fmt not in table:
-        names = ", ".join(sorted({e for e, f in _EXTENSIONS.items()
-                                  if f in table or (f == "xml" and "asap" in table)}))
+        names = ", ".join(
+            sorted(
+                {
+                    e
+                    for e, f in _EXTENSIONS.items()
+                    if f in table or (f == "xml" and "asap" in table)
+                }
+            )
+        )
         raise AnnotationFileError(
             f"{path}: cannot {verb} this kind of annotation file ({path.suffix or 'no extension'});"
-            f" use one of {names}")
+            f" use one of {names}"
+        )
     return fmt
 
 
@@ -128,7 +145,9 @@ def qupath_l0_offset(slide: Any) -> Offset:
     """
     props: Mapping[str, Any] = slide if isinstance(slide, Mapping) else slide.properties
     try:
-        return (float(props.get("openslide.bounds-x") or 0.0),
-                float(props.get("openslide.bounds-y") or 0.0))
+        return (
+            float(props.get("openslide.bounds-x") or 0.0),
+            float(props.get("openslide.bounds-y") or 0.0),
+        )
     except (TypeError, ValueError):
         return (0.0, 0.0)

@@ -53,8 +53,10 @@ def _groups(root: ET.Element) -> dict[str, tuple[RGB | None, str | None]]:
         name = group.get("Name")
         if name:
             parent = group.get("PartOfGroup")
-            out[name] = (colour_from_hex(group.get("Color")),
-                         None if parent in _NO_GROUP else parent)
+            out[name] = (
+                colour_from_hex(group.get("Color")),
+                None if parent in _NO_GROUP else parent,
+            )
     return out
 
 
@@ -86,16 +88,24 @@ def _read_one(el: ET.Element, groups: dict[str, tuple[RGB | None, str | None]]) 
         path_class = PathClass.named(group, group_colour or colour)
         if parent:
             extra["group_parent"] = parent
-    return Annotation(geometry, name=el.get("Name") or None, path_class=path_class, tool=tool,
-                      extra={EXTRA_KEY: extra})
+    return Annotation(
+        geometry,
+        name=el.get("Name") or None,
+        path_class=path_class,
+        tool=tool,
+        extra={EXTRA_KEY: extra},
+    )
 
 
 def read_asap(path: str | Path) -> ReadResult:
     """Read an ASAP XML file (see the module docstring)."""
     root = parse_xml(path)
     if root.tag != "ASAP_Annotations":
-        raise file_error(path, None, f"the root element is <{root.tag}>, not "
-                         "<ASAP_Annotations>; is this an ASAP file?")
+        raise file_error(
+            path,
+            None,
+            f"the root element is <{root.tag}>, not <ASAP_Annotations>; is this an ASAP file?",
+        )
     groups = _groups(root)
     result = ReadResult([], [], FRAME_LEVEL0)
     with bulk_objects():
@@ -106,12 +116,14 @@ def read_asap(path: str | Path) -> ReadResult:
                 label = el.get("Name") or el.get("Type") or "?"
                 result.skipped.append(f"annotation {i} ({label!r}): {exc}; skipped")
     if result.skipped and not result.annotations:
-        raise AnnotationFileError(f"{path}: {result.skipped[0].removesuffix('; skipped')}; "
-                                  "no annotation could be read")
+        raise AnnotationFileError(
+            f"{path}: {result.skipped[0].removesuffix('; skipped')}; no annotation could be read"
+        )
     return result
 
 
 # -- writing ------------------------------------------------------------------------------
+
 
 def _hex(rgb: RGB) -> str:
     return "#{:02X}{:02X}{:02X}".format(*rgb)
@@ -137,18 +149,27 @@ def _parts(ann: Annotation) -> list[tuple[str, list[tuple[float, float]]]]:
     return []
 
 
-def _annotation_element(parent: ET.Element, ann: Annotation, kind: str, name: str,
-                        points: list[tuple[float, float]]) -> None:
+def _annotation_element(
+    parent: ET.Element, ann: Annotation, kind: str, name: str, points: list[tuple[float, float]]
+) -> None:
     colour = (ann.extra.get(EXTRA_KEY) or {}).get("color")
     if ann.path_class is not None:
         colour = colour or _hex(ann.path_class.colour)
-    el = ET.SubElement(parent, "Annotation", {
-        "Name": name, "Type": kind,
-        "PartOfGroup": ann.class_name or "None", "Color": colour or _DEFAULT_COLOUR})
+    el = ET.SubElement(
+        parent,
+        "Annotation",
+        {
+            "Name": name,
+            "Type": kind,
+            "PartOfGroup": ann.class_name or "None",
+            "Color": colour or _DEFAULT_COLOUR,
+        },
+    )
     coords = ET.SubElement(el, "Coordinates")
     for order, (x, y) in enumerate(points):
-        ET.SubElement(coords, "Coordinate", {"Order": str(order), "X": repr(float(x)),
-                                             "Y": repr(float(y))})
+        ET.SubElement(
+            coords, "Coordinate", {"Order": str(order), "X": repr(float(x)), "Y": repr(float(y))}
+        )
 
 
 def write_asap(path: str | Path, annotations: Iterable[Annotation]) -> None:
@@ -166,8 +187,9 @@ def write_asap(path: str | Path, annotations: Iterable[Annotation]) -> None:
             classes.setdefault(ann.path_class.name, ann.path_class)
     groups = ET.SubElement(root, "AnnotationGroups")
     for pc in classes.values():
-        group = ET.SubElement(groups, "Group", {"Name": pc.name, "PartOfGroup": "None",
-                                                "Color": _hex(pc.colour)})
+        group = ET.SubElement(
+            groups, "Group", {"Name": pc.name, "PartOfGroup": "None", "Color": _hex(pc.colour)}
+        )
         ET.SubElement(group, "Attributes")
     ET.indent(root, space="\t")
     write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))

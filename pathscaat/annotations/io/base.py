@@ -70,8 +70,11 @@ def read_text(path: str | Path) -> str:
         except UnicodeDecodeError:
             text = ""
         if not text:
-            raise file_error(p, f"byte {exc.start}", "not a text file (not UTF-8); is it "
-                             "really an annotation file?") from None
+            raise file_error(
+                p,
+                f"byte {exc.start}",
+                "not a text file (not UTF-8); is it really an annotation file?",
+            ) from None
     if not text.strip():
         raise file_error(p, None, "the file is empty; export the annotations again")
     return text

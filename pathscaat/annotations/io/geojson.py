@@ -68,8 +68,11 @@ def read_geojson(path: str | Path, *, l0_offset: Offset = (0.0, 0.0)) -> ReadRes
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise file_error(path, f"line {exc.lineno}, column {exc.colno}",
-                             f"not valid JSON ({exc.msg}); export the file again") from None
+            raise file_error(
+                path,
+                f"line {exc.lineno}, column {exc.colno}",
+                f"not valid JSON ({exc.msg}); export the file again",
+            ) from None
         return parse_geojson(data, path, l0_offset=l0_offset)
 
 
@@ -80,7 +83,8 @@ def parse_geojson(data: Any, source: str | Path, *, l0_offset: Offset = (0.0, 0.
     result = ReadResult([], [], FRAME_QUPATH, offset)
     seen: set[str] = set()
     stack: list[tuple[Any, str, str | None]] = [
-        (f, f"feature {i}", None) for i, f in reversed(list(enumerate(features)))]
+        (f, f"feature {i}", None) for i, f in reversed(list(enumerate(features)))
+    ]
     while stack:
         feature, where, parent_id = stack.pop()
         try:
@@ -90,8 +94,9 @@ def parse_geojson(data: Any, source: str | Path, *, l0_offset: Offset = (0.0, 0.
             continue
         result.skipped.extend(f"{where}: {note}" for note in notes)
         result.annotations.append(ann)
-        stack.extend((c, f"{where} child {j}", ann.id)
-                     for j, c in reversed(list(enumerate(children))))
+        stack.extend(
+            (c, f"{where} child {j}", ann.id) for j, c in reversed(list(enumerate(children)))
+        )
     if result.skipped and not result.annotations:
         more = f" ({len(result.skipped) - 1} more like it)" if len(result.skipped) > 1 else ""
         first = result.skipped[0].removesuffix("; skipped it and its child objects")
@@ -111,8 +116,12 @@ def _features(data: Any, source: str | Path) -> list[Any]:
     if kind == "Feature" or kind in GEOMETRY_TYPES:
         return [data]
     what = f"type {kind!r}" if isinstance(data, dict) else f"a JSON {type(data).__name__}"
-    raise file_error(source, None, f"not GeoJSON ({what}); expected a FeatureCollection, an "
-                     "array of Features or a Feature, as QuPath exports them")
+    raise file_error(
+        source,
+        None,
+        f"not GeoJSON ({what}); expected a FeatureCollection, an "
+        "array of Features or a Feature, as QuPath exports them",
+    )
 
 
 def _offset(data: Any, l0_offset: Offset) -> Offset:
@@ -120,8 +129,7 @@ def _offset(data: Any, l0_offset: Offset) -> Offset:
         return (float(l0_offset[0]), float(l0_offset[1]))
     recorded = data.get(FRAME_MEMBER)
     off = recorded.get("l0_offset") if isinstance(recorded, dict) else None
-    if (isinstance(off, list) and len(off) == 2
-            and all(isinstance(v, int | float) for v in off)):
+    if isinstance(off, list) and len(off) == 2 and all(isinstance(v, int | float) for v in off):
         return (float(off[0]), float(off[1]))
     return (0.0, 0.0)
 
@@ -221,8 +229,15 @@ def _decode_feature(
     obj_id = _object_id(members.pop("id", None), seen, raw)
     tool = _tool(props, raw)
     geo = {k: v for k, v in (("properties", props), ("members", members), ("raw", raw)) if v}
-    ann = Annotation(geometry, id=obj_id, object_type=object_type, tool=tool,
-                     parent_id=parent_id, extra={EXTRA_KEY: geo} if geo else {}, **kwargs)
+    ann = Annotation(
+        geometry,
+        id=obj_id,
+        object_type=object_type,
+        tool=tool,
+        parent_id=parent_id,
+        extra={EXTRA_KEY: geo} if geo else {},
+        **kwargs,
+    )
     return ann, children, notes
 
 
@@ -237,6 +252,7 @@ def _children(members: dict[str, Any], props: dict[str, Any]) -> tuple[list[Any]
 
 
 # -- writing ------------------------------------------------------------------------------
+
 
 def feature_of(ann: Annotation, l0_offset: Offset = (0.0, 0.0)) -> dict[str, Any]:
     """The QuPath GeoJSON Feature of one annotation (without its child objects)."""
@@ -253,8 +269,17 @@ def feature_of(ann: Annotation, l0_offset: Offset = (0.0, 0.0)) -> dict[str, Any
         key, value = "objectType", ann.object_type.value
     if key not in ("", "id"):  # "": the file had no type; "id": QuPath v0.2 wrote it there
         props[key] = value
-    encode_fields({"name": ann.name, "path_class": ann.path_class, "locked": ann.locked,
-                   "measurements": ann.measurements, "metadata": ann.metadata}, raw, props)
+    encode_fields(
+        {
+            "name": ann.name,
+            "path_class": ann.path_class,
+            "locked": ann.locked,
+            "measurements": ann.measurements,
+            "metadata": ann.metadata,
+        },
+        raw,
+        props,
+    )
     if ann.tool is ToolShape.ELLIPSE:
         props["isEllipse"] = True
     elif "isEllipse" in raw:

@@ -25,10 +25,14 @@ class FieldError(ValueError):
 
 # objectType values, QuPath's and the v0.2 class names (which it wrote in the feature id).
 OBJECT_TYPES: dict[str, ObjectType] = {
-    "annotation": ObjectType.ANNOTATION, "PathAnnotationObject": ObjectType.ANNOTATION,
-    "detection": ObjectType.DETECTION, "PathDetectionObject": ObjectType.DETECTION,
-    "tile": ObjectType.TILE, "PathTileObject": ObjectType.TILE,
-    "cell": ObjectType.CELL, "PathCellObject": ObjectType.CELL,
+    "annotation": ObjectType.ANNOTATION,
+    "PathAnnotationObject": ObjectType.ANNOTATION,
+    "detection": ObjectType.DETECTION,
+    "PathDetectionObject": ObjectType.DETECTION,
+    "tile": ObjectType.TILE,
+    "PathTileObject": ObjectType.TILE,
+    "cell": ObjectType.CELL,
+    "PathCellObject": ObjectType.CELL,
 }
 TYPE_KEYS = ("objectType", "object_type")
 
@@ -39,8 +43,11 @@ def decode_colour(raw: Any, what: str) -> RGB | None:
         return None
     if isinstance(raw, int) and not isinstance(raw, bool):
         return ((raw >> 16) & 255, (raw >> 8) & 255, raw & 255)
-    if (isinstance(raw, list) and len(raw) in (3, 4)
-            and all(isinstance(v, int | float) and 0 <= v <= 255 for v in raw)):
+    if (
+        isinstance(raw, list)
+        and len(raw) in (3, 4)
+        and all(isinstance(v, int | float) and 0 <= v <= 255 for v in raw)
+    ):
         return (int(raw[0]), int(raw[1]), int(raw[2]))
     raise FieldError(f"{what} {raw!r} is not [r, g, b] with values 0-255 or a packed int")
 
@@ -148,10 +155,16 @@ FIELDS: tuple[Field, ...] = (
     Field("name", "name", _decode_name, lambda v: OMIT if v is None else v),
     Field("classification", "path_class", decode_class, encode_class),
     Field("isLocked", "locked", _decode_bool, lambda v: True if v else OMIT),
-    Field("measurements", "measurements", decode_measurements, encode_measurements,
-          same_measurements),
-    Field("metadata", "metadata", decode_metadata,
-          lambda v: dict(v) if v else OMIT, lambda a, b: dict(a) == dict(b)),
+    Field(
+        "measurements", "measurements", decode_measurements, encode_measurements, same_measurements
+    ),
+    Field(
+        "metadata",
+        "metadata",
+        decode_metadata,
+        lambda v: dict(v) if v else OMIT,
+        lambda a, b: dict(a) == dict(b),
+    ),
 )
 
 

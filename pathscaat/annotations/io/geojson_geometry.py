@@ -27,7 +27,8 @@ def _check_ring(coords: Any) -> Any:
     if coords[0] != coords[-1]:
         raise GeometryError(
             f"unclosed ring: it starts at {coords[0]} and ends at {coords[-1]} (GeoJSON rings "
-            "repeat the first position at the end)")
+            "repeat the first position at the end)"
+        )
     return coords
 
 
@@ -58,10 +59,12 @@ _BUILDERS: dict[str, Callable[[Any], Any]] = {
     "MultiPoint": lambda c: shapely.multipoints(_parts(c, "MultiPoint")),
     "LineString": _line,
     "MultiLineString": lambda c: shapely.multilinestrings(
-        [_line(p) for p in _parts(c, "MultiLineString")]),
+        [_line(p) for p in _parts(c, "MultiLineString")]
+    ),
     "Polygon": _polygon,
     "MultiPolygon": lambda c: shapely.multipolygons(
-        [_polygon(p) for p in _parts(c, "MultiPolygon")]),
+        [_polygon(p) for p in _parts(c, "MultiPolygon")]
+    ),
 }
 
 GEOMETRY_TYPES = (*_BUILDERS, "GeometryCollection")
@@ -87,7 +90,8 @@ def _build(obj: Any) -> Any:
     builder = _BUILDERS.get(kind) if isinstance(kind, str) else None
     if builder is None:
         raise GeometryError(
-            f"unknown geometry type {kind!r} (expected one of {', '.join(GEOMETRY_TYPES)})")
+            f"unknown geometry type {kind!r} (expected one of {', '.join(GEOMETRY_TYPES)})"
+        )
     coords = obj.get("coordinates")
     if coords is None or coords == []:
         raise GeometryError(f"the {kind} has no coordinates")
@@ -97,7 +101,8 @@ def _build(obj: Any) -> Any:
         raise
     except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
         raise GeometryError(
-            f"the {kind}'s coordinates are not lists of [x, y] numbers ({exc})") from None
+            f"the {kind}'s coordinates are not lists of [x, y] numbers ({exc})"
+        ) from None
 
 
 def _coords(geom: Any) -> list[Any]:

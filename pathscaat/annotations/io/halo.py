@@ -29,6 +29,10 @@ def read_halo(path: str | Path) -> ReadResult:
     """Read a HALO ``.annotations`` file (see the module docstring)."""
     root = parse_xml(path)
     if root.tag != "Annotations":
-        raise file_error(path, None, f"the root element is <{root.tag}>, not <Annotations>; "
-                         "is this a HALO .annotations file?")
+        raise file_error(
+            path,
+            None,
+            f"the root element is <{root.tag}>, not <Annotations>; "
+            "is this a HALO .annotations file?",
+        )
     return read_layers(path, root, "V", _TYPES, ("1", "true", "True"), "halo")

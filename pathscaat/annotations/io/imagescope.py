@@ -50,20 +50,27 @@ def _layer_class(layer: ET.Element) -> PathClass | None:
     return PathClass.named(name, colour_from_colorref(layer.get("LineColor")))
 
 
-def _region_geometry(region: ET.Element, vertex_tag: str,
-                     types: dict[str, tuple[Builder, ToolShape]]) -> tuple[BaseGeometry, ToolShape]:
+def _region_geometry(
+    region: ET.Element, vertex_tag: str, types: dict[str, tuple[Builder, ToolShape]]
+) -> tuple[BaseGeometry, ToolShape]:
     try:
         points = [(number(v.get("X")), number(v.get("Y"))) for v in region.iter(vertex_tag)]
     except ValueError:
         raise ValueError("a vertex has an X or Y that is not a number") from None
-    builder, tool = types.get((region.get("Type") or "").strip().lower(),
-                              (shapes.fallback, ToolShape.IMPORTED))
+    builder, tool = types.get(
+        (region.get("Type") or "").strip().lower(), (shapes.fallback, ToolShape.IMPORTED)
+    )
     return builder(points), tool
 
 
-def read_layers(path: str | Path, root: ET.Element, vertex_tag: str,
-                types: dict[str, tuple[Builder, ToolShape]], negative_true: tuple[str, ...],
-                extra_key: str) -> ReadResult:
+def read_layers(
+    path: str | Path,
+    root: ET.Element,
+    vertex_tag: str,
+    types: dict[str, tuple[Builder, ToolShape]],
+    negative_true: tuple[str, ...],
+    extra_key: str,
+) -> ReadResult:
     """Shared by ImageScope and HALO: layers of regions, holes from negative regions."""
     result = ReadResult([], [], FRAME_LEVEL0)
     for li, layer in enumerate(root.iter("Annotation")):
@@ -85,13 +92,19 @@ def read_layers(path: str | Path, root: ET.Element, vertex_tag: str,
         result.skipped.extend(skipped)
         for geometry, (original, tool, name) in zip(cut, positives, strict=True):
             holed = geometry is not original
-            result.annotations.append(Annotation(
-                geometry, name=name, path_class=path_class,
-                tool=ToolShape.IMPORTED if holed else tool,
-                extra={extra_key: {"layer": layer.get("Name") or "", "layer_index": li}}))
+            result.annotations.append(
+                Annotation(
+                    geometry,
+                    name=name,
+                    path_class=path_class,
+                    tool=ToolShape.IMPORTED if holed else tool,
+                    extra={extra_key: {"layer": layer.get("Name") or "", "layer_index": li}},
+                )
+            )
     if result.skipped and not result.annotations:
-        raise AnnotationFileError(f"{path}: {result.skipped[0].removesuffix('; skipped')}; "
-                                  "no region could be read")
+        raise AnnotationFileError(
+            f"{path}: {result.skipped[0].removesuffix('; skipped')}; no region could be read"
+        )
     return result
 
 
@@ -99,6 +112,10 @@ def read_imagescope(path: str | Path) -> ReadResult:
     """Read an Aperio ImageScope XML file (see the module docstring)."""
     root = parse_xml(path)
     if root.tag != "Annotations":
-        raise file_error(path, None, f"the root element is <{root.tag}>, not <Annotations>; "
-                         "is this an Aperio ImageScope file?")
+        raise file_error(
+            path,
+            None,
+            f"the root element is <{root.tag}>, not <Annotations>; "
+            "is this an Aperio ImageScope file?",
+        )
     return read_layers(path, root, "Vertex", _TYPES, ("1", "true", "True"), "imagescope")

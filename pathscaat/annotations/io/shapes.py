@@ -69,9 +69,12 @@ def fallback(points: Sequence[XY]) -> BaseGeometry:
 
 def is_rectangle(geom: BaseGeometry) -> bool:
     """True for an axis-aligned rectangle (so writers can say Rectangle, not Polygon)."""
-    return (geom.geom_type == "Polygon" and not list(geom.interiors)  # type: ignore[attr-defined]
-            and len(geom.exterior.coords) == 5  # type: ignore[attr-defined]
-            and shapely.equals(geom, shapely.envelope(geom)))
+    return (
+        geom.geom_type == "Polygon"
+        and not list(geom.interiors)  # type: ignore[attr-defined]
+        and len(geom.exterior.coords) == 5  # type: ignore[attr-defined]
+        and shapely.equals(geom, shapely.envelope(geom))
+    )
 
 
 def cut_holes(
@@ -85,8 +88,9 @@ def cut_holes(
     for hole, where in negatives:
         hits = [i for i, pos in enumerate(out) if pos.intersects(hole)]
         if not hits:
-            skipped.append(f"{where}: a negative (exclusion) region outside every positive "
-                           "region; skipped")
+            skipped.append(
+                f"{where}: a negative (exclusion) region outside every positive region; skipped"
+            )
             continue
         for i in hits:
             out[i] = out[i].difference(hole)

@@ -49,8 +49,12 @@ def _rois(path: str | Path, text: str) -> list[tuple[str, str, int, list[shapes.
     header = [h.strip().lower() for h in next(rows, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise file_error(path, "line 1", f"no {', '.join(missing)} column; expected a header "
-                         "roi_name,x_base,y_base as Slideflow writes it")
+        raise file_error(
+            path,
+            "line 1",
+            f"no {', '.join(missing)} column; expected a header "
+            "roi_name,x_base,y_base as Slideflow writes it",
+        )
     i_name, i_x, i_y = (header.index(c) for c in COLUMNS)
     i_label = header.index("label") if "label" in header else None
     rois: list[tuple[str, str, int, list[shapes.XY]]] = []
@@ -61,8 +65,11 @@ def _rois(path: str | Path, text: str) -> list[tuple[str, str, int, list[shapes.
             name = row[i_name].strip()
             xy = (float(row[i_x]), float(row[i_y]))
         except (IndexError, ValueError):
-            raise file_error(path, f"line {line_no}", f"{row!r} is not a name and two "
-                             "numbers (x_base, y_base); fix or remove the row") from None
+            raise file_error(
+                path,
+                f"line {line_no}",
+                f"{row!r} is not a name and two numbers (x_base, y_base); fix or remove the row",
+            ) from None
         label = row[i_label].strip() if i_label is not None and i_label < len(row) else ""
         if not rois or rois[-1][0] != name:
             rois.append((name, label, line_no, []))
@@ -80,13 +87,19 @@ def read_vertex_csv(path: str | Path) -> ReadResult:
         except ValueError as exc:
             result.skipped.append(f"line {line_no} (ROI {name!r}): {exc}; skipped")
             continue
-        result.annotations.append(Annotation(
-            geometry, id=name if _is_uuid(name) else str(uuid.uuid4()),
-            name=None if _is_uuid(name) else (name or None),
-            path_class=PathClass.named(label) if label else None, tool=ToolShape.POLYGON))
+        result.annotations.append(
+            Annotation(
+                geometry,
+                id=name if _is_uuid(name) else str(uuid.uuid4()),
+                name=None if _is_uuid(name) else (name or None),
+                path_class=PathClass.named(label) if label else None,
+                tool=ToolShape.POLYGON,
+            )
+        )
     if result.skipped and not result.annotations:
-        raise AnnotationFileError(f"{path}: {result.skipped[0].removesuffix('; skipped')}; "
-                                  "no ROI could be read")
+        raise AnnotationFileError(
+            f"{path}: {result.skipped[0].removesuffix('; skipped')}; no ROI could be read"
+        )
     return result
 
 
@@ -101,12 +114,18 @@ def _exteriors(geom: BaseGeometry) -> list[list[tuple[float, float]]]:
 def _rows(ann: Annotation, unique_name: bool) -> list[list[str]]:
     rings = _exteriors(ann.geometry)
     if not rings or any(getattr(g, "interiors", ()) for g in _polygons(ann.geometry)):
-        log.warning("vertex CSV: %s of %s left out (only polygon outlines fit)",
-                    "holes" if rings else "the shape", ann.id)
+        log.warning(
+            "vertex CSV: %s of %s left out (only polygon outlines fit)",
+            "holes" if rings else "the shape",
+            ann.id,
+        )
     base = ann.name if unique_name and ann.name and len(rings) == 1 else ann.id
     label = ann.class_name or ""
-    return [[base if len(rings) == 1 else f"{base}_{j + 1}", repr(float(x)), repr(float(y)),
-             label] for j, ring in enumerate(rings) for x, y in ring]
+    return [
+        [base if len(rings) == 1 else f"{base}_{j + 1}", repr(float(x)), repr(float(y)), label]
+        for j, ring in enumerate(rings)
+        for x, y in ring
+    ]
 
 
 def write_vertex_csv(path: str | Path, annotations: Iterable[Annotation]) -> None:

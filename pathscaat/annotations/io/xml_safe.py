@@ -22,15 +22,21 @@ def parse_xml(path: str | Path) -> ET.Element:
     found = _DTD.search(text)
     if found:
         line = text.count("\n", 0, found.start()) + 1
-        raise file_error(path, f"line {line}", "declares a DTD or entities, which annotation "
-                         "files never need; refusing to read it for safety")
+        raise file_error(
+            path,
+            f"line {line}",
+            "declares a DTD or entities, which annotation "
+            "files never need; refusing to read it for safety",
+        )
     try:
         return ET.fromstring(text)
     except ET.ParseError as exc:
         line, col = exc.position
-        raise file_error(path, f"line {line}, column {col}",
-                         f"not well-formed XML ({str(exc).split(': line')[0]}); "
-                         "export the file again") from None
+        raise file_error(
+            path,
+            f"line {line}, column {col}",
+            f"not well-formed XML ({str(exc).split(': line')[0]}); export the file again",
+        ) from None
 
 
 def number(value: str | None) -> float:
