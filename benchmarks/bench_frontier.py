@@ -18,6 +18,7 @@ accuracy is recorded beside it, and only it may choose defaults.
     python benchmarks/bench_frontier.py --smoke    # 2 tiny arms, 1 epoch (a suite test)
     python benchmarks/bench_frontier.py --quick    # a handful of cells, < 15 min on 2 cores
     python benchmarks/bench_frontier.py            # the CPU sweep, hours over several sittings
+    python benchmarks/bench_frontier.py --pretrained # every arm fine-tunes ImageNet Lite0
     python benchmarks/bench_frontier.py --full --pretrained-file W.safetensors   # GPU profile
 """
 
@@ -36,6 +37,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.frontier_arms import (  # noqa: E402
+    ALL_ARMS,
+    COMPARISONS,
+    NO_EPS,
+    PROFILES,
+    VARIANT_ARMS,
+    Profile,
+    arm_config,
+)
 from pathscaat.data.synthetic_fragile import write_fragile_set  # noqa: E402
 from pathscaat.evaluation import EvalSettings, evaluate  # noqa: E402
 from pathscaat.evaluation.frontier import points_from_metrics, write_frontier  # noqa: E402
@@ -45,130 +55,6 @@ from pathscaat.training import ScaatConfig, TrainConfig, train  # noqa: E402
 SHARED = Path(os.environ.get("PATHSCAAT_SHARED_DATA", REPO.parent / "shared" / "data"))
 KATHER = SHARED / "patches" / "kather2016-crc-texture"
 EVAL_VERSION = 2  # bump when the evaluated metric set changes: cells are re-evaluated
-NO_EPS = ("erm", "sgt")  # arms that do not depend on eps: one cell per seed
-
-
-@dataclass(frozen=True)
-class Profile:
-    arms: tuple[str, ...]
-    eps_255: tuple[float, ...]
-    seeds: tuple[int, ...]
-    datasets: tuple[str, ...]
-    backbone: str = "resnet10t"
-    img_px: int = 48
-    epochs: int = 12
-    lr: float = 3e-3
-    batch_size: int = 32
-    warmup_epochs: float = 1.0
-    steps: int = 5
-    gamma: float = 4.0
-    tau: float = 0.3
-    lam: float = 1.0
-    fragile_per_class: int = 300
-    # evidence amplitude: at 4/255 ERM stayed at the distractor's 75% (10 epochs, 200/class);
-    # at 8/255 (12 epochs, 300/class) it learnt the texture (val 0.99): see docs/training.md
-    fragile_contrast_255: float = 8.0
-    kather_per_class: int | None = 100  # None = all 200 of each class
-    eval_images: int | None = 96
-    sanity_images: int = 4
-    # "random": every arm trains from random weights; "erm": every arm fine-tunes the same
-    # seed's default-profile ERM model (the product's case: guidance from a model that has
-    # already learnt the evidence, as a pretrained backbone would have)
-    init: str = "random"
-
-
-ALL_ARMS = ("erm", "trades", "scaat-soft", "shuffled", "trades-meanbudget", "inverted",
-            "scaat-adaptive", "sgt")  # fmt: skip
-# the issue's "one try each" method variants, run by name with --arms (not in any profile)
-VARIANT_ARMS = ("scaat-soft-cell4", "scaat-signed", "scaat-soft-g2", "scaat-adaptive-t01",
-                "scaat-advguide",
-                "scaat-soft-lam4", "trades-lam4")  # fmt: skip
-# what each guided arm must beat beyond the seed spread (paired by seed, per eps)
-CONTROLS = ("trades", "shuffled", "inverted", "trades-meanbudget", "erm")
-COMPARISONS = {
-    "scaat-soft": CONTROLS,
-    "scaat-adaptive": CONTROLS,
-    **{arm: ("trades", "scaat-soft") for arm in VARIANT_ARMS},
-    "scaat-soft-cell4": (*CONTROLS, "scaat-soft"),
-}
-DEFAULT = Profile(arms=ALL_ARMS, eps_255=(2, 4, 8, 16, 32), seeds=(0, 1, 2),
-                  datasets=("fragile", "kather"))  # fmt: skip
-PROFILES = {
-    "default": DEFAULT,
-    "quick": replace(
-        DEFAULT,
-        arms=("erm", "trades", "scaat-soft", "shuffled"),
-        eps_255=(16,),
-        seeds=(0,),
-        datasets=("fragile",),
-        epochs=6,
-        fragile_per_class=100,
-        eval_images=48,
-        steps=3,
-    ),
-    "smoke": replace(
-        DEFAULT,
-        arms=("scaat-soft", "trades-meanbudget"),
-        eps_255=(8,),
-        seeds=(0,),
-        datasets=("fragile",),
-        epochs=1,
-        img_px=32,
-        batch_size=8,
-        fragile_per_class=8,
-        eval_images=6,
-        steps=2,
-        sanity_images=2,
-        backbone="test_resnet",
-    ),
-    "finetune": replace(
-        DEFAULT,
-        arms=("erm", "trades", "scaat-soft", "shuffled", "inverted"),
-        datasets=("fragile",),
-        init="erm",
-        epochs=6,
-        lr=1e-3,
-    ),
-    "full": replace(
-        DEFAULT,
-        backbone="resnet18",
-        img_px=224,
-        epochs=30,
-        lr=1e-3,
-        steps=10,
-        fragile_per_class=600,
-        kather_per_class=None,
-        eval_images=None,
-        sanity_images=16,
-    ),
-}
-
-
-def arm_config(arm: str, eps: float, p: Profile, mean_budget: float = 1.0) -> ScaatConfig:
-    """The knobs of one arm at ``eps`` (in [0,1] units)."""
-    attack = {"eps": eps, "steps": p.steps, "alpha": 2.5 * eps / p.steps, "lam": p.lam,
-              "eps_warmup_epochs": p.warmup_epochs}  # fmt: skip
-    soft = {**attack, "mask": "soft", "gamma": p.gamma}
-    presets: dict[str, tuple[str, dict[str, Any]]] = {
-        "erm": ("erm", {}),
-        "sgt": ("sgt", {"eps_warmup_epochs": p.warmup_epochs}),
-        "trades": ("trades", attack),
-        "scaat-soft": ("scaat", soft),
-        "shuffled": ("scaat", {**soft, "mask": "random", "random_like": "soft"}),
-        "inverted": ("scaat", {**soft, "invert": True}),
-        "scaat-adaptive": ("scaat", {**attack, "mask": "adaptive", "tau": p.tau}),
-        "scaat-signed": ("scaat", {**attack, "mask": "signed", "tau": 0.5, "attack_loss": "ce"}),
-        "scaat-soft-g2": ("scaat", {**soft, "gamma": 2.0}),
-        "scaat-soft-cell4": ("scaat", {**soft, "guidance_cell": 4}),
-        "scaat-adaptive-t01": ("scaat", {**attack, "mask": "adaptive", "tau": 0.1}),
-        "scaat-advguide": ("scaat", {**soft, "guidance_from": "adversarial"}),
-        "scaat-soft-lam4": ("scaat", {**soft, "lam": 4.0}),
-        "trades-lam4": ("trades", {**attack, "lam": 4.0}),
-        "trades-meanbudget": ("trades", {**attack, "eps": eps * mean_budget,
-                                         "alpha": 2.5 * eps * mean_budget / p.steps}),
-    }  # fmt: skip
-    objective, knobs = presets[arm]
-    return ScaatConfig.for_objective(objective, **knobs)
 
 
 def prepare_data(p: Profile, out: Path) -> dict[str, Path]:
@@ -238,8 +124,11 @@ def mean_budget(cells_dir: Path, cell: Cell) -> float:
     return float(json.loads(soft.read_text())["train_budget"])
 
 
-def init_weights(cell: Cell, p: Profile, args: Any) -> Path | None:
-    """The weights a cell starts from: ``--pretrained-file``, or the seed's ERM model."""
+def init_weights(cell: Cell, p: Profile, args: Any) -> Path | str | None:
+    """The weights a cell starts from: the profile's pretrained ``weights``, the seed's ERM
+    model, or ``--pretrained-file`` (None: random weights)."""
+    if p.init == "pretrained":
+        return args.pretrained_file or p.weights
     if p.init != "erm":
         return args.pretrained_file
     erm = args.out / "default" / "cells" / replace(cell, arm="erm", eps_255=0.0).rel
@@ -260,30 +149,56 @@ def train_cell(cell: Cell, data: Path, p: Profile, run: Path, cfg: ScaatConfig, 
         data=data, backbone=p.backbone, scaat=cfg, out=run, epochs=p.epochs,
         batch_size=p.batch_size, lr=p.lr, warmup_epochs=p.warmup_epochs, img_size=p.img_px,
         device=args.device, seed=cell.seed, val_fraction=0.15, test_fraction=0.25,
-        resume=run / "last" if last.is_file() else None,
-        pretrained_file=start_from, progress_every=1000,
+        resume=run / "last" if last.is_file() else None, head_init=p.head_init,
+        pretrained_file=None if start_from is None else Path(start_from), progress_every=1000,
+        strip_every=0,
     )  # fmt: skip
     start = time.perf_counter()
     train(config)
     return time.perf_counter() - start
 
 
+#: keys that a second saliency method, or the whole test split, adds under a prefix
+EXTRA_KEYS = ("gini", "gini_cell", "deletion_auc_mean_diff", "insertion_auc_diff",
+              "topk_occlusion_acc_diff", "accuracy")  # fmt: skip
+PREFIX = {"smoothgrad": "sg", "integrated_gradients": "ig", "vanilla": "vg"}
+
+
 def eval_cell(cell: Cell, data: Path, p: Profile, run: Path, args: Any) -> dict[str, Any]:
+    """The first method's metrics on a class-balanced test sample; other methods' under
+    their prefix (``sg_gini``...); with ``full_test``, the vanilla gradient's faithfulness
+    on the whole test split under ``full_``."""
     settings = EvalSettings(sanity_images=p.sanity_images, sanity_checkpoints=2, batch_size=64)
-    res = evaluate([run / "last"], data, ("vanilla",), run / "eval", max_images=p.eval_images,
+    res = evaluate([run / "last"], data, p.methods, run / "eval", max_images=p.eval_images,
                    device=args.device, settings=settings, grid_images=4)  # fmt: skip
-    return points_from_metrics(res.metrics, "vanilla", dataset=cell.dataset)[0]
+    point = points_from_metrics(res.metrics, p.methods[0], dataset=cell.dataset)[0]
+    for method in p.methods[1:]:
+        other = points_from_metrics(res.metrics, method, dataset=cell.dataset)[0]
+        point.update({f"{PREFIX[method]}_{k}": other[k] for k in EXTRA_KEYS if k != "accuracy"})
+    if p.full_test:
+        whole = EvalSettings(sanity_images=0, sanity_checkpoints=0, batch_size=64,
+                             stability_samples=0)  # fmt: skip
+        res = evaluate([run / "last"], data, ("vanilla",), run / "eval-test", max_images=None,
+                       device=args.device, settings=whole, grid_images=4)  # fmt: skip
+        full = points_from_metrics(res.metrics, "vanilla", dataset=cell.dataset)[0]
+        point.update({f"full_{k}": full[k] for k in EXTRA_KEYS})
+        point["full_images"] = res.metrics["models"][0]["images"]["n"]
+    return point
 
 
 def cell_key(cfg: ScaatConfig, p: Profile, data: Path) -> str:
     """Hash of what decides a cell's training (its knobs, the recipe, the data folder)."""
     skip = ("arms", "eps_255", "seeds", "datasets", "eval_images", "sanity_images")
     recipe = {k: v for k, v in asdict(p).items() if k not in skip}
-    if recipe["init"] == "random":  # fields added after the first cells: keyed only when set
-        del recipe["init"]
+    added = {"init": "random", "weights": None, "head_init": "auto", "reg_start_epochs": 0.0,
+             "methods": ("vanilla",), "full_test": False}  # fmt: skip
+    for name, default in added.items():  # fields added after the first cells: keyed when set
+        if recipe[name] == default:
+            del recipe[name]
     knobs = cfg.to_dict()
-    if knobs.get("guidance_cell") == 1:
-        del knobs["guidance_cell"]
+    for name, default in (("guidance_cell", 1), ("reg_start_epochs", 0.0)):
+        if knobs.get(name) == default:
+            del knobs[name]
     text = json.dumps([knobs, recipe, str(data)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -302,7 +217,8 @@ def run_cell(cell: Cell, data: Path, p: Profile, cells_dir: Path, args: Any) -> 
     run = folder / "train"
     seconds = train_cell(cell, data, p, run, cfg, args)
     history = json.loads((run / "history.json").read_text())
-    train_budget = sum(h.get("train_budget", 1.0) for h in history) / len(history)
+    attacked = [h for h in history if h["epoch"] > p.reg_start_epochs] or history
+    train_budget = sum(h.get("train_budget", 1.0) for h in attacked) / len(attacked)
     start = time.perf_counter()
     point = eval_cell(cell, data, p, run, args)
     point.update(
@@ -325,7 +241,7 @@ def collect(cells_dir: Path) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     mode = ap.add_mutually_exclusive_group()
-    for name in ("smoke", "quick", "finetune", "full"):
+    for name in ("smoke", "quick", "finetune", "pretrained", "full"):
         mode.add_argument(f"--{name}", action="store_true", help=f"the {name} profile")
     ap.add_argument("--arms", nargs="+", choices=(*ALL_ARMS, *VARIANT_ARMS))
     ap.add_argument("--eps", type=float, nargs="+", help="eps values ×255, in run order")
@@ -337,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "out" / "bench_frontier")
     ap.add_argument("--table-only", action="store_true", help="only rewrite the table/plots")
     args = ap.parse_args(argv)
-    names = ("smoke", "quick", "finetune", "full")
+    names = ("smoke", "quick", "finetune", "pretrained", "full")
     args.profile = next((n for n in names if getattr(args, n)), "default")
     p = PROFILES[args.profile]
     overrides = {

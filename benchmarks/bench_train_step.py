@@ -4,7 +4,10 @@ The spec's budget: SCAAT about three forward + three backward passes against ERM
 each, i.e. SCAAT/ERM <= 3.0. Ratios are measured in the same run on the same device.
 
     python benchmarks/bench_train_step.py --quick --threads 1   # small model, CPU
+    python benchmarks/bench_train_step.py --models lite0 --threads 1 --batch-size 32
     python benchmarks/bench_train_step.py --device cuda          # + resnet18, ViT-S at 224 px
+
+Models run in the trainer's memory layout (channels-last), as training does.
 
 On a shared CPU use one thread: other processes then disturb every objective alike.
 """
@@ -24,6 +27,7 @@ from pathscaat.training import ScaatConfig, objective_loss
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
 MODELS = {  # name: (backbone, px)
     "small": ("resnet10t", 64),
+    "lite0": ("tf_efficientnet_lite0", 96),
     "resnet18": ("resnet18", 224),
     "vit": ("vit_small_patch16_224", 224),
 }
@@ -41,8 +45,10 @@ class _Stepper:
         torch.manual_seed(0)
         self.device = device
         self.model = create_model(backbone, 8).to(device).train()
+        self.model.to(memory_format=torch.channels_last)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-4)
         self.x = torch.rand(batch, 3, px, px, device=device)
+        self.x = self.x.contiguous(memory_format=torch.channels_last)
         self.y = torch.randint(0, 8, (batch,), device=device)
         self.cfg = ScaatConfig.for_objective(objective, steps=1)
 
@@ -82,6 +88,7 @@ def step_seconds(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small model only")
+    parser.add_argument("--models", nargs="+", choices=tuple(MODELS), help="models to time")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=None, help="default 32 GPU, 8 CPU")
     parser.add_argument("--repeats", type=int, default=15)
@@ -92,7 +99,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     batch = args.batch_size or (32 if device.type == "cuda" else 8)
-    names = ["small"] if args.quick else list(MODELS)
+    names = args.models or (["small"] if args.quick else list(MODELS))
     print(
         f"device {device}, batch {batch}, threads {torch.get_num_threads()}, "
         f"best of {args.repeats} steps"

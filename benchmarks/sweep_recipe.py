@@ -148,9 +148,10 @@ def selection_rows(cells: list[dict[str, Any]], rounds: int = 200) -> dict[str, 
 def table(out: Path) -> str:
     cells = [json.loads(p.read_text()) for p in sorted((out / "cells").glob("*/s*/cell.json"))]
     arms = [a for a in ARMS if any(c["arm"] == a for c in cells)]
-    rows = ["| arm | seeds | val bal. acc. (last) | val loss (last) | val bal. acc. "
-            "(average) | val bal. acc. (best epoch, optimistic) | val bal. acc. epoch 1 | "
-            "s / run |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows = ["| arm | seeds | val bal. acc. (last) | − base, paired | val loss (last) | "
+            "val bal. acc. (average) | val bal. acc. (best epoch, optimistic) | val bal. acc. "
+            "epoch 1 | s / run |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    base = {c["seed"]: c["history"][-1]["balanced_accuracy"] for c in cells if c["arm"] == "base"}
     for arm in arms:
         mine = [c for c in cells if c["arm"] == arm]
         last = [c["history"][-1]["balanced_accuracy"] for c in mine]
@@ -160,7 +161,10 @@ def table(out: Path) -> str:
         first = [c["history"][0]["balanced_accuracy"] for c in mine]
         secs = statistics.mean(c["seconds"] for c in mine)
         seeds = ",".join(str(c["seed"]) for c in mine)
-        cols = [arm, seeds, *(_mean_sd(v) for v in (last, loss, avg, best, first)), f"{secs:.0f}"]
+        paired = [c["history"][-1]["balanced_accuracy"] - base[c["seed"]] for c in mine
+                  if c["seed"] in base]  # fmt: skip
+        cols = [arm, seeds, _mean_sd(last), _mean_sd(paired) if arm != "base" else "",
+                *(_mean_sd(v) for v in (loss, avg, best, first)), f"{secs:.0f}"]  # fmt: skip
         rows.append("| " + " | ".join(cols) + " |")
     sel = selection_rows([c for c in cells if c["arm"] in ("base", "scaat")])
     rows += ["", "Selection rules, chosen on one half of validation and scored on the other "

@@ -65,8 +65,11 @@ def infer_arguments(
     """Arguments of ``pathscaat infer`` with JSON-lines progress (after :func:`cli_command`).
 
     ``slide_mpp`` passes a µm/px the user set in the app (``slide_mpp_source`` ``user``)
-    or the project saved (``project``), which the child cannot know.
+    or the project saved (``project``), which the child cannot know. Paths are made
+    absolute: the child runs in another folder (a slide opened from the command line as
+    ``../slides/a.svs`` would not be found there).
     """
+    slide, checkpoint, out = (Path(p).expanduser().absolute() for p in (slide, checkpoint, out))
     args = [
         "infer", str(slide), "--model", str(checkpoint), "--saliency", saliency,
         "--device", device, "--out", str(out), "--progress", "json",

@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         self.loader = SlideLoader(self)
         self.overlays = OverlayController(self.viewer, self.layers_panel, self.errors, self)
         self.runs = ModelRunController(self, self.settings, self.errors, self.status)
-        self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self)
+        self.exporter = ViewExporter(self.viewer, self.settings, self.errors, self.status, self,
+                                     annotations=self.annotations.layer)  # fmt: skip
         self.projects = ProjectController(self)
         self.annotation_files = AnnotationFiles(self)
         self.training = TrainingHooks(self, self.models_panel)
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self.viewer.sigTilesPending.connect(self.status.set_tiles_pending)
         self.info_panel.sigMppChanged.connect(self._mpp_changed)
         self.overlays.sigLoaded.connect(self._overlays_loaded)
+        self.overlays.sigSetsChanged.connect(self.annotations.measurer.set_overlays)
         self.runs.sigRunningChanged.connect(lambda _r: self._update_actions())
         self.runs.sigOverlaysReady.connect(self._run_succeeded)
 
@@ -263,6 +265,7 @@ class MainWindow(QMainWindow):
 
     def _drop_slide(self) -> None:
         """Forget the current slide and its overlays, closing their files."""
+        self.exporter.shutdown()  # an export still reading them stops first
         self.overlays.close_all()
         self.projects.slide_closed()
         self.annotations.set_slide(None)
@@ -394,6 +397,7 @@ class MainWindow(QMainWindow):
         self.runs.shutdown()
         self.training.shutdown()
         self.projects.shutdown()
+        self.annotations.measurer.shutdown()
         self.loader.shutdown()
         self.viewer.shutdown()
         self._drop_slide()

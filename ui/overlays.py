@@ -34,6 +34,7 @@ class OverlayController(QObject):
     """Loads overlay sets into the viewer and keeps the layers panel in step."""
 
     sigLoaded = Signal(object, int)  # folder, number of layers
+    sigSetsChanged = Signal(list)  # the overlay sets with a layer on screen (folders)
 
     def __init__(
         self, viewer: SlideViewer, panel: LayersPanel, errors: ErrorSink, parent: QObject
@@ -72,7 +73,12 @@ class OverlayController(QObject):
         self._load_decorations(overlay_set)
         log.info("loaded %d overlays from %s", len(layers), folder)
         self.sigLoaded.emit(folder, len(layers))
+        self.sigSetsChanged.emit(self.sets())
         return True
+
+    def sets(self) -> list[Path]:
+        """The inference output folders with a layer on the slide, in load order."""
+        return list(dict.fromkeys(self.folders.values()))
 
     def _load_decorations(self, overlay_set: Any) -> None:
         """The tile grid and tissue outline of the set; a damaged file only costs those."""
@@ -115,6 +121,7 @@ class OverlayController(QObject):
         """Stop drawing the named layer and close its raster."""
         self._drop(name)
         self.panel.set_layers(self.viewer.overlays())
+        self.sigSetsChanged.emit(self.sets())
 
     def close_all(self) -> None:
         """Remove every layer (before the slide changes or the window closes)."""
@@ -123,3 +130,4 @@ class OverlayController(QObject):
         self.viewer.set_tile_grid(None)
         self.viewer.set_tissue_outline(None)
         self.panel.set_layers([])
+        self.sigSetsChanged.emit([])

@@ -17,7 +17,7 @@ mass inside the region. Rasters at other scales are sampled at their own pixel c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import cast
 
 import contourpy
@@ -29,16 +29,24 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from pathscaat.annotations.measurement_names import (
+    AREA,
+    MAX_PROB,
+    MEAN_PROB,
+    SALIENCY_MEAN,
+    SALIENCY_SHARE,
+)
 from pathscaat.annotations.model import Annotation, ObjectType, PathClass, ToolShape
 from pathscaat.annotations.overlay_rasters import OverlayLayer, OverlayRasters, load_layer
+from pathscaat.inference.overlays import OverlayInfo
 from pathscaat.progress import PathscaatError
 
-__all__ = ["OverlayLayer", "OverlayRasters", "load_layer", "regions_from_overlay"]
+__all__ = [
+    "AREA", "MAX_PROB", "MEAN_PROB", "SALIENCY_MEAN", "SALIENCY_SHARE", "OverlayLayer",
+    "OverlayRasters", "load_layer", "measure_inside", "regions_from_overlay",
+]  # fmt: skip
 
 EIGHT = np.ones((3, 3), dtype=bool)
-AREA = "Area µm^2"
-SALIENCY_SHARE = "Saliency share"
-SALIENCY_MEAN = "Mean saliency"
 
 Mask = NDArray[np.bool_]
 Points = NDArray[np.float64]
@@ -149,16 +157,31 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
 
 def _measure(layer: OverlayLayer, sub: Mask, slc: Slices) -> dict[str, float]:
     """Mean/max of each probability raster and the saliency mean and share inside."""
-    rasters, out = layer.rasters, {}
+    return measure_inside(
+        layer.rasters,
+        lambda info: _inside(
+            layer.rasters.codes(info.name), sub, slc, layer.l0_per_px, info.l0_per_px
+        ),
+    )
+
+
+def measure_inside(
+    rasters: OverlayRasters, inside: Callable[[OverlayInfo], NDArray[np.uint8]]
+) -> dict[str, float]:
+    """The overlay measurements of an area from the codes ``inside(info)`` gives of each
+    raster: mean and max of every class probability (in its own units), the saliency's
+    mean (a fraction of its scale) and its share of the slide's saliency mass. No code
+    inside (an area between pixel centres) gives NaN, and a share of 0."""
+    out = {}
     for info in rasters.of_kind("probability"):
-        codes = _inside(rasters.codes(info.name), sub, slc, layer.l0_per_px, info.l0_per_px)
+        codes = inside(info)
         span = info.value_max - info.value_min
         mean = float(codes.mean()) if codes.size else math.nan
         top = float(codes.max()) if codes.size else math.nan
-        out[f"Mean prob {info.class_name}"] = info.value_min + mean / 255.0 * span
-        out[f"Max prob {info.class_name}"] = info.value_min + top / 255.0 * span
+        out[f"{MEAN_PROB}{info.class_name}"] = info.value_min + mean / 255.0 * span
+        out[f"{MAX_PROB}{info.class_name}"] = info.value_min + top / 255.0 * span
     for info in rasters.of_kind("saliency")[:1]:
-        codes = _inside(rasters.codes(info.name), sub, slc, layer.l0_per_px, info.l0_per_px)
+        codes = inside(info)
         total = rasters.code_sum(info.name)
         out[SALIENCY_MEAN] = float(codes.mean()) / 255.0 if codes.size else math.nan
         out[SALIENCY_SHARE] = float(codes.sum(dtype=np.uint64)) / total if total else 0.0
@@ -213,10 +236,9 @@ def _annotation(
 
 def _dominant(measurements: dict[str, float]) -> str | None:
     """The class with the highest mean probability, or None without probabilities."""
-    prefix = "Mean prob "
     means = {
-        k[len(prefix) :]: v
+        k[len(MEAN_PROB) :]: v
         for k, v in measurements.items()
-        if k.startswith(prefix) and not math.isnan(v)
+        if k.startswith(MEAN_PROB) and not math.isnan(v)
     }
     return max(means, key=lambda k: means[k]) if means else None

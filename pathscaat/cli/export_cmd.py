@@ -7,6 +7,10 @@ printable), ``--patches`` ``patches/<class>/`` + ``patches/manifest.csv`` (train
 that ``pathscaat train`` reads), ``--geojson`` ``<stem>.geojson`` (QuPath), ``--asap``
 ``<stem>.xml``. With no flag: crops, CSV, report and GeoJSON. Crops and patches are
 resumable: run the same command again to finish an interrupted export.
+
+``--overlays DIR`` (repeatable) and ``--project DIR`` (the runs the project recorded for
+this slide) measure every annotation from every run: mean and max of each class
+probability, mean saliency and saliency share, in the CSV, report and GeoJSON.
 """
 
 from __future__ import annotations
@@ -49,8 +53,12 @@ def register(sub: Any) -> None:
                    help="share of a patch inside its polygon (default 0.5)")  # fmt: skip
     p.add_argument("--format", choices=("png", "tiff"), default="png", help="crop image format")
     p.add_argument("--outline", action="store_true", help="also write crops with the outline")
-    p.add_argument("--overlays", type=Path, default=None,
-                   help="'pathscaat infer' output: saliency on crops and report")  # fmt: skip
+    p.add_argument("--overlays", type=Path, action="append", default=None, metavar="DIR",
+                   help="'pathscaat infer' output (repeat for several runs): measures every "
+                   "annotation; the first with saliency is blended into crops and report")
+    p.add_argument("--project", type=Path, default=None, metavar="DIR",
+                   help="a project holding this slide: its recorded runs measure the "
+                   "annotations too")  # fmt: skip
     p.add_argument("--slide-mpp", type=MPP, default=None, metavar="UM",
                    help="level-0 µm/px when the slide file lacks it or is wrong")  # fmt: skip
     add_progress_arg(p)
@@ -59,13 +67,15 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pathscaat.annotations.io import qupath_l0_offset, read_annotations
+    from pathscaat.annotations.measure import measure_annotations
     from pathscaat.annotations.overlay_rasters import OverlayRasters
     from pathscaat.slides import open_slide
 
     wanted = [n for n in OUTPUTS if getattr(args, n)] or list(DEFAULT_OUTPUTS)
     if args.size < 8:
         raise PathscaatError(f"--size must be at least 8 px, got {args.size}")
-    overlays = OverlayRasters(args.overlays) if args.overlays is not None else None
+    runs = [OverlayRasters(d) for d in [*(args.overlays or []), *_project_runs(args)]]
+    overlays = next((r for r in runs if r.of_kind("saliency")), None)
     check_writable(args.out, "the export")
     written: dict[str, str] = {}
     with (
@@ -80,12 +90,31 @@ def run(args: argparse.Namespace) -> int:
             raise PathscaatError(
                 f"{args.annotations}: no annotations in the file; nothing to export"
             )
-        job = _Job(args, slide, read.annotations, overlays, offset, printer, should_stop)
+        annotations = measure_annotations(read.annotations, runs, on_progress=printer,
+                                          should_stop=should_stop)  # fmt: skip
+        job = _Job(args, slide, annotations, overlays, offset, printer, should_stop)
         for name in wanted:
             written[name] = job.run(name)
     printer.result([f"{name}: {path}" for name, path in written.items()],
                    annotations=len(read.annotations), outputs=written)  # fmt: skip
     return 0
+
+
+def _project_runs(args: argparse.Namespace) -> list[Path]:
+    """The output folders of the runs ``--project`` recorded for the slide."""
+    if args.project is None:
+        return []
+    from pathscaat.project import Project
+
+    with Project.open(args.project, read_only=True) as project:
+        slide = Path(args.slide).resolve()
+        record = next((s for s in project.slides() if s.found and s.path == slide), None)
+        if record is None:
+            raise PathscaatError(
+                f"{args.slide} is not a slide of the project {args.project}; add it with "
+                "'pathscaat project add', or give its runs with --overlays DIR"
+            )
+        return [run.output_dir for run in project.runs(record.id)]
 
 
 class _Job:

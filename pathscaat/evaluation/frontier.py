@@ -34,6 +34,9 @@ FRONTIER_KEYS: tuple[tuple[str, str], ...] = (
     ("stability", "stability ↑"),
     ("checkerboard", "checkerboard ↓"),
     ("gini_cell", "Gini (4x4 cell)"),
+    ("sg_gini", "SmoothGrad Gini ↑"),
+    ("sg_deletion_auc_mean_diff", "SmoothGrad del. gap ↓"),
+    ("full_deletion_auc_mean_diff", "del. gap, whole test ↓"),
     ("budget", "mean budget"),
 )
 X_AXES: tuple[tuple[str, str], ...] = (

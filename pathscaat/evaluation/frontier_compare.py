@@ -30,6 +30,16 @@ COMPARED: tuple[tuple[str, str, int], ...] = (
     ("stability", "stability", 1),
     ("gini_cell", "Gini (4x4 cell)", 1),  # Gini without the stride checkerboard
     ("checkerboard", "checkerboard", -1),
+    ("insertion_auc_diff", "ins. gap", 1),
+    # a second saliency method (bench_frontier's ``sg_`` keys), so a verdict does not hang
+    # on one method's noise
+    ("sg_gini", "SmoothGrad Gini", 1),
+    ("sg_deletion_auc_mean_diff", "SmoothGrad del. gap", -1),
+    # faithfulness on the whole test split beside the class-balanced sample
+    ("full_accuracy", "test acc (whole split)", 1),
+    ("full_deletion_auc_mean_diff", "del. gap (whole split)", -1),
+    ("full_insertion_auc_diff", "ins. gap (whole split)", 1),
+    ("full_topk_occlusion_acc_diff", "top-k occl. gap (whole split)", -1),
 )
 CONFIDENCE = 0.95
 

@@ -31,12 +31,62 @@ CLASS_ALPHA_FLOOR = 0.25
 MAX_CLASSES = 127
 """A class map needs at least two probability bins per class in 255 codes."""
 
+CLASS_MAP_OPACITY = 0.5
+"""Opacity a class map starts with: at 0.4 a class colour over eosin moved it too little to
+read (CIEDE2000 < 15 for half of Okabe-Ito; ``scripts/design_palette.py``)."""
+
 PALETTE: tuple[RGB, ...] = (
-    (0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
-    (213, 94, 0), (240, 228, 66), (0, 0, 0), (153, 153, 153), (140, 86, 75),
-    (0, 230, 230), (110, 200, 40),
+    (213, 94, 0), (0, 114, 178), (85, 255, 238), (0, 34, 0), (255, 204, 119), (0, 187, 238),
+    (34, 102, 85), (85, 170, 153), (68, 68, 0), (0, 34, 204), (0, 136, 136), (187, 255, 204),
 )  # fmt: skip
-"""Okabe-Ito (colour-blind safe, distinct from H&E's pink and purple), then more."""
+"""Class colours, first used first, chosen by ``scripts/design_palette.py`` from published
+colour-blind-safe palettes (Okabe-Ito; Paul Tol's; IBM's) by CIEDE2000: apart from each
+other (also under deuteranopia and protanopia), from the saliency ramp's greens and
+yellows and from H&E's pinks and purples, also as blended over them at
+:data:`CLASS_MAP_OPACITY`. ``tests/core/test_palette.py`` holds the measured minima."""
+
+HE_EOSIN: tuple[RGB, ...] = (
+    (200, 136, 171), (219, 177, 201), (207, 168, 195), (192, 88, 129), (191, 121, 157),
+    (169, 62, 95),
+)  # fmt: skip
+"""Typical eosin (pink) colours: k-means centres of tissue pixels of CMU-1 (Aperio) and of
+Kather 2016's colorectal tiles, the most common first."""
+HE_HAEMATOXYLIN: tuple[RGB, ...] = (
+    (141, 74, 121), (95, 53, 101), (161, 106, 151), (46, 22, 62), (108, 42, 85),
+    (162, 93, 137), (71, 28, 72), (128, 67, 116), (44, 14, 46),
+)  # fmt: skip
+"""Typical haematoxylin (purple, nuclei) colours, from the same k-means."""
+
+SALIENCY_RAMP: tuple[tuple[float, RGB], ...] = (
+    (0.0, (20, 140, 60)), (0.4, (80, 200, 40)), (0.75, (205, 240, 0)), (1.0, (255, 255, 90)),
+)  # fmt: skip
+"""The saliency colour map (``lime``: dark green to yellow): no purple or pink in it, so
+it never merges with haematoxylin or eosin; class colours keep away from it."""
+
+
+def saliency_ramp(n: int = 256) -> NDArray[np.uint8]:
+    """``n`` x 3 RGB of :data:`SALIENCY_RAMP`, weakest first."""
+    pos = np.array([p for p, _ in SALIENCY_RAMP])
+    rgb = np.array([c for _, c in SALIENCY_RAMP], dtype=np.float64)
+    t = np.linspace(0.0, 1.0, n)
+    out = np.stack([np.interp(t, pos, rgb[:, k]) for k in range(3)], axis=1)
+    return np.round(out).astype(np.uint8)
+
+
+def blend_rgb(
+    colour: NDArray[np.float64] | Sequence[float], background: Sequence[float], alpha: float
+) -> NDArray[np.float64]:
+    """``colour`` laid over ``background`` with ``alpha`` (as :func:`composite` does)."""
+    fg = np.asarray(colour, dtype=np.float64)
+    return (1.0 - alpha) * np.asarray(background, dtype=np.float64) + alpha * fg
+
+
+def legend_swatch(colour: RGB, opacity: float) -> tuple[RGB, RGB]:
+    """(over eosin, over haematoxylin): a class colour as a sure tile of it shows on the
+    slide at ``opacity``, so a legend matches the blended overlay, not the pure colour."""
+    e, h = (np.rint(blend_rgb(colour, bg[0], opacity)).astype(int).tolist()
+            for bg in (HE_EOSIN, HE_HAEMATOXYLIN))  # fmt: skip
+    return (e[0], e[1], e[2]), (h[0], h[1], h[2])
 
 
 def value_alpha(threshold_code: int, floor: float = ALPHA_FLOOR) -> NDArray[np.uint8]:
@@ -50,17 +100,18 @@ def value_alpha(threshold_code: int, floor: float = ALPHA_FLOOR) -> NDArray[np.u
 
 
 NAMED_COLOURS: tuple[tuple[tuple[str, ...], RGB], ...] = (
-    (("tum", "cancer", "carcin", "malig", "atyp"), (213, 94, 0)),
-    (("lym", "inflam", "immun"), (0, 114, 178)),
-    (("strom", "str"), (86, 180, 233)),
-    (("benign", "normal", "norm"), (0, 158, 115)),
-    (("necro", "debris", "deb"), (60, 60, 60)),
-    (("muc",), (204, 121, 167)),
-    (("adi", "fat"), (240, 228, 66)),
-    (("back", "empty", "bg"), (153, 153, 153)),
+    (("tum", "cancer", "carcin", "malig", "atyp"), PALETTE[0]),
+    (("lym", "inflam", "immun"), PALETTE[1]),
+    (("strom", "str"), PALETTE[5]),
+    (("benign", "normal", "norm"), PALETTE[7]),
+    (("necro", "debris", "deb"), PALETTE[3]),
+    (("muc",), PALETTE[2]),
+    (("adi", "fat"), PALETTE[4]),
+    (("back", "empty", "bg"), PALETTE[6]),
 )
-"""Conventional colours for common tissue classes, matched by the start of the name
-(tumour red-orange, immune cells blue, stroma light blue, necrosis dark, background grey)."""
+"""Conventional colours for common tissue classes, matched by the start of the name, all
+from the first eight of :data:`PALETTE`: tumour vermillion, immune cells blue, stroma
+azure, normal teal, necrosis near-black, mucin aqua, fat apricot, background dark teal."""
 
 
 def class_palette(names: Sequence[str]) -> list[RGB]:

@@ -5,7 +5,9 @@ still at least as fine as the output, its codes resized (bilinear for continuous
 as the screen smooths them; nearest neighbour for categorical codes such as a class map,
 which must never be averaged), mapped through the layer's lookup table and laid over the
 slide with the layer's opacity (:func:`~pathscaat.inference.overlay_style.composite`).
-The slide itself is read the same way and resized with a box filter.
+The slide itself is read the same way and resized with a box filter, both placed to a
+fraction of a source pixel, so an area rendered in horizontal bands
+(:func:`render_in_bands`, for progress and cancel) has no seams.
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from PIL import Image
 
 from pathscaat.inference.display_sources import read_codes
 from pathscaat.inference.overlay_style import apply_lut, composite
+from pathscaat.progress import (
+    JobCancelled,
+    OnProgress,
+    ProgressRecord,
+    ShouldStop,
+    never_stop,
+    no_progress,
+)
 from pathscaat.slides.base import Slide
 
 L0Rect = tuple[float, float, float, float]
@@ -84,11 +94,12 @@ def read_base(slide: Slide, l0_rect: L0Rect, out_size: tuple[int, int]) -> NDArr
     """H x W x 3 RGB of the slide over ``l0_rect`` at ``out_size`` (white off the slide)."""
     out_w, out_h = out_size
     level, ds, lvl_x0, lvl_y0, step = _src_window(slide, l0_rect, 1.0, out_w)
-    lvl_w = max(1, math.ceil(out_w * step))
-    lvl_h = max(1, math.ceil(out_h * step))
-    l0_xy = (math.floor(lvl_x0 * ds), math.floor(lvl_y0 * ds))
-    region = slide.read_region(l0_xy, level, (lvl_w, lvl_h))
-    image = Image.fromarray(region).resize((out_w, out_h), Image.Resampling.BOX)
+    c0, r0 = math.floor(lvl_x0), math.floor(lvl_y0)
+    lvl_w = max(1, math.ceil(lvl_x0 + out_w * step) - c0)
+    lvl_h = max(1, math.ceil(lvl_y0 + out_h * step) - r0)
+    region = slide.read_region((round(c0 * ds), round(r0 * ds)), level, (lvl_w, lvl_h))
+    box = (lvl_x0 - c0, lvl_y0 - r0, lvl_x0 - c0 + out_w * step, lvl_y0 - r0 + out_h * step)
+    image = Image.fromarray(region).resize((out_w, out_h), Image.Resampling.BOX, box=box)
     return np.asarray(image, dtype=np.uint8)
 
 
@@ -103,3 +114,31 @@ def render_region(
         for p in layers
     ]  # fmt: skip
     return composite(base, painted)
+
+
+def render_in_bands(
+    slide: Slide,
+    l0_rect: L0Rect,
+    out_size: tuple[int, int],
+    layers: Sequence[LayerPaint],
+    *,
+    band_px: int = 512,
+    on_progress: OnProgress = no_progress,
+    should_stop: ShouldStop = never_stop,
+) -> NDArray[np.uint8]:
+    """:func:`render_region` one band of ``band_px`` output rows at a time: progress after
+    each band, JobCancelled between bands. The bands join without a seam."""
+    x, y, w, _ = l0_rect
+    out_w, out_h = out_size
+    l0_per_row = w / out_w  # the renderer's step, both ways (square output pixels)
+    starts = list(range(0, out_h, max(1, band_px)))
+    bands = []
+    for i, row0 in enumerate(starts):
+        if should_stop():
+            raise JobCancelled(f"rendering stopped after {i} of {len(starts)} bands")
+        on_progress(ProgressRecord("render", i, len(starts), "reading the slide"))
+        rows = min(out_h, row0 + band_px) - row0
+        band_rect = (x, y + row0 * l0_per_row, w, rows * l0_per_row)
+        bands.append(render_region(slide, band_rect, (out_w, rows), layers))
+    on_progress(ProgressRecord("render", len(starts), len(starts), "reading the slide"))
+    return np.concatenate(bands, axis=0) if bands else np.zeros((0, out_w, 3), np.uint8)

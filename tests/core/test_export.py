@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 import math
 import re
@@ -24,7 +25,7 @@ from shapely.geometry import Point, Polygon
 from pathscaat.annotations.export.crops import export_crops
 from pathscaat.annotations.export.patches import export_patches
 from pathscaat.annotations.export.report import write_report
-from pathscaat.annotations.export.table import BASE_COLUMNS, write_table
+from pathscaat.annotations.export.table import BASE_COLUMNS, readable, write_table
 from pathscaat.annotations.model import Annotation, PathClass
 from pathscaat.progress import JobCancelled, PathscaatError
 from pathscaat.slides import open_slide
@@ -92,36 +93,48 @@ def test_crops_resume_after_cancel_and_write_tiff(slide, tmp_path: Path) -> None
 
 def test_table_numbers_agree_with_shapely(tmp_path: Path) -> None:
     anns, mpp = annotations(), 0.499
+    anns[1] = dataclasses.replace(anns[1], measurements={"Area µm^2": 1.0, "Big": 30912.6})
     path = write_table(tmp_path / "t.csv", anns, mpp=mpp)
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0])[: len(BASE_COLUMNS)] == list(BASE_COLUMNS)
-    assert list(rows[0])[len(BASE_COLUMNS) :] == ["Score", "Other"]
-    for ann, row in zip(anns, rows, strict=True):
+    assert list(rows[0])[len(BASE_COLUMNS) :] == ["Score", "Big", "Other", "id"]  # one area
+    for number, (ann, row) in enumerate(zip(anns, rows, strict=True), start=1):
         geom = ann.geometry
-        assert row["id"] == ann.id and row["class"] == (ann.class_name or "")
-        assert float(row["area_um2"]) == pytest.approx(geom.area * mpp * mpp)
-        assert float(row["perimeter_um"]) == pytest.approx(geom.length * mpp)
-        assert float(row["centroid_l0_x"]) == pytest.approx(geom.centroid.x)
-        assert float(row["centroid_y_um"]) == pytest.approx(geom.centroid.y * mpp)
+        assert row["number"] == str(number) and row["id"] == ann.id
+        assert row["class"] == (ann.class_name or "")
+        assert float(row["area_um2"]) == pytest.approx(geom.area * mpp * mpp, abs=0.05)
+        assert float(row["perimeter_um"]) == pytest.approx(geom.length * mpp, abs=0.005)
+        assert float(row["centroid_l0_x"]) == pytest.approx(geom.centroid.x, abs=0.05)
+        assert float(row["centroid_y_um"]) == pytest.approx(geom.centroid.y * mpp, abs=0.005)
         assert [float(row[k]) for k in ("l0_min_x", "l0_min_y", "l0_max_x", "l0_max_y")] == (
-            pytest.approx(list(geom.bounds))
+            pytest.approx(list(geom.bounds), abs=0.05)
         )
-        assert float(row["max_y_um"]) == pytest.approx(geom.bounds[3] * mpp)
+        assert float(row["max_y_um"]) == pytest.approx(geom.bounds[3] * mpp, abs=0.005)
+        assert all("e+" not in v and "e-" not in v for v in row.values() if v != ann.id)
     assert rows[0]["Score"] == "0.25" and rows[1]["Score"] == "" and rows[2]["Other"] == "NaN"
-    assert float(rows[0]["area_um2"]) == pytest.approx((600**2 - 200**2) * mpp**2)
+    assert rows[1]["Big"] == "30913" and rows[1]["centroid_l0_y"] == "1766.7"
+    assert rows[0]["area_um2"] == f"{(600**2 - 200**2) * mpp**2:.1f}"
     assert float(rows[0]["perimeter_um"]) == pytest.approx((2400 + 800) * mpp)
     no_mpp = write_table(tmp_path / "n.csv", anns, mpp=None).read_text().splitlines()
     assert no_mpp[1].split(",")[4:6] == ["NaN", "NaN"]
+
+
+def test_readable_numbers_keep_their_meaning() -> None:
+    assert [readable(v) for v in (0.996078, 1e-5, 0.0, 123456789.4, 1.0)] == [
+        "0.9961", "0.00001", "0", "123456789", "1"]  # fmt: skip
+    assert readable(44072.0248, "area_um2") == "44072.0"
+    assert readable(math.nan, "area_um2") == "NaN"
+    assert readable(1160.868, "perimeter_um") == "1160.87"
 
 
 def test_report_is_self_contained_and_lists_every_region(slide, tmp_path: Path) -> None:
     anns = annotations()
     path = write_report(tmp_path / "r.html", slide, anns)
     text = path.read_text(encoding="utf-8")
-    for ann in anns:
-        assert f'id="row-{ann.id}"' in text
-    assert text.count('class="card"') == 3  # the point has no crop
+    for number, ann in enumerate(anns, start=1):
+        assert f'id="row-{number}"' in text and ann.id not in text  # numbered, no UUID
+    assert text.count('id="region-') == 3  # the point has no crop
     sources = re.findall(r'src="([^"]+)"', text)
     assert len(sources) == 4 and all(s.startswith("data:image/jpeg;base64,") for s in sources)
     thumb = Image.open(io.BytesIO(base64.b64decode(sources[0].split(",", 1)[1])))

@@ -6,7 +6,9 @@ readers), JSON-lines progress ending in one result, and one-line errors with exi
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +103,16 @@ def test_export_command_writes_every_output_and_resumes(
     }
     assert len(read_annotations(dest / f"{stem}.geojson").annotations) == len(anns)
     assert len(read_annotations(dest / f"{stem}.xml").annotations) == len(anns)
-    assert (dest / f"{stem}.html").read_text().count('class="card"') == 3
+    report = (dest / f"{stem}.html").read_text()
+    assert report.count('id="region-') == 3 and ring not in report
+    with (dest / f"{stem}.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    classes = [o.class_name for o in out.overlays if o.kind == "probability"]
+    for row in rows:  # every annotation measured, hand-drawn or not, the point included
+        means = [float(row[f"Mean prob {c}"]) for c in classes]
+        assert sum(means) == pytest.approx(1.0, abs=0.03) or all(map(math.isnan, means))
+        assert 0 <= float(row["Saliency share"]) <= 1
+    assert any(not math.isnan(float(r[f"Mean prob {classes[0]}"])) for r in rows)
     crops_before = {p: p.stat().st_mtime_ns for p in (dest / "crops").iterdir()}
     assert main(argv) == 0  # a second run finds the crops and patches done
     assert {p: p.stat().st_mtime_ns for p in (dest / "crops").iterdir()} == crops_before
@@ -117,3 +128,28 @@ def test_export_command_errors_are_one_line(
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     assert main([*base, "--annotations", str(empty)]) == 1
     assert "no annotations" in one_error_line(capsys)
+
+
+@pytest.mark.slow
+def test_export_measures_from_the_runs_a_project_recorded(
+    cmu_infer, tmp_path: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+) -> None:
+    from pathscaat.project import Project
+
+    slide, out = cmu_infer
+    source = tmp_path / "in.geojson"
+    write_annotations(source, annotations())
+    argv = ["export", str(slide), "--annotations", str(source), "--csv", "--progress", "none",
+            "--project", str(tmp_path / "proj")]  # fmt: skip
+    with Project.create(tmp_path / "proj") as project:
+        pass
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 1
+    assert "not a slide of the project" in one_error_line(capsys)
+    with Project.open(tmp_path / "proj") as project:
+        project.add_slide(slide)
+        project.add_inference(out.root)
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    with (tmp_path / "b" / f"{slide.stem}.csv").open(newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    classes = [o.class_name for o in out.overlays if o.kind == "probability"]
+    assert {f"Mean prob {c}" for c in classes} | {"Saliency share"} <= set(header)

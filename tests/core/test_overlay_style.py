@@ -23,8 +23,9 @@ from pathscaat.inference.overlay_style import (
     value_alpha,
 )
 from pathscaat.inference.pyramid_writer import write_pyramid
-from pathscaat.inference.render import LayerPaint, fit_size, render_region
+from pathscaat.inference.render import LayerPaint, fit_size, render_in_bands, render_region
 from pathscaat.inference.tiles_csv import write_tiles_csv
+from pathscaat.progress import JobCancelled, ProgressRecord
 from pathscaat.slides import open_slide
 
 
@@ -155,3 +156,23 @@ def test_render_region_lays_overlay_over_real_tissue(cmu_svs: Path, tmp_path: Pa
     inner = (slice(2, -2), slice(2, -2))  # the raster's own edge is smoothed into "no data"
     assert np.abs(top.astype(float) - want)[inner].max() <= 1.0
     np.testing.assert_array_equal(bottom, plain[-size[1] // 3 :])  # untouched tissue
+
+
+def test_rendering_in_bands_joins_without_seams_and_stops(cmu_svs: Path, tmp_path: Path) -> None:
+    with open_slide(cmu_svs) as slide:
+        raster = np.random.default_rng(2).integers(0, 256, (380, 280), dtype=np.uint8)
+        path = write_pyramid(tmp_path / "o.tif", raster, l0_per_px=8.0)
+        lut = np.zeros((256, 4), np.uint8)
+        lut[:, 1], lut[:, 3] = 255, np.arange(256)
+        with open_slide(path) as overlay:
+            paint = [LayerPaint(overlay, 8.0, lut, 0.6)]
+            rect, size = (123.4, 456.7, 1500.3, 1800.9), (700, 840)
+            whole = render_region(slide, rect, size, paint).astype(int)
+            records: list[ProgressRecord] = []
+            bands = render_in_bands(slide, rect, size, paint, band_px=97,
+                                    on_progress=records.append)  # fmt: skip
+            with pytest.raises(JobCancelled):
+                render_in_bands(slide, rect, size, paint, should_stop=lambda: True)
+    diff = np.abs(bands - whole)
+    assert bands.shape == whole.shape and (diff == 0).mean() > 0.999 and diff.mean() < 0.05
+    assert [r.done for r in records] == list(range(10)) and records[-1].total == 9

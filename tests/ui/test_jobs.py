@@ -168,7 +168,8 @@ def test_infer_command_line() -> None:
     program, *lead = cli_command()
     assert program == sys.executable and lead == ["-m", "pathscaat.cli.main"]
     args = infer_arguments("s.svs", "m.json", "out", saliency="gradcam", device="cpu")
-    assert args[:2] == ["infer", "s.svs"]
+    assert args[:2] == ["infer", str(Path.cwd() / "s.svs")]  # the child runs elsewhere
+    assert args[args.index("--out") + 1] == str(Path.cwd() / "out")
     assert args[args.index("--progress") + 1] == "json"
     assert args[args.index("--saliency") + 1] == "gradcam"
     assert "--slide-mpp" not in args

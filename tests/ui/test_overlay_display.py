@@ -3,6 +3,7 @@ grid and outline switches, digital zoom, and File > Export View's PNG."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -212,10 +213,73 @@ def test_export_of_the_view_has_legends_and_reports_bad_folders(
     png = np.asarray(Image.open(out).convert("RGB"))
     assert max(png.shape[:2]) == round(2 * max(viewer.view_box.width(), viewer.view_box.height()))
     rows, cols = png.shape[:2]
-    corner = png[-rows // 4 :, -cols // 3 :].reshape(-1, 3)  # the legend box, bottom right
-    colours = {tuple(c) for c in layer(window, "classes").colours}
-    assert any(tuple(px) in colours for px in corner)
+    corner = {tuple(px) for px in png[-rows // 4 :, -cols // 3 :].reshape(-1, 3)}  # legend
+    classes = layer(window, "classes")
+    for _name, over_eosin, over_haem in classes.legend_swatches():  # as the slide shows them
+        assert over_eosin in corner and over_haem in corner
+    assert not {tuple(c) for c in classes.colours} & corner  # not the pure colours
     blocker = tmp_path / "file.txt"
     blocker.write_text("")
     assert window.exporter.export(ExportRequest(blocker / "x.png")) is None
     assert "Cannot create the folder" in window.errors.history[-1].message
+
+
+def test_export_draws_the_annotations_as_the_layer_does(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:
+    from shapely.geometry import box
+
+    from pathscaat.annotations.edits import Edit
+    from pathscaat.annotations.model import Annotation, PathClass
+
+    for lay in window.viewer.overlays():
+        lay.visible = False
+    coll = window.annotations.collection
+    assert coll is not None
+    shown = Annotation(box(300, 400, 900, 1000), path_class=PathClass("Tumour", (0, 0, 255)))
+    hidden = Annotation(box(1200, 1500, 1800, 2100), path_class=PathClass("Other", (255, 0, 0)))
+    coll.apply(Edit.add([shown, hidden], "draw"))
+    window.annotations.panel.set_class_visible("Other", False)  # hidden classes stay out
+    req = ExportRequest(tmp_path / "a.png", whole_slide=True, longest_px=1000, legends=False,
+                        scale_bar=False)  # fmt: skip
+    assert window.exporter.start(req)  # in a worker: the window goes on
+    with qtbot.waitSignal(window.exporter.sigDone, timeout=30000) as done:
+        pass
+    assert done.args == [tmp_path / "a.png"] and not window.exporter.running()
+    png = np.asarray(Image.open(tmp_path / "a.png").convert("RGB")).astype(float)
+    window.annotations.layer.set_style(visible=False)
+    plain = np.asarray(
+        Image.open(
+            window.exporter.export(dataclasses.replace(req, path=tmp_path / "b.png"))
+        ).convert("RGB")
+    ).astype(float)
+    scale = 1000 / 2967
+    inside = (
+        slice(round(500 * scale), round(800 * scale)),
+        slice(round(400 * scale), round(800 * scale)),
+    )
+    opacity = window.annotations.layer.style.opacity
+    want = plain[inside] * (1 - opacity) + np.array([0, 0, 255]) * opacity
+    assert np.abs(png[inside] - want).mean() < 4  # the fill, in the class colour
+    edge = png[round(400 * scale), round(600 * scale)]
+    assert np.abs(edge - [0, 0, 255]).max() < 60  # the outline on the box's top edge
+    other = (
+        slice(round(1600 * scale), round(2000 * scale)),
+        slice(round(1300 * scale), round(1700 * scale)),
+    )
+    assert np.abs(png[other] - plain[other]).max() <= 1  # the hidden class is not drawn
+    coll.undo()
+    window.annotations._dirty = False
+
+
+def test_export_view_can_be_cancelled_and_writes_nothing(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:
+    req = ExportRequest(tmp_path / "big.png", whole_slide=True, longest_px=8000)
+    assert window.exporter.start(req)
+    assert not window.exporter.start(req)  # one at a time
+    window.exporter.cancel()
+    with qtbot.waitSignal(window.exporter.sigDone, timeout=60000) as done:
+        pass
+    assert done.args == [None] and not (tmp_path / "big.png").exists()
+    assert "cancelled" in window.status.currentMessage() and window.errors.history == []

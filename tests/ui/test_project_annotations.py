@@ -20,12 +20,18 @@ from ui.main_window import MainWindow
 QUPATH05 = "annotations/qupath05.geojson"
 
 
-def drop(win: MainWindow, *paths: Path) -> None:
+def drop(win: MainWindow, *paths: Path, qtbot=None) -> None:
+    """Drop ``paths`` on the window; with ``qtbot``, wait until the import ended (the
+    files are read in a worker)."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
-    win.dropEvent(event)
+    if qtbot is None:
+        win.dropEvent(event)
+        return
+    with qtbot.waitSignal(win.annotation_files.sigImported, timeout=20000):
+        win.dropEvent(event)
 
 
 def test_drop_qupath_geojson_onto_an_open_slide(
@@ -34,20 +40,20 @@ def test_drop_qupath_geojson_onto_an_open_slide(
     win = make_window(qtbot, tmp_path / "settings.ini")
     open_and_wait(qtbot, win, cmu_svs)
     source = shared_data / QUPATH05
-    drop(win, source)
+    drop(win, source, qtbot=qtbot)
     coll = win.annotations.collection
     assert coll is not None and len(coll) == 3
     names = {f["properties"]["name"] for f in json.loads(source.read_text())["features"]}
     assert {o.name for o in coll} == names
     assert coll.undo_label == "Import qupath05.geojson"
-    drop(win, source)  # again: new ids, nothing overwritten
+    drop(win, source, qtbot=qtbot)  # again: new ids, nothing overwritten
     assert len(coll) == 6 and len({o.id for o in coll}) == 6
     assert "given new ids" in win.status.currentMessage()
     coll.undo()
     assert len(coll) == 3
     bad = tmp_path / "bad.geojson"
     bad.write_text("{not json")
-    drop(win, bad)
+    drop(win, bad, qtbot=qtbot)
     assert len(coll) == 3 and win.slide_path == cmu_svs  # not opened as a slide
     errors = [r for r in win.errors.history if "bad.geojson" in r.message]
     assert len(errors) == 1 and "Traceback" not in errors[0].message
@@ -78,7 +84,8 @@ def test_skipped_items_are_reported_once(qtbot, tmp_path: Path) -> None:
            "properties": {"objectType": "annotation"}}  # fmt: skip
     path = tmp_path / "mixed.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [good, odd, odd]}))
-    win.annotation_files.import_files([path])
+    with qtbot.waitSignal(win.annotation_files.sigImported, timeout=20000):
+        assert win.annotation_files.import_files([path])
     assert len(win.annotations.collection) == 1
     reports = [r for r in win.errors.history if "mixed.geojson" in r.message]
     assert len(reports) == 1 and "2 item(s)" in reports[0].message
@@ -121,4 +128,26 @@ def test_reopened_project_shows_the_same_annotations_and_overlays(
     assert len(coll) == 2
     assert sorted(o.name for o in win.viewer.overlays()) == ["prob_a", "saliency"]
     assert "Invasive front" in win.annotations.classes.names()
+    win.close()
+
+
+def test_import_reads_in_a_worker_and_can_be_cancelled(
+    qtbot, tmp_path: Path, shared_data: Path
+) -> None:
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    open_and_wait(qtbot, win, picture(tmp_path, "p.png"))
+    files = win.annotation_files
+    source = shared_data / QUPATH05
+    with qtbot.waitSignal(files.sigImported, timeout=20000) as done:
+        assert files.import_files([source, source, source])
+        assert files.importing() and len(win.annotations.collection) == 0  # not read yet
+    assert done.args == [9] and len(win.annotations.collection) == 9
+    assert win.annotations.collection.undo_label == "Import qupath05.geojson"  # one per file
+    with qtbot.waitSignal(files.sigImported, timeout=20000) as done:
+        assert files.import_files([source] * 50)
+        files.cancel_import()  # before any file arrived: nothing is added
+    assert done.args == [0] and not files.importing()
+    qtbot.wait(300)  # what the worker still reads is dropped
+    assert len(win.annotations.collection) == 9 and "cancelled" in win.status.currentMessage()
+    win.annotations._dirty = False
     win.close()

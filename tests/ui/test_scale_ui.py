@@ -104,7 +104,7 @@ def test_overlays_state_their_scale_in_the_panel_and_the_exported_legend(
 ) -> None:
     from pathscaat.inference.overlays import OverlaySet
     from pathscaat.inference.scale import RunScale, SlideMpp
-    from ui.export_paint import paint_legends
+    from ui.export_paint import legend_spec, paint_legends
 
     slide = picture(tmp_path / "slides", "s.png")
     folder = overlays_for(slide, tmp_path / "run")
@@ -126,7 +126,7 @@ def test_overlays_state_their_scale_in_the_panel_and_the_exported_legend(
         image = QImage(800, 600, QImage.Format.Format_RGB32)
         image.fill(0)
         painter = QPainter(image)
-        paint_legends(painter, image, layers)
+        paint_legends(painter, image, [legend_spec(layer) for layer in layers])
         painter.end()
         return image
 
@@ -174,6 +174,7 @@ def test_wizard_shows_the_models_field_of_view_and_warns(qtbot, tmp_path: Path) 
     page.mpp.setValue(0.5)
     page.input_px.setValue(512)  # 256 µm at 0.5 µm/px: nothing to warn about
     assert "0.5 µm/px" in page.scale_line.text() and page.scale_warning.isHidden()
+    qtbot.waitUntil(lambda: not wiz.ctx.background.busy(), timeout=120000)  # timm checks
     wiz.shutdown()
 
 

@@ -1,25 +1,18 @@
 """Annotations panel: the table of objects, and how the layer draws them.
 
-Table columns: class, name, kind, area µm², locked, then each measurement the objects
-carry. A click selects the object and centres the viewer on it; the collection's
-selection (from the tools) is mirrored back. The filter box matches names and classes;
-the class menu shows or hides classes on the slide; fill, outline and opacity restyle
-the layer. Rows are values read lazily, so 100,000 detections list without delay.
+The table (:mod:`ui.annotations.annotation_table`) lists every object with its
+measurements, those from the slide's overlays included; under it, the measurements of
+the one selected object read as a short list. A click selects the object and centres
+the viewer on it; the collection's selection (from the tools) is mirrored back. The
+filter box matches names and classes; the class menu shows or hides classes on the
+slide; fill, outline and opacity restyle the layer.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QItemSelectionModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,94 +32,25 @@ from PySide6.QtWidgets import (
 
 from pathscaat.annotations.collection import AnnotationCollection, CollectionEvent
 from pathscaat.annotations.edits import Edit
-from pathscaat.annotations.model import Annotation
 from pathscaat.progress import PathscaatError
-from ui.annotations.classes_panel import swatch
-from ui.annotations.layer import AnnotationLayer, colour_of
+from ui.annotations.annotation_table import (
+    BASE_COLUMNS,
+    PENDING,
+    UNCLASSIFIED_TEXT,
+    AnnotationTableModel,
+)
+from ui.annotations.layer import AnnotationLayer
+from ui.annotations.measurer import AnnotationMeasurer
 
-BASE_COLUMNS = ("Class", "Name", "Kind", "Area µm²", "Locked")
-MAX_MEASUREMENT_COLUMNS = 12
-UNCLASSIFIED_TEXT = "Unclassified"
-
-
-class AnnotationTableModel(QAbstractTableModel):
-    """Rows of annotations (already filtered by the panel); cells computed on demand."""
-
-    def __init__(self, mpp: Callable[[], float | None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[Annotation] = []
-        self.measurements: list[str] = []
-        self._mpp = mpp
-
-    def set_rows(self, rows: list[Annotation]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        names: dict[str, None] = {}
-        for obj in rows[:2000]:  # columns from a sample: detections share their keys
-            names.update(dict.fromkeys(obj.measurements))
-        self.measurements = list(names)[:MAX_MEASUREMENT_COLUMNS]
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        return len(self.rows)
-
-    def columnCount(
-        self, parent: QModelIndex | QPersistentModelIndex | None = None
-    ) -> int:
-        return len(BASE_COLUMNS) + len(self.measurements)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:  # fmt: skip
-        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
-            return None
-        if section < len(BASE_COLUMNS):
-            return BASE_COLUMNS[section]
-        return self.measurements[section - len(BASE_COLUMNS)]
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if not index.isValid():
-            return None
-        obj, col = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return swatch(colour_of(obj), 12)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return self._text(obj, col)
-
-    def _text(self, obj: Annotation, col: int) -> str:
-        if col == 0:
-            return obj.class_name or UNCLASSIFIED_TEXT
-        if col == 1:
-            return obj.name or ""
-        if col == 2:
-            kind = obj.tool.value if obj.tool.value != "imported" else obj.object_type.value
-            n = len(getattr(obj.geometry, "geoms", ()))
-            return f"{kind} ({n})" if obj.geometry.geom_type == "MultiPoint" else kind
-        if col == 3:
-            if obj.geometry.geom_type not in ("Polygon", "MultiPolygon"):
-                return "—"  # points and lines have no area
-            return _number(obj.area_um2(self._mpp()))
-        if col == 4:
-            return "🔒" if obj.locked else ""
-        return _number(obj.measurements.get(self.measurements[col - len(BASE_COLUMNS)], math.nan))
-
-
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
+__all__ = ["BASE_COLUMNS", "PENDING", "AnnotationTableModel", "AnnotationsPanel"]
 
 class AnnotationsPanel(QWidget):
     """Table, filter, class visibility and drawing style for one collection and layer."""
 
     def __init__(self, layer: AnnotationLayer, center_on: Callable[[float, float], None],
                  mpp: Callable[[], float | None], report: Callable[[str], None],
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+                 parent: QWidget | None = None,
+                 measurer: AnnotationMeasurer | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.layer = layer
         self._center_on = center_on
@@ -134,7 +58,18 @@ class AnnotationsPanel(QWidget):
         self._collection: AnnotationCollection | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._syncing = False
-        self.model = AnnotationTableModel(mpp, self)
+        self.measurer = measurer
+        if measurer is None:
+            self.model = AnnotationTableModel(mpp, self)
+        else:
+            self.model = AnnotationTableModel(
+                mpp, self, measurer.measurements,
+                lambda o: bool(measurer.folders) and measurer.measured(o) is None,
+                measurer.names,
+            )  # fmt: skip
+            measurer.sigMeasured.connect(self.refresh)
+            measurer.sigBusy.connect(self._busy)
+        self._busy_text = ""
         self._build()
 
     def _build(self) -> None:
@@ -168,6 +103,14 @@ class AnnotationsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
+        self.details = QLabel("")
+        self.details.setObjectName("hint")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setToolTip("What the model says of the selected annotation: saliency, "
+                                "and the classes by their mean probability inside")
+        self.details.setVisible(False)
+        layout.addWidget(self.details)
         layout.addLayout(self._lock_row())
         layout.addLayout(self._style_row())
         layout.addWidget(self.count)
@@ -231,12 +174,22 @@ class AnnotationsPanel(QWidget):
         total = len(self._collection) if self._collection is not None else 0
         hidden = len(self.layer.style.hidden_classes)
         note = f", {hidden} class{'es' * (hidden > 1)} hidden" if hidden else ""
-        self.count.setText(f"{len(objs):,} of {total:,} annotations listed{note}")
+        self._count_text = f"{len(objs):,} of {total:,} annotations listed{note}"
+        self._show_count()
         self._mirror_selection()
+
+    def _busy(self, text: str) -> None:
+        self._busy_text = text
+        self._show_count()
+
+    def _show_count(self) -> None:
+        text = getattr(self, "_count_text", "")
+        self.count.setText(f"{text} · {self._busy_text}" if self._busy_text else text)
 
     def _mirror_selection(self) -> None:
         """Select the table rows of the collection's selection (without echoing back)."""
         if self._collection is None:
+            self.details.setVisible(False)
             return
         chosen = self._collection.selection
         sel = self.table.selectionModel()
@@ -248,6 +201,21 @@ class AnnotationsPanel(QWidget):
                 if obj.id in chosen:
                     sel.select(self.model.index(row, 0), flags)
         self._syncing = False
+        self._show_details()
+
+    def _show_details(self) -> None:
+        """The measurements of the one selected annotation (hidden otherwise)."""
+        from ui.annotations.measure_details import details_html
+
+        c = self._collection
+        chosen = [i for i in c.selection if i in c] if c is not None else []
+        text = ""
+        if c is not None and len(chosen) == 1:
+            obj = c.get(chosen[0])
+            pending = self.measurer is not None and self.model.is_pending(obj)
+            text = details_html(self.model.measure_of(obj), pending)
+        self.details.setText(text)
+        self.details.setVisible(bool(text))
 
     def _table_selection_changed(self, *_: object) -> None:
         if self._syncing or self._collection is None:

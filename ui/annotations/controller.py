@@ -23,6 +23,7 @@ from ui.annotations.actions import AnnotationActions, build_annotation_actions
 from ui.annotations.annotations_panel import AnnotationsPanel
 from ui.annotations.classes_panel import ClassesPanel
 from ui.annotations.layer import AnnotationLayer
+from ui.annotations.measurer import AnnotationMeasurer
 from ui.annotations.tools import ToolContext, ToolController
 from ui.annotations.tools.base import Preview
 from ui.viewer.slide_viewer import SlideViewer
@@ -50,7 +51,9 @@ class AnnotationController(QObject):
         self.ctx = ToolContext(viewer, self.layer, Preview(viewer), message,
                                self.classes_panel.current_class)  # fmt: skip
         self.tools = ToolController(self.ctx, self)
-        self.panel = AnnotationsPanel(self.layer, viewer.center_on, self._mpp, message)
+        self.measurer = AnnotationMeasurer(report, self)
+        self.panel = AnnotationsPanel(self.layer, viewer.center_on, self._mpp, message,
+                                      measurer=self.measurer)  # fmt: skip
         self.actions: AnnotationActions = build_annotation_actions(win)
         self._connect()
         self._update_actions()
@@ -102,6 +105,7 @@ class AnnotationController(QObject):
             w, h = slide.dimensions
             self.layer.set_bounds(w, h)
         self.layer.set_collection(self.collection)
+        self.measurer.set_collection(self.collection)
         self.panel.set_collection(self.collection)
         self._dirty = False
         self._update_actions()

@@ -68,12 +68,14 @@ class ExportDialog(QDialog):
     def __init__(
         self, slide: Any, slide_path: Path, objects: list[Annotation], selected: set[str],
         out_dir: Path, overlays_dir: Path | None = None, parent: QWidget | None = None,
+        measure_dirs: tuple[Path, ...] = (),
     ) -> None:  # fmt: skip
         super().__init__(parent)
         self.setWindowTitle(f"Export Annotations — {slide_path.name}")
         self.slide, self.slide_path, self.objects = slide, slide_path, objects
         self.selected = selected
         self.overlays_dir = overlays_dir
+        self.measure_dirs = measure_dirs
         self._stop = threading.Event()
         self._worker: Any = None
         self._bridge = _Bridge(self)
@@ -218,6 +220,7 @@ class ExportDialog(QDialog):
             annotations=tuple(self.chosen()), slide_path=self.slide_path,
             mpp=self.mpp.value(), patch_px=self.patch_px.value(),
             overlays_dir=self.overlays_dir if self.saliency.isChecked() else None,
+            measure_dirs=self.measure_dirs,
         )  # fmt: skip
 
     # -- running ----------------------------------------------------------------------
@@ -256,7 +259,8 @@ class ExportDialog(QDialog):
         if rec.total > 0:
             self.progress.setRange(0, rec.total)
             self.progress.setValue(rec.done)
-        label = {"export": "Writing"}.get(rec.stage, rec.stage.capitalize())
+        label = {"export": "Writing", "measure": "Measuring"}.get(rec.stage,
+                                                                  rec.stage.capitalize())
         if rec.message:
             self.progress.setFormat(f"{label}: {rec.message} (%v/%m)")
 

@@ -4,11 +4,15 @@ Each output is one call into the core (``pathscaat.annotations.export`` and ``io
 same calls ``pathscaat export`` makes, so the app and the command line write the same
 files: ``<stem>.geojson`` (QuPath's frame), ``<stem>.xml`` (ASAP), ``<stem>.csv``
 (table), ``crops/``, ``<stem>.html`` (report) and ``patches/`` (+ ``manifest.csv``).
+With ``measure_dirs`` (the overlay sets on the slide) every object is first measured
+from each of them (:func:`pathscaat.annotations.measure.measure_annotations`), as
+``pathscaat export --overlays`` does.
 Crops and patches resume: a second export skips the files a first one finished.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +44,7 @@ class ExportRequest:
     mpp: float = 0.5
     patch_px: int = 224
     overlays_dir: Path | None = None
+    measure_dirs: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -56,6 +61,15 @@ def run_export(
     from pathscaat.progress import JobCancelled
 
     req.out_dir.mkdir(parents=True, exist_ok=True)
+    if req.measure_dirs:
+        from pathscaat.annotations.measure import measure_annotations
+        from pathscaat.annotations.overlay_rasters import OverlayRasters
+
+        measured = measure_annotations(
+            req.annotations, [OverlayRasters(d) for d in req.measure_dirs],
+            on_progress=on_progress, should_stop=should_stop,
+        )  # fmt: skip
+        req = dataclasses.replace(req, annotations=tuple(measured))
     outcome = ExportOutcome()
     steps = _steps(req, slide, outcome, on_progress, should_stop)
     for i, name in enumerate(req.outputs):

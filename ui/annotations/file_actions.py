@@ -4,25 +4,38 @@ File ▸ Export Annotations…, and Make Regions… from an overlay layer.
 Each works on the open slide's collection (``win.annotations``); imported and accepted
 objects bring their classes into the class list. In a project the binding saves them at
 once; without one the window offers to save them as GeoJSON when the slide closes.
+
+Import reads the files in a worker thread, one after the other, with a progress dialog
+and a Cancel button; each file's objects are added on the UI thread as it arrives (one
+undoable edit per file). Cancel keeps the files already added and drops the rest (a
+file being read is read to its end in the background, then forgotten).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
+from superqt.utils import create_worker
 
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import PathClass
 from pathscaat.progress import PathscaatError
 from ui.actions import find_menu, icon
 from ui.annotations.export_dialog import ExportDialog
-from ui.annotations.import_drop import IMPORT_FILTER, import_file, is_annotation_file
+from ui.annotations.import_drop import (
+    IMPORT_FILTER,
+    ImportOutcome,
+    add_outcome,
+    is_annotation_file,
+    read_each,
+)
 from ui.annotations.regions_dialog import RegionsDialog
 
 if TYPE_CHECKING:
@@ -32,11 +45,17 @@ log = logging.getLogger(__name__)
 
 
 class AnnotationFiles(QObject):
-    """Import, export and make-regions for one window."""
+    """Import, export and make-regions for one window; ``sigImported(n)`` when an import
+    ends (objects added, cancelled or not)."""
+
+    sigImported = Signal(int)
 
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
         self.win = win
+        self._import: dict[str, Any] = {}  # the running import: worker, paths, stop, ...
+        self._import_gen = 0
+        self.import_progress: QProgressDialog | None = None
         self.regions_dialog: RegionsDialog | None = None
         self.export_dialog: ExportDialog | None = None
         self.import_action = QAction("&Import Annotations…", win)
@@ -99,28 +118,105 @@ class AnnotationFiles(QObject):
                                                 IMPORT_FILTER)
         self.import_files([Path(p) for p in paths])
 
-    def import_files(self, paths: list[Path]) -> int:
-        """Import each file onto the open slide; returns how many objects arrived."""
+    def import_files(self, paths: list[Path]) -> bool:
+        """Import each file onto the open slide in a worker (see the module docstring);
+        False (reported) when it cannot start."""
         coll, slide = self.win.annotations.collection, self.win.slide
         if coll is None or slide is None:
             self.win.errors.report("Open a slide first, then import its annotations.",
-                                   title="Import annotations")
-            return 0
-        total = 0
-        for path in paths:
-            outcome = import_file(coll, path, slide)
-            if outcome.error:
-                self.win.errors.report(f"Nothing was imported from {path.name}: "
-                                       f"{outcome.error}", title="Import annotations")
-                continue
+                                   title="Import annotations")  # fmt: skip
+            return False
+        if self.importing():
+            self.win.errors.report("An import is running; wait for it or cancel it first.",
+                                   title="Import annotations", minor=True)  # fmt: skip
+            return False
+        self._import_gen += 1
+        gen, stop = self._import_gen, threading.Event()
+        worker = create_worker(read_each, list(paths), slide, stop.is_set,
+                               _start_thread=False, _ignore_errors=True)  # fmt: skip
+        worker.yielded.connect(lambda item: self._imported_one(gen, item))
+        worker.errored.connect(lambda exc: self._import_failed(gen, exc))
+        worker.finished.connect(lambda *_: self._import_finished(gen))
+        self._import = {"worker": worker, "paths": list(paths), "stop": stop, "added": 0,
+                        "coll": coll}  # fmt: skip
+        self.import_progress = self._progress_dialog(paths)
+        worker.start()
+        return True
+
+    def importing(self) -> bool:
+        """True while an import's files are being read."""
+        return bool(self._import)
+
+    def cancel_import(self) -> None:
+        """Keep the files added so far; forget the rest (see the module docstring)."""
+        if self._import:
+            self._import["stop"].set()
+            self._import_finished(self._import_gen, cancelled=True)
+
+    def _progress_dialog(self, paths: list[Path]) -> QProgressDialog:
+        dlg = QProgressDialog(f"Reading {paths[0].name}…" if paths else "", "Cancel", 0,
+                              len(paths), self.win)  # fmt: skip
+        dlg.setWindowTitle("Import Annotations")
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(400)
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        dlg.setMinimumWidth(420)
+        dlg.setValue(0)
+        dlg.canceled.connect(self.cancel_import)
+        return dlg
+
+    def _imported_one(self, gen: int, item: tuple[int, ImportOutcome]) -> None:
+        """One file read: add its objects (UI thread), say what happened."""
+        if gen != self._import_gen or not self._import:
+            return
+        index, outcome = item
+        state, coll = self._import, self.win.annotations.collection
+        if coll is None or coll is not state["coll"]:  # the slide changed meanwhile
+            return
+        if not outcome.error:
+            outcome = add_outcome(coll, outcome)
+        if outcome.error:
+            self.win.errors.report(f"Nothing was imported from {outcome.path.name}: "
+                                   f"{outcome.error}", title="Import annotations")  # fmt: skip
+        else:
             self.win.annotations.classes.merge_from(outcome.added)
-            total += len(outcome.added)
+            state["added"] += len(outcome.added)
             self.win.status.showMessage(outcome.summary(), 10000)
             if outcome.skipped:
                 self.win.errors.report(outcome.skipped_text(), title="Import annotations",
-                                       minor=True)
+                                       minor=True)  # fmt: skip
+            self.update_actions()
+        self._advance(index, state["paths"])
+
+    def _advance(self, index: int, paths: list[Path]) -> None:
+        """Show file ``index`` done (last: a modal dialog's setValue runs the event loop)."""
+        dlg = self.import_progress
+        if dlg is None:
+            return
+        if index + 1 < len(paths):
+            dlg.setLabelText(f"Reading {paths[index + 1].name} ({index + 2} of {len(paths)})…")
+        dlg.setValue(index + 1)
+
+    def _import_failed(self, gen: int, exc: BaseException) -> None:
+        if gen == self._import_gen:
+            self.win.errors.report_exception(exc, title="Import annotations")
+
+    def _import_finished(self, gen: int, cancelled: bool = False) -> None:
+        if gen != self._import_gen or not self._import:
+            return
+        added = self._import["added"]
+        self._import = {}
+        self._import_gen += 1  # what a cancelled worker still yields is dropped
+        if self.import_progress is not None:
+            self.import_progress.close()
+            self.import_progress.deleteLater()
+            self.import_progress = None
+        if cancelled:
+            self.win.status.showMessage(f"Import cancelled; {added} object"
+                                        f"{'s' * (added != 1)} were added before.", 10000)
         self.update_actions()
-        return total
+        self.sigImported.emit(added)
 
     def wants_drop(self, path: Path) -> bool:
         """A dropped file for the importer (a slide must be open)."""
@@ -143,7 +239,8 @@ class AnnotationFiles(QObject):
         folders = self.win.overlays.folders
         overlays = folders.get("saliency") or next(iter(folders.values()), None)
         dlg = ExportDialog(slide, path, coll.objects(), set(coll.selection),
-                           self.export_folder(), overlays, self.win)  # fmt: skip
+                           self.export_folder(), overlays, self.win,
+                           measure_dirs=tuple(self.win.overlays.sets()))  # fmt: skip
         self.export_dialog = dlg
         if show:
             dlg.show()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,7 +103,22 @@ def read_file(path: Path, slide: Any) -> ImportOutcome:
 
 def import_file(collection: AnnotationCollection, path: Path, slide: Any) -> ImportOutcome:
     """Read ``path`` and add its objects to ``collection`` as one undoable edit."""
-    outcome = read_file(path, slide)
+    return add_outcome(collection, read_file(path, slide))
+
+
+def read_each(
+    paths: Sequence[Path], slide: Any, should_stop: Callable[[], bool]
+) -> Iterator[tuple[int, ImportOutcome]]:
+    """(index, outcome) of each file in turn (in a worker); stops between files."""
+    for i, path in enumerate(paths):
+        if should_stop():
+            return
+        yield i, read_file(path, slide)
+
+
+def add_outcome(collection: AnnotationCollection, outcome: ImportOutcome) -> ImportOutcome:
+    """Add what ``outcome`` read to ``collection`` as one undoable edit (UI thread)."""
+    path = outcome.path
     if outcome.error or not outcome.added:
         return outcome
     outcome.added, outcome.renamed = fresh_ids(outcome.added, collection)

@@ -61,6 +61,7 @@ class LayerCard(QFrame):
     def __init__(self, layer: OverlayLayer, colormaps: tuple[str, ...], parent: QWidget) -> None:
         super().__init__(parent)
         self.layer = layer
+        self.swatches: list[QLabel] = []
         self.setObjectName("layerCard")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 4, 4, 6)
@@ -155,23 +156,44 @@ class LayerCard(QFrame):
         return box
 
     def _swatches(self, layer: OverlayLayer) -> QWidget:
-        """The class legend: a colour square and the name of each class, two columns."""
+        """The class legend: a swatch and the name of each class, two columns.
+
+        Each swatch is split: the upper left as a sure tile of the class looks over eosin,
+        the lower right over haematoxylin, at the layer's opacity (:meth:`refresh` keeps
+        them in step), so the legend matches the slide rather than the pure colour.
+        """
         box = QWidget()
         grid = QGridLayout(box)
         grid.setContentsMargins(0, 2, 0, 0)
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
-        for i, (name, (r, g, b)) in enumerate(layer.legend_entries()):
+        for i, (name, _colour) in enumerate(layer.legend_entries()):
             swatch = QLabel()
-            swatch.setFixedSize(12, 12)
-            swatch.setStyleSheet(f"background: rgb({r},{g},{b}); border: 1px solid #555;")
+            swatch.setFixedSize(22, 14)
             label = QLabel(name)
             label.setObjectName("hint")
             grid.addWidget(swatch, i // 2, 2 * (i % 2))
             grid.addWidget(label, i // 2, 2 * (i % 2) + 1)
+            self.swatches.append(swatch)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         return box
+
+    def _paint_swatches(self) -> None:
+        entries = dict(self.layer.legend_entries())
+        for swatch, (name, eosin, haem) in zip(
+            self.swatches, self.layer.legend_swatches(), strict=False
+        ):
+            e, h = (f"rgb({r},{g},{b})" for r, g, b in (eosin, haem))
+            swatch.setStyleSheet(
+                "border: 1px solid #555; background: qlineargradient(x1:0, y1:0, x2:1, "
+                f"y2:1, stop:0 {e}, stop:0.5 {e}, stop:0.51 {h}, stop:1 {h});"
+            )
+            pure = "rgb({},{},{})".format(*entries.get(name, (0, 0, 0)))
+            swatch.setToolTip(
+                f"{name} ({pure}) at {self.layer.opacity * 100:.0f} % opacity: over eosin "
+                "(upper left) and over haematoxylin (lower right), as a sure tile shows"
+            )
 
     def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -199,6 +221,7 @@ class LayerCard(QFrame):
         self.opacity_text.setText(f"{layer.opacity * 100:.0f} %")
         self.threshold_text.setText(_fmt(layer.threshold))
         self.legend.setPixmap(QPixmap.fromImage(layer.legend_image(220, 10)))
+        self._paint_swatches()
         self.colormap_combo.setEnabled(layer.visible)
         self.details.setVisible(layer.visible)
 

@@ -18,6 +18,7 @@ from pathscaat.inference.overlay_style import (
     class_map_lut,
     class_palette,
     decode_class_code,
+    legend_swatch,
 )
 from pathscaat.slides.base import Slide
 from ui.viewer.overlay_layer import OverlayLayer
@@ -61,6 +62,12 @@ class ClassMapLayer(OverlayLayer):
 
     def legend_entries(self) -> list[tuple[str, RGB]]:
         return list(zip(self.class_names, self.colours, strict=True))
+
+    def legend_swatches(self) -> list[tuple[str, RGB, RGB]]:
+        """Each class as a sure tile of it looks at the layer's opacity over eosin and over
+        haematoxylin: the legend matches the slide, not the pure colour."""
+        return [(name, *legend_swatch(colour, self.opacity))
+                for name, colour in zip(self.class_names, self.colours, strict=True)]  # fmt: skip
 
     def legend_image(self, width: int = 160, height: int = 12) -> QImage:
         """The class colours side by side (the panel lists their names)."""

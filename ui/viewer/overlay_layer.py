@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from pathscaat.inference.overlay_style import value_alpha
+from pathscaat.inference.overlay_style import CLASS_MAP_OPACITY, SALIENCY_RAMP, value_alpha
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.slides.base import Slide
 from ui.viewer.tile_cache import TileCache
@@ -44,11 +44,13 @@ here. ``lime`` (dark green to yellow) is the saliency default: no purple or pink
 so it never merges with haematoxylin or eosin."""
 
 DEFAULT_COLORMAP = {"saliency": "lime", "probability": "blues", "tissue": "greens"}
-DEFAULT_OPACITY = {"saliency": 0.9, "probability": 0.6, "classes": 0.4, "tissue": 0.5}
+DEFAULT_OPACITY = {
+    "saliency": 0.9, "probability": 0.6, "classes": CLASS_MAP_OPACITY, "tissue": 0.5,
+}  # fmt: skip
 """Opacity a layer starts with; with alpha by value, weak values stay faint anyway."""
 
 _OWN_MAPS: dict[str, tuple[list[float], list[tuple[int, int, int]]]] = {
-    "lime": ([0.0, 0.4, 0.75, 1.0], [(20, 140, 60), (80, 200, 40), (205, 240, 0), (255, 255, 90)]),
+    "lime": ([p for p, _ in SALIENCY_RAMP], [c for _, c in SALIENCY_RAMP]),
     "blues": ([0.0, 1.0], [(120, 190, 255), (0, 40, 160)]),
     "hot": ([0.0, 0.365, 0.746, 1.0], [(10, 0, 0), (255, 0, 0), (255, 255, 0), (255, 255, 255)]),
     "greens": ([0.0, 1.0], [(199, 233, 192), (0, 109, 44)]),
@@ -204,6 +206,11 @@ class OverlayLayer(QObject):
 
     def legend_entries(self) -> list[tuple[str, tuple[int, int, int]]]:
         """(label, colour) swatches for a categorical legend; empty for a colour bar."""
+        return []
+
+    def legend_swatches(self) -> list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]:
+        """(label, over eosin, over haematoxylin): each swatch as the overlay shows it on
+        tissue at the layer's opacity; empty for a colour bar."""
         return []
 
     def legend_image(self, width: int = 160, height: int = 12) -> QImage:

@@ -1,11 +1,12 @@
 """A self-contained HTML report of a slide's regions, for reading on screen or printing.
 
 One file, images inlined as base64 JPEG: a slide thumbnail with every region outlined in
-its class colour and numbered, the table of ``table.table_rows`` (every annotation, one
-row, numbered as on the thumbnail), then a card per region with its crop outlined and,
+its class colour and numbered, the tables of :mod:`report_tables` (every annotation, one
+row, numbered as on the thumbnail and in the CSV; its measurements from each overlay set
+in tables narrow enough for A4), then a card per region with its crop outlined and,
 given an overlay set with saliency, the crop with the saliency blended over it. Print
-CSS keeps each card on one page. Crops are shown for the first ``max_crops`` regions; the
-table always lists all of them.
+CSS sets A4 pages, keeps the thumbnail on the first page and each card on one page.
+Crops are shown for the first ``max_crops`` regions; the tables always list all of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import base64
 import datetime
 import html
 import io
-import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pathscaat import __version__
 from pathscaat.annotations.export.crops import blend_saliency, draw_outline, read_crop
-from pathscaat.annotations.export.table import table_rows
+from pathscaat.annotations.export.report_tables import measurement_sections
 from pathscaat.annotations.model import Annotation
 from pathscaat.annotations.overlay_rasters import OverlayRasters
 from pathscaat.progress import (
@@ -42,15 +42,21 @@ THUMB_PX = 1400
 CARD_PX = 360
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-h1{font-size:1.5em} .meta{color:#555}
+h1{font-size:1.5em} h2{font-size:1.15em;margin:1.2em 0 .3em;break-after:avoid} .meta{color:#555}
 img{max-width:100%} figure{margin:1em 0}
-table{border-collapse:collapse;font-size:12px;margin:1em 0}
-th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} td.t,th.t{text-align:left}
+table{border-collapse:collapse;font-size:12px;margin:.6em 0;max-width:100%}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top}
+th{background:#f3f3f3;font-weight:600} td.t,th.t{text-align:left} td.n,th.n{color:#555}
+td small{color:#666}
 .sw{display:inline-block;width:.9em;height:.9em;border:1px solid #444;vertical-align:middle}
 .cards{display:flex;flex-wrap:wrap;gap:1em}
-.card{border:1px solid #ccc;padding:.5em;break-inside:avoid;page-break-inside:avoid}
-.card img{height:auto;max-height:360px} .card h3{margin:.2em 0;font-size:1em}
-@media print{body{margin:0} .card{border-color:#999}}
+.card{border:1px solid #ccc;padding:.5em;break-inside:avoid;page-break-inside:avoid;
+max-width:100%;box-sizing:border-box}
+.card img{height:auto;max-height:360px} .card.pair img{max-width:calc(50% - 4px)}
+.card h3{margin:.2em 0;font-size:1em}
+@page{size:A4;margin:12mm}
+@media print{body{margin:0;font-size:12px} .card{border-color:#999}
+figure img{max-height:200mm;width:auto} table{font-size:10px} tr{break-inside:avoid}}
 """
 
 
@@ -89,31 +95,6 @@ def thumbnail_with_outlines(slide: Any, annotations: Sequence[Annotation]) -> ND
     return np.asarray(thumb.convert("RGB"))
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}" if abs(value) < 1e5 else f"{value:.0f}"
-    return html.escape(str(value))
-
-
-def _table(annotations: Sequence[Annotation], mpp: float | None) -> str:
-    columns, rows = table_rows(annotations, mpp)
-    shown = [c for c in columns if c not in ("object_type",) and not c.startswith(("l0_", "min_"))]
-    shown = [c for c in shown if not c.startswith(("max_x", "max_y"))]
-    head = "".join(f'<th class="{"t" if c in ("id", "class", "name") else ""}">'
-                   f"{html.escape(c)}</th>" for c in shown)  # fmt: skip
-    body = []
-    for number, (ann, row) in enumerate(zip(annotations, rows, strict=True), start=1):
-        colour = "#%02x%02x%02x" % (ann.path_class.colour if ann.path_class else (255, 200, 0))
-        cells = []
-        for c in shown:
-            text = _cell(row[c])
-            if c == "class":
-                text = f'<span class="sw" style="background:{colour}"></span> {text}'
-            cells.append(f'<td class="{"t" if c in ("id", "class", "name") else ""}">{text}</td>')
-        body.append(f'<tr id="row-{html.escape(ann.id)}"><td>{number}</td>{"".join(cells)}</tr>')
-    return f"<table><tr><th>#</th>{head}</tr>{''.join(body)}</table>"
-
-
 def _card(slide: Any, number: int, ann: Annotation, min_downsample: float, rasters: Any) -> str:
     minx, miny, maxx, maxy = ann.l0_bounds
     downsample = max(min_downsample, max(maxx - minx, maxy - miny) / CARD_PX)
@@ -123,8 +104,9 @@ def _card(slide: Any, number: int, ann: Annotation, min_downsample: float, raste
     if sal is not None:
         images.append(_img(sal, f"region {number} saliency"))  # no outline: it would hide it
     title = html.escape(f"#{number} {ann.class_name or 'unclassified'} {ann.name or ''}")
-    return (f'<div class="card" id="region-{html.escape(ann.id)}"><h3>{title}</h3>'
-            f'{"".join(images)}<div class="meta">{html.escape(ann.id)}</div></div>')  # fmt: skip
+    pair = " pair" if len(images) > 1 else ""
+    return (f'<div class="card{pair}" id="region-{number}"><h3>{title}</h3>'
+            f'{"".join(images)}</div>')  # fmt: skip
 
 
 def write_report(
@@ -146,7 +128,8 @@ def write_report(
     parts = [_head(slide, anns, mpp, title, overlays), "<figure>",
              _img(thumbnail_with_outlines(slide, anns), "slide thumbnail with the regions"),
              "<figcaption>Regions outlined in their class colour, numbered as in the table."
-             "</figcaption></figure>", _table(anns, mpp), '<div class="cards">']  # fmt: skip
+             "</figcaption></figure>", measurement_sections(anns, mpp),
+             '<h2>Crops</h2><div class="cards">']  # fmt: skip
     numbers = {a.id: n for n, a in enumerate(anns, start=1)}
     for i, ann in enumerate(areas, start=1):
         if should_stop():

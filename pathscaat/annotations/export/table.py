@@ -1,10 +1,15 @@
 """A CSV table of annotations: one row each, geometry figures in level-0 px and µm.
 
-Columns: id, object type, class, name, area (µm²), perimeter (µm: every ring, holes
-included, as shapely's ``length``), centroid and bounds in level-0 px and in µm, then every
-measurement any annotation has (in order of first appearance; empty where an annotation
-lacks it). Without a slide µm/px the µm columns are ``NaN``. The file is written through a
-temp file and a rename, so a reader never sees half a table.
+Columns: number (as the report and its thumbnail number them), object type, class, name,
+area (µm²), perimeter (µm: every ring, holes included, as shapely's ``length``), centroid
+and bounds in level-0 px and in µm, then every measurement any annotation has (in order
+of first appearance; empty where an annotation lacks it; an area measurement is left out:
+it would repeat ``area_um2``), and last the object's id (the GeoJSON feature's, to join
+the two). Numbers are rounded to what they can mean: areas to 0.1 µm², lengths and µm
+coordinates to 0.01 µm, pixel coordinates to 0.1 px, measurements to 4 significant
+digits (whole numbers from 1000), never in exponent form. Without a slide µm/px the µm
+columns are ``NaN``. The file is written through a temp file and a rename, so a reader
+never sees half a table.
 """
 
 from __future__ import annotations
@@ -16,18 +21,38 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pathscaat.annotations.model import Annotation
 
 BASE_COLUMNS = (
-    "id", "object_type", "class", "name", "area_um2", "perimeter_um",
+    "number", "object_type", "class", "name", "area_um2", "perimeter_um",
     "centroid_l0_x", "centroid_l0_y", "centroid_x_um", "centroid_y_um",
     "l0_min_x", "l0_min_y", "l0_max_x", "l0_max_y",
     "min_x_um", "min_y_um", "max_x_um", "max_y_um",
 )  # fmt: skip
+ID_COLUMN = "id"
+AREA_MEASUREMENTS = frozenset({"area µm^2", "area µm²", "area um^2", "area_um2"})
+"""Measurement names that repeat the area column (regions carry ``Area µm^2``)."""
 
 
-def _num(value: float) -> str:
-    return "NaN" if math.isnan(value) else repr(value)  # repr: the shortest exact form
+def readable(value: float, column: str = "") -> str:
+    """``value`` as the CSV writes it in ``column`` (see the module docstring)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if column.endswith("_um2"):
+        return f"{value:.1f}"
+    if column.endswith("_um"):
+        return f"{value:.2f}"
+    if column.startswith(("l0_", "centroid_l0_")):
+        return f"{value:.1f}"
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    text = np.format_float_positional(value, precision=4, unique=False, fractional=False,
+                                      trim="-")  # fmt: skip
+    return text if "." not in text else text.rstrip("0").rstrip(".")
 
 
 def geometry_row(ann: Annotation, mpp: float | None) -> dict[str, Any]:
@@ -38,7 +63,6 @@ def geometry_row(ann: Annotation, mpp: float | None) -> dict[str, Any]:
     cx, cy = (centroid.x, centroid.y) if centroid is not None else (math.nan, math.nan)
     minx, miny, maxx, maxy = ann.l0_bounds if not geom.is_empty else (math.nan,) * 4
     return {
-        "id": ann.id,
         "object_type": ann.object_type.value,
         "class": ann.class_name or "",
         "name": ann.name or "",
@@ -57,7 +81,7 @@ def measurement_names(annotations: Sequence[Annotation]) -> list[str]:
     names: dict[str, None] = {}
     for ann in annotations:
         for key in ann.measurements:
-            if key not in BASE_COLUMNS:
+            if key not in BASE_COLUMNS and key.lower() not in AREA_MEASUREMENTS:
                 names.setdefault(key, None)
     return list(names)
 
@@ -69,11 +93,12 @@ def table_rows(
     anns = list(annotations)
     extra = measurement_names(anns)
     rows = []
-    for ann in anns:
-        row = geometry_row(ann, mpp)
+    for number, ann in enumerate(anns, start=1):
+        row: dict[str, Any] = {"number": number, **geometry_row(ann, mpp)}
         row.update({k: ann.measurements.get(k, "") for k in extra})
+        row[ID_COLUMN] = ann.id
         rows.append(row)
-    return [*BASE_COLUMNS, *extra], rows
+    return [*BASE_COLUMNS, *extra, ID_COLUMN], rows
 
 
 def write_table(path: str | Path, annotations: Iterable[Annotation], *, mpp: float | None) -> Path:
@@ -86,6 +111,8 @@ def write_table(path: str | Path, annotations: Iterable[Annotation], *, mpp: flo
         writer = csv.DictWriter(fh, columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _num(v) if isinstance(v, float) else v for k, v in row.items()})
+            writer.writerow(
+                {k: readable(v, k) if isinstance(v, float) else v for k, v in row.items()}
+            )
     os.replace(tmp, target)
     return target
