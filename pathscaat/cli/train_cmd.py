@@ -157,12 +157,12 @@ def _add_recipe(p: argparse.ArgumentParser) -> None:
     g.add_argument("--select", choices=SELECTIONS, help="which weights become best: the "
                    "epoch with the best validation balanced accuracy or loss, the last "
                    "epoch, or the average of the second half's weights "
-                   "(default: balanced_accuracy)")  # fmt: skip
+                   "(default: loss)")  # fmt: skip
     g.add_argument(
         "--no-channels-last",
         action="store_true",
         default=None,
-        help="keep the NCHW memory layout (channels-last is faster on CPU)",
+        help="keep the NCHW memory layout (default: channels-last, faster on CPU)",
     )
 
 

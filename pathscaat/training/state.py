@@ -24,7 +24,7 @@ class RunState:
     epochs_done: int = 0
     global_step: int = 0
     best_epoch: int = -1
-    best_score: list[float] = field(default_factory=lambda: [-1.0, float("-inf")])
+    best_score: list[float] = field(default_factory=lambda: [float("-inf"), float("-inf")])
     history: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -66,7 +66,7 @@ def test_model_scale_and_field_of_view_follow_the_resize(
         shutil.copytree(kather_few / name, two / name)
     weights = tmp_path / "a" / "best.safetensors"
     assert _train(two, tmp_path / "b", "--pretrained-file", str(weights)) == 0
-    assert "learning rate 0.0001 (default when starting from pretrained" in capsys.readouterr().out
+    assert "learning rate 0.001 (default when starting from pretrained" in capsys.readouterr().out
     assert read_meta(tmp_path / "b" / "best").class_names == list(CLASSES[:2])
 
 
@@ -94,5 +94,5 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
             assert "(default: " in entry, entry
     text = " ".join(raw.split())
     assert "(default: None)" not in text
-    assert "0.003 from random weights, 0.0001 with --pretrained-file" in text
+    assert "0.003 from random weights, 0.001 with --pretrained-file" in text
     assert "PathSCAAT checkpoint" in text and "backbone." in text
