@@ -23,6 +23,7 @@ from pathscaat.saliency.metrics import (
     ACCURACY_FRACTIONS,
     DELETION_FRACTIONS,
     TOPK_FRACTIONS,
+    SanityResult,
     auc,
     blur,
     cascading_randomisation,
@@ -177,11 +178,13 @@ def evaluate_method(
         per_image[f"{key}_random"] = base.scores[key]
         per_image[f"{key}_diff"] = value - base.scores[key]
     k = min(settings.sanity_images, len(x))
-    sanity = cascading_randomisation(
-        model, method, x[:k], base.pred[:k], reference=sal[:k],
-        n_checkpoints=settings.sanity_checkpoints, seed=settings.seed,
-    )  # fmt: skip
-    per_image["sanity_rank_corr"] = sanity.final
+    sanity = SanityResult()  # sanity_images=0 or sanity_checkpoints=0: no cascade
+    if k > 0 and settings.sanity_checkpoints > 0:
+        sanity = cascading_randomisation(
+            model, method, x[:k], base.pred[:k], reference=sal[:k],
+            n_checkpoints=settings.sanity_checkpoints, seed=settings.seed,
+        )  # fmt: skip
+        per_image["sanity_rank_corr"] = sanity.final
     if settings.stability_samples > 0:
         noises = noise_draws(x, settings.stability_sigma, settings.stability_samples, settings.seed)
         stab = saliency_stability(method, model, x, base.pred, sal, noises)

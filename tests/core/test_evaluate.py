@@ -146,3 +146,15 @@ def test_report_lists_classes_without_test_images(patches: Path, tmp_path: Path)
     report = res.report.read_text()
     assert "No image of 1 of its 3 classes: inflamed" in report
     assert "classes balanced" not in report
+
+
+def test_no_sanity_cascade_when_asked_for_none(patches: Path, tmp_path: Path) -> None:
+    """sanity_images=0 (a whole-test-split faithfulness pass) skips the cascade instead of
+    failing on an empty batch."""
+    res = evaluate(
+        [make_checkpoint(tmp_path, "erm", 0)], patches, ["vanilla"], tmp_path / "eval",
+        settings=EvalSettings(sanity_images=0, sanity_checkpoints=0, stability_samples=0),
+        max_images=4, grid_images=2,
+    )  # fmt: skip
+    summary = res.metrics["models"][0]["methods"]["vanilla"]["summary"]
+    assert "sanity_rank_corr" not in summary and math.isfinite(summary["gini"]["mean"])
