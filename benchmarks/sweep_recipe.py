@@ -47,6 +47,7 @@ ARMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "b8": ({"batch_size": 8}, {"objective": "erm"}),
     "b8-bn-frozen": ({"batch_size": 8, "bn": "frozen"}, {"objective": "erm"}),
     "noaug": ({"augment": False}, {"objective": "erm"}),
+    "crop1": ({"min_crop": 1.0}, {"objective": "erm"}),
     "scaat": ({}, SCAAT),
     "scaat-today": ({"lr": 1e-4, "head_init": "timm"}, SCAAT),
     "scaat-reg1": ({}, {**SCAAT, "reg_start_epochs": 1.0}),

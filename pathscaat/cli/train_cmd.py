@@ -43,6 +43,7 @@ FIELDS = (
     "img_size", "pretrained_file", "device", "seed", "out", "resume", "workers",
     "val_fraction", "test_fraction", "patience", "mpp", "strip_every", "strip_count",
     "head_init", "head_lr_scale", "layer_decay", "probe_epochs", "bn", "select",
+    "min_crop",
 )  # fmt: skip
 
 
@@ -133,6 +134,9 @@ def register(subparsers: Any) -> None:
     _add_recipe(p)
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--no-augment", action="store_true", help="no flips, crops, colour jitter")
+    p.add_argument("--min-crop", type=float, help="smallest random crop as a fraction of the "
+                   "patch side; a crop is resized to the input, so it zooms (1: the scale "
+                   "never changes) (default: 0.7)")  # fmt: skip
     _add_knobs(p)
     add_progress_arg(p)
     p.set_defaults(func=run)

@@ -27,15 +27,20 @@ def _center_square(t: torch.Tensor) -> torch.Tensor:
 class Augment:
     """Callable ``(image, mask) -> (image, mask)`` giving ``size`` x ``size`` outputs.
 
-    ``train``: random crop of 70-100% of the square side, flips, 90-degree rotations and
-    brightness/contrast/saturation jitter of +-``jitter``. Otherwise: centre square, resize.
+    ``train``: random crop of ``min_crop``-100% of the square side (resized to ``size``, so
+    a crop also zooms: 1 keeps the scale the model sees fixed), flips, 90-degree rotations
+    and brightness/contrast/saturation jitter of +-``jitter``. Otherwise: centre square,
+    resize.
     Uses torch's global RNG, which the DataLoader seeds per worker.
     """
 
-    def __init__(self, size: int, train: bool, jitter: float = 0.1) -> None:
+    def __init__(self, size: int, train: bool, jitter: float = 0.1, min_crop: float = 0.7) -> None:
+        if not 0.0 < min_crop <= 1.0:
+            raise ValueError(f"min_crop must be in (0, 1], not {min_crop}")
         self.size = size
         self.train = train
         self.jitter = jitter
+        self.min_crop = min_crop
 
     def __call__(
         self, image: torch.Tensor, mask: torch.Tensor | None
@@ -53,7 +58,7 @@ class Augment:
         self, image: torch.Tensor, mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         side = image.shape[-1]
-        crop = max(1, int(side * (0.7 + 0.3 * float(torch.rand(())))))
+        crop = max(1, int(side * (self.min_crop + (1 - self.min_crop) * float(torch.rand(())))))
         top, left = (int(torch.randint(0, side - crop + 1, ())) for _ in range(2))
         k = int(torch.randint(0, 4, ()))
         flip = bool(torch.rand(()) < 0.5)

@@ -172,6 +172,7 @@ class TrainConfig:
     amp: bool = True
     mpp: float | None = None
     augment: bool = True
+    min_crop: float = 0.7
     progress_every: int = 1
     timm_kwargs: dict[str, Any] = field(default_factory=dict)
     sources: list[DataSource] = field(default_factory=list)
@@ -196,6 +197,7 @@ class TrainConfig:
                 ("epochs", self.epochs, self.epochs >= 1),
                 ("batch size", self.batch_size, self.batch_size >= 1),
                 ("lr", self.lr, self.lr is None or self.lr > 0),
+                ("min_crop", self.min_crop, 0 < self.min_crop <= 1),
             )
             if not ok
         ]

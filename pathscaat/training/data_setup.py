@@ -72,7 +72,7 @@ def prepare_data(
         split.save(config.out / "split.json")
     data = RunData(
         folder, split,
-        folder.subset(split.train, Augment(img_px, train=config.augment)),
+        folder.subset(split.train, Augment(img_px, train=config.augment, min_crop=config.min_crop)),
         folder.subset(split.val, Augment(img_px, train=False)),
         img_px, scale,
         class_counts(split, folder.items, folder.classes),

@@ -32,6 +32,7 @@ FLAGS = {
     "head_init": "--head-init", "head_lr_scale": "--head-lr-scale",
     "layer_decay": "--layer-decay", "probe_epochs": "--probe-epochs", "bn": "--bn",
     "select": "--select",
+    "min_crop": "--min-crop",
 }  # fmt: skip
 KNOB_FLAGS = {
     "mask": "--mask", "eps": "--eps", "steps": "--steps", "alpha": "--alpha",

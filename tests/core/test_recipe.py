@@ -137,3 +137,22 @@ def test_cli_says_which_measure_chose_best(tiny: Path, tmp_path: Path, capsys) -
                  "--progress", "none"])  # fmt: skip
     assert code == 0
     assert "best = epoch 2 (chosen by the last epoch)" in capsys.readouterr().out
+
+
+def test_min_crop_one_keeps_the_scale_and_bad_values_are_refused() -> None:
+    """``min_crop=1`` never zooms: every training view is the whole patch, only flipped,
+    rotated and jittered (the scale the model sees is the scale it will read slides at)."""
+    from pathscaat.data.augment import Augment
+
+    image = torch.zeros(3, 40, 40)
+    image[:, :4, :] = 1.0  # a bright band along one edge: any crop of < 100% may drop it
+    torch.manual_seed(0)
+    whole = Augment(20, train=True, jitter=0.0, min_crop=1.0)
+    for _ in range(20):
+        out, _ = whole(image, None)
+        assert float(out.mean()) == pytest.approx(float(image.mean()), abs=1e-3)
+    zooming = Augment(20, train=True, jitter=0.0, min_crop=0.5)
+    means = {round(float(zooming(image, None)[0].mean()), 3) for _ in range(20)}
+    assert len(means) > 1
+    with pytest.raises(PathscaatError, match="min_crop"):
+        TrainConfig(data=".", out=".", min_crop=0.0)
