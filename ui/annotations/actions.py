@@ -19,8 +19,8 @@ TOOL_TEXT = {
     "ellipse": ("&Ellipse", "Drag the box the ellipse fills"),
     "polygon": ("&Polygon", "Click each corner; double-click or Enter closes, Backspace "
                 "takes the last one back, Esc abandons"),
-    "brush": ("&Brush", "Paint a region; with one selected, strokes add to it; Alt+drag "
-              "rubs out"),
+    "brush": ("&Brush", "Paint a region; a stroke that touches the selected region adds "
+              "to it, one apart from it is a new object; Alt+drag rubs out"),
     "points": ("Poin&ts", "Click to place points; they join the selected points set"),
 }  # fmt: skip
 CLASS_KEYS = 9
