@@ -274,8 +274,10 @@ class MainWindow(QMainWindow):
             self.slide.close()
         self.slide, self.slide_path = None, None
 
-    def close_slide(self) -> None:
-        if not self.annotations.confirm_discard(self, self.interactive):
+    def close_slide(self, *, ask: bool = True) -> None:
+        """Close the slide; ``ask``: offer to save unsaved annotations first (not when the
+        caller keeps them, as New Project does)."""
+        if ask and not self.annotations.confirm_discard(self, self.interactive):
             return
         self.loader.cancel_pending()
         self._drop_slide()
