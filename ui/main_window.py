@@ -324,7 +324,8 @@ class MainWindow(QMainWindow):
     def run_model(self) -> None:
         if self.slide_path is None:
             return
-        req = self.runs.ask(self.slide_path, self._slide_mpp, self._ask_mpp)
+        req = self.runs.ask(self.slide_path, self._slide_mpp, self._ask_mpp,
+                            self.projects.runs_folder(self.slide_path))  # fmt: skip
         if req is not None:
             self.runs.start(self.projects.run_request(req))
 

@@ -73,3 +73,35 @@ def test_add_slides_lists_a_bad_file_in_a_dialog(qtbot, tmp_path: Path) -> None:
     assert not report.minor  # a dialog, not a status-bar line that is gone in seconds
     assert "1 file was not added" in report.message and "broken.svs" in report.message
     win.close()
+
+
+def test_run_dialog_inside_a_project_shows_where_the_project_keeps_runs(qtbot,
+                                                                         tmp_path: Path) -> None:
+    """The Output folder was shown, editable, and then ignored for a project slide."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.dialogs.run_model_dialog import RunModelDialog
+
+    slide = picture(tmp_path / "slides", "a.png")
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    seen: dict[str, object] = {}
+
+    def look() -> None:
+        dlg = QApplication.activeModalWidget()
+        assert isinstance(dlg, RunModelDialog)
+        seen["out_shown"] = dlg.out_edit.isVisible()
+        seen["out"] = dlg.request().out
+        dlg.reject()
+
+    open_and_wait(qtbot, win, slide)  # outside a project: the Output folder is the user's
+    QTimer.singleShot(300, look)
+    win.run_model()
+    assert seen["out_shown"] and seen["out"] != tmp_path / "proj" / "overlays" / "a"
+    assert win.projects.new_project(tmp_path / "proj")  # the slide comes along
+    qtbot.waitUntil(lambda: win.projects.binding is not None, timeout=20000)
+    QTimer.singleShot(300, look)
+    win.run_model()
+    assert not seen["out_shown"]
+    assert seen["out"] == (tmp_path / "proj" / "overlays" / "a").resolve()
+    win.close()

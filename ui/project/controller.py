@@ -135,10 +135,9 @@ class ProjectController(QObject):
     # -- opening and closing ------------------------------------------------------------
     def ask_new(self) -> None:
         start = self.win.settings.get("dialogs/last_dir")
-        folder = QFileDialog.getExistingDirectory(
-            self.win, "New Project: choose an empty folder (one with files in it gets a new "
-            "sub-folder)", start,
-        )  # fmt: skip
+        folder = QFileDialog.getExistingDirectory(  # one with files in it: a sub-folder, asked
+            self.win, "New Project: choose an empty folder", start
+        )
         if folder:
             self.new_project(Path(folder))
 
@@ -345,11 +344,16 @@ class ProjectController(QObject):
             if c.name not in classes:
                 classes.add(c.name, c.colour)
 
+    def runs_folder(self, slide: Path) -> Path | None:
+        """Where a run on ``slide`` goes when the project keeps it (None: not a project
+        slide, or the project is read-only: the dialog's Output folder is used)."""
+        if self.session.record_for(slide) is None or self.session.notice:
+            return None
+        return self.session.runs_folder(slide)
+
     def run_request(self, req: RunRequest) -> RunRequest:
         """A run on a project slide writes under the project's overlays/."""
-        if self.session.record_for(req.slide) is None or self.session.notice:
-            return req
-        folder = self.session.runs_folder(req.slide)
+        folder = self.runs_folder(req.slide)
         return req if folder is None else replace(req, out=folder)
 
     # -- cohort --------------------------------------------------------------------------
