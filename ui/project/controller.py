@@ -226,8 +226,8 @@ class ProjectController(QObject):
                                    minor=True)
         self.dock.show()
         self.dock.raise_()
-        self.win.status.showMessage(f"Project {root.name}: {len(self.session.slides())} "
-                                    "slides", 8000)
+        n = len(self.session.slides())
+        self.win.status.showMessage(f"Project {root.name}: {n} slide{'s' * (n != 1)}", 8000)
         return True
 
     def close_project(self) -> None:
