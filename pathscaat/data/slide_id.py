@@ -29,8 +29,8 @@ TCGA_PATIENT = re.compile(r"TCGA-[A-Z0-9]{2}-[A-Z0-9]{4}", re.IGNORECASE)
 CASE_N = re.compile(r"(?<![a-z])case[\s_-]*0*(\d+)", re.IGNORECASE)
 KINDS = ("auto", "tcga", "case", "prefix", "regex", "column")
 HOW_TO_CHOOSE = (
-    "choose how slide ids are read (the wizard's “Slide id” choice, or "
-    "`pathscaat train --slide-id tcga|case|prefix[:SEP]|regex:PATTERN|column:NAME`)"
+    "choose how a slide id is read (a TCGA barcode, Case-N, a name prefix, a pattern or a "
+    "manifest column: “Slide id” in the wizard, --slide-id for `pathscaat train`)"
 )
 
 
@@ -76,7 +76,8 @@ class SlideIdRule:
     def describe(self) -> str:
         """The rule in words, for warnings and the wizard."""
         return {
-            "auto": "a manifest.csv slide column or a Kather CRC-Prim-HE-NN token",
+            "auto": "the automatic rule (a manifest.csv slide column, or a known data set's "
+            "file names)",
             "tcga": "the TCGA patient barcode (TCGA-XX-XXXX)",
             "case": "Case-N in the file name",
             "prefix": f"the file name up to the first {self.value!r}",

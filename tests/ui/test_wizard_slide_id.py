@@ -1,0 +1,66 @@
+"""The data page's Slide id choice on generated Case-N and hospital-id patches: the rule's
+preview of groups, the warning, the split page and the run config follow it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ui.settings import Settings
+from ui.wizard import TrainingWizard
+from ui.wizard.choices import build_config, load_choices
+
+
+@pytest.fixture
+def wizard(qtbot, tmp_path: Path):
+    wiz = TrainingWizard(Settings(tmp_path / "settings.ini"))
+    qtbot.addWidget(wiz)
+    wiz.show()
+    yield wiz
+    wiz.shutdown()
+
+
+def case_patches(root: Path) -> Path:
+    """Two classes, 6 cases of 4 tiles each, named as a hospital export might: Case-N_H<id>."""
+    rng = np.random.default_rng(1)
+    for k, cls in enumerate(("Tumor", "Stroma")):
+        (root / cls).mkdir(parents=True)
+        for case in range(1, 7):
+            for t in range(4):
+                pixels = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(root / cls / f"Case-{case}_H{900 + case}_{k}{t}.png")
+    return root
+
+
+def test_choosing_case_n_groups_the_tiles_by_case(qtbot, wizard: TrainingWizard,
+                                                  tmp_path: Path) -> None:  # fmt: skip
+    page = wizard.data_page
+    page.set_folders([str(case_patches(tmp_path / "cases"))])
+    qtbot.waitUntil(lambda: not page.scanning, timeout=60000)
+    assert "48 tiles have no slide id" in page.notes.text()
+    assert "CRC-Prim" not in page.notes.text()  # no data set's token as the user's problem
+    assert page.table.item(0, 2).text() == "—"
+    row = page.slide_id
+    row.combo.setCurrentIndex(row.combo.findData("case"))
+    assert row.preview.text().startswith("6 slides by Case-N in the file name: Case-1 (8)")
+    assert "no slide id" not in page.notes.text()
+    assert [page.table.item(r, 2).text() for r in range(2)] == ["6", "6"]
+    assert wizard.ctx.choices.slide_id == "case"
+    row.combo.setCurrentIndex(row.combo.findData("regex"))
+    assert "Type the pattern" in row.preview.text()
+    row.value.setText("_H(9")
+    row.value.editingFinished.emit()
+    assert "not valid" in row.preview.text() and wizard.ctx.choices.slide_id == "case"
+    row.value.setText(r"_(H\d+)_")
+    row.value.editingFinished.emit()
+    assert row.preview.text().startswith("6 slides by the pattern _(H\\d+)_: H901 (8)")
+    assert build_config(wizard.ctx.choices).slide_id == r"regex:_(H\d+)_"
+    wizard.next()
+    split = wizard.split_page
+    assert split.isComplete() and "split by slide" in split.how.text().lower()
+    assert not any("leaks" in w for w in split.warnings.text().splitlines())
+    wizard.shutdown()  # remembers the choices
+    assert load_choices(wizard.ctx.settings).slide_id == r"regex:_(H\d+)_"
