@@ -125,8 +125,7 @@ class GroupPreview:
     def summary(self, shown: int = 6) -> str:
         n = len(self.tiles_per_slide)
         if n == 0:
-            return (f"No slide id found by {self.rule.describe()}: tiles would be split one "
-                    "by one.")  # fmt: skip
+            return "No slide ids found this way: tiles would be split one by one."
         top = ", ".join(f"{g} ({k})" for g, k in self.tiles_per_slide.most_common(shown))
         more = f", … {n - shown} more" if n > shown else ""
         text = f"{n} slide{'s' * (n != 1)} by {self.rule.describe()}: {top}{more}."

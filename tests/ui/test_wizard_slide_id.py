@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from ui.settings import Settings
 from ui.wizard import TrainingWizard
@@ -54,8 +56,10 @@ def test_choosing_case_n_groups_the_tiles_by_case(qtbot, wizard: TrainingWizard,
     row.value.setText("_H(9")
     row.value.editingFinished.emit()
     assert "not valid" in row.preview.text() and wizard.ctx.choices.slide_id == "case"
-    row.value.setText(r"_(H\d+)_")
-    row.value.editingFinished.emit()
+    row.value.clear()
+    QTest.keyClicks(row.value, r"_(H\d+)_")
+    QTest.keyClick(row.value, Qt.Key.Key_Return)  # applies the pattern; no Next
+    assert wizard.currentPage() is page
     assert row.preview.text().startswith("6 slides by the pattern _(H\\d+)_: H901 (8)")
     assert build_config(wizard.ctx.choices).slide_id == r"regex:_(H\d+)_"
     wizard.next()

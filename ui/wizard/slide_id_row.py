@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ui.wizard.context import hint_label
@@ -22,6 +23,15 @@ KINDS: tuple[tuple[str, str, str | None], ...] = (
     ("regex", "A pattern (regular expression) in the name", r"e.g. ^(H\d+)_  (group 1 is the id)"),
     ("column", "A column of the folder's manifest.csv", "column name, e.g. patient"),
 )  # fmt: skip
+
+
+class _ValueEdit(QLineEdit):
+    """Enter applies the pattern here; it does not press the wizard's Next."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        super().keyPressEvent(event)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
 
 
 def _placeholder(kind: str) -> str | None:
@@ -40,7 +50,7 @@ class SlideIdRow(QWidget):
         self.combo = QComboBox()
         for kind, label, _ in KINDS:
             self.combo.addItem(label, kind)
-        self.value = QLineEdit()
+        self.value = _ValueEdit()
         self.value.setMaximumWidth(260)
         self.preview = hint_label()
         self.preview.setObjectName("slideIdPreview")
