@@ -68,3 +68,33 @@ def test_choosing_case_n_groups_the_tiles_by_case(qtbot, wizard: TrainingWizard,
     assert not any("leaks" in w for w in split.warnings.text().splitlines())
     wizard.shutdown()  # remembers the choices
     assert load_choices(wizard.ctx.settings).slide_id == r"regex:_(H\d+)_"
+
+
+def test_curve_captions_fit_and_accuracy_is_not_hidden(qtbot) -> None:
+    """At the plots' smallest height the axis labels and two-line keys were cut off, and
+    the accuracy curve lay under balanced accuracy drawn the same way."""
+    from ui.wizard.curves import LiveCurves
+
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.resize(950, 180)
+    curves.show()
+    qtbot.waitExposed(curves)
+    for plot in (curves.loss_plot, curves.acc_plot):
+        axis = plot.getAxis("left")
+        assert axis.label.boundingRect().width() <= axis.boundingRect().height()
+        title = plot.plotItem.titleLabel
+        assert title.item.boundingRect().height() <= title.size().height()
+    acc, bal = curves.acc_curve, curves.bal_curve
+    assert acc.zValue() > bal.zValue()  # accuracy drawn on top
+    assert bal.opts["pen"].style() == Qt.PenStyle.DashLine != acc.opts["pen"].style()
+    assert acc.opts["symbol"] != bal.opts["symbol"]
+    assert acc.opts["symbolSize"] > bal.opts["symbolSize"]  # a ring around the square
+
+
+def test_strip_caption_wraps(qtbot) -> None:
+    from ui.wizard.strip_view import StripView
+
+    view = StripView()
+    qtbot.addWidget(view)
+    assert view.caption.wordWrap()
