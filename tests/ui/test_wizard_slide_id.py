@@ -98,3 +98,33 @@ def test_strip_caption_wraps(qtbot) -> None:
     view = StripView()
     qtbot.addWidget(view)
     assert view.caption.wordWrap()
+
+
+def test_done_page_says_it_in_words_first_and_folds_the_table(qtbot, wizard: TrainingWizard,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    """The 20-column report came first and alone; README names the button that tests."""
+    import json
+
+    from ui.wizard.done_page import TEST_BUTTON
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    done = wizard.done_page
+    assert done.eval_button.text() == TEST_BUTTON and f"**{TEST_BUTTON}**" in readme
+    entry = {
+        "name": "scaat/best", "objective": "scaat", "accuracy": 0.9, "balanced_accuracy": 0.85,
+        "images": {"n": 40}, "per_class_accuracy": {"TUM": 0.95, "STR": 0.75},
+        "methods": {"vanilla": {"summary": {"gini": {"mean": 0.6}}}},
+    }  # fmt: skip
+    base = {**entry, "objective": "erm", "accuracy": 0.88,
+            "methods": {"vanilla": {"summary": {"gini": {"mean": 0.5}}}}}  # fmt: skip
+    (tmp_path / "metrics.json").write_text(json.dumps({"models": [entry, base]}))
+    report = tmp_path / "report.md"
+    report.write_text("# Saliency quality report\n\n| model | acc | Gini ↑ |\n|---|---|---|\n")
+    done.show()
+    done._report_ready(report)
+    text = done.summary.text()
+    assert "right 90% of the time" in text and "STR 75%, TUM 95%" in text
+    assert "sparser than the baseline's" in text
+    assert done.report.isHidden() and done.details_button.isEnabled()
+    done.details_button.click()
+    assert not done.report.isHidden() and "Saliency quality report" in done.report.toPlainText()
