@@ -86,7 +86,7 @@ def test_curve_captions_fit_and_accuracy_is_not_hidden(qtbot) -> None:
         title = plot.plotItem.titleLabel
         assert title.item.boundingRect().height() <= title.size().height()
     acc, bal = curves.acc_curve, curves.bal_curve
-    assert acc.zValue() > bal.zValue()  # accuracy drawn on top
+    assert bal.zValue() > acc.zValue()  # dashes on the solid line: both show
     assert bal.opts["pen"].style() == Qt.PenStyle.DashLine != acc.opts["pen"].style()
     assert acc.opts["symbol"] != bal.opts["symbol"]
     assert acc.opts["symbolSize"] > bal.opts["symbolSize"]  # a ring around the square

@@ -53,10 +53,10 @@ class LiveCurves(QWidget):
             pen=pg.mkPen(REG_COLOUR, width=2),
             name="SCAAT term: answer shifts when unimportant pixels change",
         )
-        # the two often coincide: accuracy, solid with large hollow rings, lies on top of
-        # balanced accuracy, dashed with small filled squares, so both stay visible
+        # the two often coincide: balanced accuracy, dashed with small filled squares, lies
+        # on accuracy, a wide solid line with large hollow rings, so both stay visible
         self.acc_curve = self.acc_plot.plot(
-            pen=pg.mkPen(ACC_COLOUR, width=2), symbol="o", symbolSize=11,
+            pen=pg.mkPen(ACC_COLOUR, width=5), symbol="o", symbolSize=12,
             symbolPen=pg.mkPen(ACC_COLOUR, width=2), symbolBrush=None, name="accuracy",
         )  # fmt: skip
         self.bal_curve = self.acc_plot.plot(
@@ -64,8 +64,8 @@ class LiveCurves(QWidget):
             symbolSize=6, symbolPen=None, symbolBrush=BAL_COLOUR,
             name="balanced accuracy (classes weighted equally)",
         )  # fmt: skip
-        self.acc_curve.setZValue(2)
-        self.bal_curve.setZValue(1)
+        self.acc_curve.setZValue(1)
+        self.bal_curve.setZValue(2)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.loss_plot, 1)
