@@ -25,7 +25,7 @@ def _pct(value: float) -> str:
 
 def _first_summary(entry: dict[str, Any]) -> dict[str, Any]:
     methods = entry.get("methods") or {}
-    first = next(iter(methods.values()), {}) if isinstance(methods, dict) else {}
+    first: Any = next(iter(methods.values()), {}) if isinstance(methods, dict) else {}
     summary = first.get("summary", {}) if isinstance(first, dict) else {}
     return summary if isinstance(summary, dict) else {}
 
@@ -49,7 +49,7 @@ def plain_summary(metrics: dict[str, Any]) -> list[str]:
         line = f"On {where} the model is right {_pct(acc)} of the time"
         line += f" ({_pct(bal)} averaged over the classes)." if bal is not None else "."
         base_acc = _num(base.get("accuracy")) if base else None
-        if base_acc is not None:
+        if base is not None and base_acc is not None:
             diff = round((acc - base_acc) * 100)
             than = f"{abs(diff)} points {'less' if diff > 0 else 'more'}" if diff else "the same"
             name = base.get("objective", "ERM")
