@@ -274,8 +274,10 @@ class MainWindow(QMainWindow):
             self.slide.close()
         self.slide, self.slide_path = None, None
 
-    def close_slide(self) -> None:
-        if not self.annotations.confirm_discard(self, self.interactive):
+    def close_slide(self, *, ask: bool = True) -> None:
+        """Close the slide; ``ask``: offer to save unsaved annotations first (not when the
+        caller keeps them, as New Project does)."""
+        if ask and not self.annotations.confirm_discard(self, self.interactive):
             return
         self.loader.cancel_pending()
         self._drop_slide()
@@ -322,7 +324,8 @@ class MainWindow(QMainWindow):
     def run_model(self) -> None:
         if self.slide_path is None:
             return
-        req = self.runs.ask(self.slide_path, self._slide_mpp, self._ask_mpp)
+        req = self.runs.ask(self.slide_path, self._slide_mpp, self._ask_mpp,
+                            self.projects.runs_folder(self.slide_path))  # fmt: skip
         if req is not None:
             self.runs.start(self.projects.run_request(req))
 

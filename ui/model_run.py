@@ -55,7 +55,7 @@ class ModelRunController(QObject):
 
     def ask(
         self, slide: Path, slide_mpp: Callable[[], Any] | None = None,
-        ask_mpp: Callable[[str], Any] | None = None,
+        ask_mpp: Callable[[str], Any] | None = None, project_output: Path | None = None,
     ) -> RunRequest | None:  # fmt: skip
         """Show the dialog (modal); remember the choices; the request, or None if cancelled.
 
@@ -73,6 +73,7 @@ class ModelRunController(QObject):
             slide_mpp=current(),
             ask_mpp=ask_mpp,
             min_tissue=self._settings.get("jobs/min_tissue"),
+            project_output=project_output,
             parent=self._parent,
         )
         if dlg.exec() != QDialog.DialogCode.Accepted:

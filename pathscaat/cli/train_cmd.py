@@ -120,6 +120,14 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     p.add_argument("--val-fraction", type=float, help="share to validate (default: 0.15)")
     p.add_argument("--test-fraction", type=float, help="share held out to test (default: 0.15)")
+    p.add_argument(
+        "--slide-id", metavar="RULE",
+        help="how a tile's slide id is read, so a slide's tiles stay in one split: auto (a "
+        "manifest.csv slide column, or a Kather CRC-Prim-HE-NN token), tcga (TCGA-XX-XXXX), "
+        "case (Case-N), prefix[:SEP] (the name up to the first SEP, default _), "
+        "regex:PATTERN (its group 1, else the match) or column:NAME (a manifest.csv column) "
+        "(default: auto)",
+    )  # fmt: skip
     p.add_argument("--patience", type=int, help="early stopping after N epochs "
                    "without a better validation score (default: off)")  # fmt: skip
     p.add_argument(
@@ -247,6 +255,10 @@ def build_config(args: argparse.Namespace) -> Any:
     changes = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
     if args.data is not None and args.config is not None:
         changes["sources"] = []  # --data replaces the config's sources
+    if args.slide_id is not None:
+        from pathscaat.data.slide_id import SlideIdRule
+
+        changes["slide_id"] = SlideIdRule.parse(args.slide_id).text()
     if args.no_amp:
         changes["amp"] = False
     if args.no_augment:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from pathscaat.data.patch_folder import PatchItem
 from pathscaat.data.sources import DataScan, ScannedItem
+from pathscaat.data.split import VIEW_MARKER
 from pathscaat.progress import PathscaatError
 
-MARKER = ".pathscaat-view"
+MARKER = VIEW_MARKER  # its manifest's slide column holds the slides the scan's rule read
 
 
 def view_groups(items: Sequence[ScannedItem]) -> tuple[list[str], str] | None:

@@ -2,10 +2,12 @@
 
 ``scan_sources`` decodes every image once (a corrupt JPEG among good ones is skipped and
 listed, not a crash mid-epoch), maps classes by name across sources, finds the slide of
-each tile (a ``manifest.csv`` ``slide`` column, else the Kather ``CRC-Prim-HE-NN`` token,
-else none), and says whether the set can train and, if not, why. A project source is
-first exported to patch folders (:mod:`pathscaat.data.project_source`). The wizard shows the
-scan; the trainer trains on :func:`pathscaat.data.source_view.training_root` of it.
+each tile (by a :class:`~pathscaat.data.slide_id.SlideIdRule`: by default a
+``manifest.csv`` ``slide`` column, else the Kather ``CRC-Prim-HE-NN`` token; ``regroup``
+applies another rule without reading the images again), and says whether the set can
+train and, if not, why. A project source is first exported to patch folders
+(:mod:`pathscaat.data.project_source`). The wizard shows the scan; the trainer trains
+on :func:`pathscaat.data.source_view.training_root` of it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
 
 from pathscaat.data.data_source import DataSource
 from pathscaat.data.patch_folder import IMAGE_SUFFIXES, resolve_roots
-from pathscaat.data.split import SLIDE_TOKEN
+from pathscaat.data.slide_id import AUTO, SlideIdRule, missing_id_warning
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -31,7 +33,7 @@ from pathscaat.progress import (
     no_progress,
 )
 
-__all__ = ["DataScan", "DataSource", "ScannedItem", "scan_sources"]
+__all__ = ["DataScan", "DataSource", "ScannedItem", "regroup", "scan_sources"]
 
 MIN_PER_CLASS = 20  # below this a class gets a warning
 IMBALANCE = 10.0  # largest / smallest class above this gets a warning
@@ -51,6 +53,8 @@ class ScannedItem:
     group: str | None
     source: int
     side_px: int
+    manifest_row: tuple[tuple[str, str], ...] = ()
+    """The tile's ``manifest.csv`` row, if its folder has one (for another slide id rule)."""
 
 
 @dataclass
@@ -71,6 +75,9 @@ class DataScan:
     items: list[ScannedItem] = field(default_factory=list)
     #: a single clean folder trains where it is (no view); None otherwise
     direct_root: Path | None = None
+    slide_id: SlideIdRule = AUTO
+    #: the warning (one of ``warnings``) that some tiles have no slide id; "" if all do
+    slide_id_warning: str = ""
 
     @property
     def has_groups(self) -> bool:
@@ -117,7 +124,9 @@ def _candidates(image_root: Path) -> tuple[dict[str, list[Path]], int]:
 class _Scanner:
     """Accumulates items, unreadable files and warnings over the sources."""
 
-    def __init__(self, total_sources: int, on_progress: OnProgress, stop: ShouldStop) -> None:
+    def __init__(self, total_sources: int, on_progress: OnProgress, stop: ShouldStop,
+                 rule: SlideIdRule = AUTO) -> None:  # fmt: skip
+        self.rule = rule
         self.items: list[ScannedItem] = []
         self.unreadable: list[tuple[Path, str]] = []
         self.warnings: list[str] = []
@@ -161,15 +170,14 @@ class _Scanner:
             return
         rel = f.relative_to(root).as_posix()
         row = rows.get(rel, {})
-        token = SLIDE_TOKEN.search(f.name)
-        group = row.get("slide") or (token.group(0) if token else None)
+        group = self.rule.slide_of(f.name, row)
         if source.slides is not None and group not in source.slides:
             return
         mpp = source.mpp if source.mpp is not None else _float(row.get("mpp"))
         if mpp is not None:
             self.mpps.add(round(mpp, 6))
         view = f"{name}/s{index}-" + rel.split("/", 1)[1].replace("/", "__") if self.multi else rel
-        self.items.append(ScannedItem(f, view, name, group, index, side))
+        self.items.append(ScannedItem(f, view, name, group, index, side, tuple(row.items())))
 
 
 def _float(text: str | None) -> float | None:
@@ -183,10 +191,11 @@ def scan_sources(
     sources: list[DataSource],
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
+    slide_id: SlideIdRule = AUTO,
 ) -> DataScan:
-    """Scan ``sources`` (classes mapped by name); raises only for a missing folder, or a
-    project none of whose slides gives patches. A project is exported to patch folders
-    first (cached in the project; see :mod:`pathscaat.data.project_source`)."""
+    """Scan ``sources`` (classes mapped by name, slides by ``slide_id``); raises only for a
+    missing folder, or a project none of whose slides gives patches. A project is exported
+    to patch folders first (cached in the project; see :mod:`pathscaat.data.project_source`)."""
     if not sources:
         raise PathscaatError("no data sources: add a patch folder")
     folders: list[DataSource] = []
@@ -200,7 +209,7 @@ def scan_sources(
             notes += warnings
         else:
             folders.append(source)
-    scanner = _Scanner(len(folders), on_progress, should_stop)
+    scanner = _Scanner(len(folders), on_progress, should_stop, slide_id)
     scanner.warnings += notes
     for index, folder in enumerate(folders):
         scanner.folder(index, folder)
@@ -215,6 +224,8 @@ def _summarise(sources: list[DataSource], s: _Scanner) -> DataScan:
     samples = {c: [i.path for i in items if i.class_name == c][:SAMPLES] for c in names}
     sides = Counter(i.side_px for i in items)
     warnings = list(s.warnings) + _class_warnings(counts, s)
+    id_warning = _id_warning(items, s.rule)
+    warnings += [id_warning] if id_warning else []
     if s.unreadable:
         warnings.append(f"{len(s.unreadable)} unreadable images skipped (listed)")
     if len(sides) > 1:
@@ -239,6 +250,8 @@ def _summarise(sources: list[DataSource], s: _Scanner) -> DataScan:
         sources=list(sources),
         items=items,
         direct_root=sources[0].path if direct else None,
+        slide_id=s.rule,
+        slide_id_warning=id_warning,
     )
 
 
@@ -257,13 +270,25 @@ def _class_warnings(counts: Counter[str], s: _Scanner) -> list[str]:
         out.append(
             f"strong class imbalance: {big[0]} has {big[1]} tiles, {small[0]} only {small[1]}"
         )
-    if counts and not all(i.group for i in s.items):
-        out.append(
-            "some tiles have no slide id (no manifest.csv slide column, no CRC-Prim-HE-NN "
-            "in their names): those are split per file, so tiles of one slide can land in "
-            "both train and test and the test score flatters the model"
-        )
     return out
+
+
+def _id_warning(items: list[ScannedItem], rule: SlideIdRule) -> str:
+    missing = sum(1 for i in items if not i.group)
+    return missing_id_warning(missing, len(items), rule) if missing else ""
+
+
+def regroup(scan: DataScan, rule: SlideIdRule) -> DataScan:
+    """``scan`` with each tile's slide read by ``rule`` (no image is read again)."""
+    items = [replace(i, group=rule.slide_of(i.path.name, dict(i.manifest_row)))
+             for i in scan.items]  # fmt: skip
+    names = scan.class_names
+    groups = {c: sorted({i.group for i in items if i.class_name == c and i.group}) for c in names}
+    id_warning = _id_warning(items, rule)
+    warnings = [w for w in scan.warnings if w != scan.slide_id_warning]
+    warnings += [id_warning] if id_warning else []
+    return replace(scan, items=items, groups=groups, warnings=warnings, slide_id=rule,
+                   slide_id_warning=id_warning)  # fmt: skip
 
 
 def _why_not(sources: list[DataSource], counts: Counter[str], s: _Scanner) -> str:

@@ -1,8 +1,10 @@
 """Train/validation/test split by group (slide), never by tile, so the test does not leak.
 
-The group of a tile is, in order: the ``slide`` column of a ``manifest.csv`` in the patch
-folder; the Kather 2016 slide token ``CRC-Prim-HE-NN`` in its name; else the file itself
-(then the split is stratified by class). The split is saved as JSON beside the run.
+The group of a tile is what a :class:`~pathscaat.data.slide_id.SlideIdRule` reads: by
+default the ``slide`` column of a ``manifest.csv`` in the patch folder, else the Kather
+2016 slide token ``CRC-Prim-HE-NN`` in its name; else the file itself (then the split is
+stratified by class). A folder PathSCAAT wrote as a data view keeps the slides its
+manifest was written with. The split is saved as JSON beside the run.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import csv
 import json
 import os
 import random
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -22,9 +23,11 @@ import numpy as np
 
 from pathscaat.data.group_split import assign_groups
 from pathscaat.data.patch_folder import PatchItem
+from pathscaat.data.slide_id import AUTO, KATHER_TOKEN, SlideIdRule
 from pathscaat.progress import PathscaatError
 
-SLIDE_TOKEN = re.compile(r"CRC-Prim-HE-\d+")
+SLIDE_TOKEN = KATHER_TOKEN
+VIEW_MARKER = ".pathscaat-view"  # pathscaat.data.source_view writes it
 SUBSETS = ("train", "val", "test")
 
 
@@ -70,8 +73,25 @@ def _manifest_slides(image_root: Path) -> dict[str, str] | None:
     return {row["file"]: row["slide"] for row in rows}
 
 
-def item_groups(image_root: Path, items: Sequence[PatchItem]) -> tuple[list[str], str]:
-    """The group of every item and the rule that gave it (``manifest``/``slide-token``/``file``)."""
+def _manifest_rows(image_root: Path) -> dict[str, dict[str, str]]:
+    manifest = image_root / "manifest.csv"
+    if not manifest.is_file():
+        return {}
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        return {row["file"]: row for row in csv.DictReader(fh) if row.get("file")}
+
+
+def item_groups(
+    image_root: Path, items: Sequence[PatchItem], rule: SlideIdRule = AUTO
+) -> tuple[list[str], str]:
+    """The group of every item and the rule that gave it (``manifest``/``slide-token``/
+    ``file``, or the kind of ``rule``: a tile it finds no slide in is a group of its own)."""
+    if rule.kind != "auto" and not (image_root / VIEW_MARKER).is_file():
+        rows = _manifest_rows(image_root)
+        found = [rule.slide_of(i.rel_path, rows.get(i.rel_path)) for i in items]
+        if not any(found):
+            return [i.rel_path for i in items], "file"
+        return [g or f"file:{i.rel_path}" for g, i in zip(found, items, strict=True)], rule.kind
     slides = _manifest_slides(image_root)
     if slides is not None and all(i.rel_path in slides for i in items):
         return [slides[i.rel_path] for i in items], "manifest"
@@ -130,6 +150,7 @@ def make_split(
     test_fraction: float = 0.15,
     seed: int = 0,
     groups_by: tuple[Sequence[str], str] | None = None,
+    slide_id: SlideIdRule = AUTO,
 ) -> Split:
     """Split ``items`` by group; fractions count tiles, each group goes whole to one subset.
 
@@ -138,7 +159,7 @@ def make_split(
     """
     if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
         raise PathscaatError("val and test fractions must be >= 0 and leave some data to train on")
-    groups, group_by = groups_by or item_groups(image_root, items)
+    groups, group_by = groups_by or item_groups(image_root, items, slide_id)
     rng = random.Random(seed)
     if group_by == "file":
         parts = _split_by_class(items, val_fraction, test_fraction, rng)
@@ -179,11 +200,12 @@ def missing_classes(counts: dict[str, dict[str, int]]) -> dict[str, list[str]]:
 
 
 def coverage_warnings(
-    image_root: Path, split: Split, items: Sequence[PatchItem], classes: Sequence[str]
+    image_root: Path, split: Split, items: Sequence[PatchItem], classes: Sequence[str],
+    slide_id: SlideIdRule = AUTO,
 ) -> list[str]:
     """One sentence per class a subset lacks, saying why and what to do."""
-    groups, group_by = item_groups(image_root, items)
-    unit = {"manifest": "slide", "slide-token": "slide"}.get(group_by, "file")
+    groups, group_by = item_groups(image_root, items, slide_id)
+    unit = "file" if group_by == "file" else "slide"
     of_class: dict[int, set[str]] = defaultdict(set)
     for item, group in zip(items, groups, strict=True):
         of_class[item.label].add(group)

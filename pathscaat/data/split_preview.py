@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathscaat.data.patch_folder import PatchFolder, PatchItem, resolve_roots
+from pathscaat.data.slide_id import AUTO, SlideIdRule
 from pathscaat.data.source_view import scan_items, view_groups
 from pathscaat.data.sources import DataScan
 from pathscaat.data.split import (
@@ -22,7 +23,7 @@ from pathscaat.data.split import (
     missing_classes,
 )
 
-UNIT = {"manifest": "slide", "slide-token": "slide", "file": "file"}
+UNIT = {"manifest": "slide", "slide-token": "slide", "file": "file"}  # else "slide"
 
 
 @dataclass
@@ -41,15 +42,16 @@ class SplitPreview:
 
 
 def _inputs(
-    source: DataScan | PatchFolder, by_group: bool
+    source: DataScan | PatchFolder, by_group: bool, slide_id: SlideIdRule
 ) -> tuple[list[PatchItem], list[str], tuple[Sequence[str], str]]:
     if isinstance(source, PatchFolder):
         items, classes = list(source.items), list(source.classes)
-        groups = item_groups(source.image_root, items)
+        groups = item_groups(source.image_root, items, slide_id)
     else:
         items, classes = scan_items(source), list(source.class_names)
-        if source.direct_root is not None:
-            groups = item_groups(resolve_roots(source.direct_root)[0], items)
+        if source.direct_root is not None:  # as the trainer will group it, by the scan's rule
+            root = resolve_roots(source.direct_root)[0]
+            groups = item_groups(root, items, source.slide_id)
         else:
             found = view_groups(source.items)
             groups = found or ([i.rel_path for i in items], "file")
@@ -64,9 +66,13 @@ def preview(
     test_fraction: float,
     seed: int,
     by_group: bool,
+    slide_id: SlideIdRule = AUTO,
 ) -> SplitPreview:
-    """The split of ``source`` and its warnings (leakage, a class missing from a subset)."""
-    items, classes, groups = _inputs(source, by_group)
+    """The split of ``source`` and its warnings (leakage, a class missing from a subset).
+
+    A scan's slides are those its rule read (``regroup``); ``slide_id`` is the rule for a
+    ``PatchFolder``."""
+    items, classes, groups = _inputs(source, by_group, slide_id)
     # groups are given, so make_split never reads a folder
     split = make_split(Path("."), items, val_fraction, test_fraction, seed, groups_by=groups)
     counts = class_counts(split, items, classes)

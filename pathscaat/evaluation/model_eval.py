@@ -10,6 +10,7 @@ per image): the difference is the signal, the absolute value depends on the data
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,14 +87,23 @@ def predict(model: nn.Module, x: Tensor, batch_size: int) -> Tensor:
     return torch.cat(parts)
 
 
-def accuracy_metrics(pred: Tensor, labels: Tensor) -> dict[str, float]:
-    """Accuracy, and balanced accuracy (mean recall over the classes present)."""
+def accuracy_metrics(
+    pred: Tensor, labels: Tensor, class_names: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Accuracy, balanced accuracy (mean recall over the classes present) and, given the
+    class names, ``per_class_accuracy``: the share of each present class recognised."""
     correct = (pred == labels).float()
-    recalls = [correct[labels == c].mean() for c in labels.unique()]
-    return {
+    present = labels.unique()
+    recalls = [correct[labels == c].mean() for c in present]
+    out: dict[str, Any] = {
         "accuracy": float(correct.mean()),
         "balanced_accuracy": float(torch.stack(recalls).mean()),
     }
+    if class_names:
+        out["per_class_accuracy"] = {
+            class_names[int(c)]: float(r) for c, r in zip(present, recalls, strict=True)
+        }
+    return out
 
 
 def faithfulness_curves(

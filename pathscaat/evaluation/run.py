@@ -158,7 +158,7 @@ def _evaluate_model(
     base = model_baseline(model, on_device, settings)
     if images.masks is not None:
         entry["images"]["mask_area"] = stats(mask_area(images.masks))["mean"]
-    entry.update(accuracy_metrics(base.pred, on_device.labels))
+    entry.update(accuracy_metrics(base.pred, on_device.labels, entry.get("class_names", ())))
     align = stats(input_gradient_alignment(model, on_device.x, base.pred, settings.batch_size))
     entry["alignment"], entry["alignment_std"] = align["mean"], align["std"]
     entry["random"] = {

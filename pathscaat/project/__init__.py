@@ -5,15 +5,18 @@ models and inference runs, in one SQLite file that every edit is committed to at
 - ``binding``: :class:`ProjectBinding` persists an ``AnnotationCollection``'s edits.
 - ``relink``: find moved slides by size and quick hash.
 - ``export``: every slide's annotations to files.
+- ``location``: ``new_project_folder``: an empty folder, or a new sub-folder of a full one.
 """
 
 from pathlib import Path
 
 from pathscaat.progress import PathscaatError
+from pathscaat.project.location import new_project_folder
 from pathscaat.project.store import DB_NAME, Project, ProjectReadOnlyError
 
 __all__ = [
-    "DB_NAME", "Project", "ProjectReadOnlyError", "project_slide_mpps", "project_slide_paths",
+    "DB_NAME", "Project", "ProjectReadOnlyError", "new_project_folder", "project_slide_mpps",
+    "project_slide_paths",
 ]  # fmt: skip
 
 

@@ -179,6 +179,7 @@ class TrainConfig:
     strip_every: int = 1
     strip_count: int = 8
     split_by_group: bool = True
+    slide_id: str = "auto"  # how a tile's slide is read: pathscaat.data.slide_id.SlideIdRule
     head_init: str = "auto"
     head_lr_scale: float = 1.0
     layer_decay: float | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 from pathscaat.data.augment import Augment
 from pathscaat.data.patch_folder import PatchFolder
+from pathscaat.data.slide_id import SlideIdRule
 from pathscaat.data.split import (
     SUBSETS,
     Split,
@@ -58,6 +59,7 @@ def prepare_data(
 ) -> RunData:
     """Folder, split (a resumed run keeps its own) and scale; reports the split's counts."""
     folder = PatchFolder(config.data)
+    rule = SlideIdRule.parse(config.slide_id)
     scale = patch_scale(folder.image_root, folder.items, config.mpp, img_px)
     prior = config.resume.parent / "split.json" if config.resume else None
     if prior is not None and prior.is_file():
@@ -66,7 +68,7 @@ def prepare_data(
         per_file = ([i.rel_path for i in folder.items], "file")
         split = make_split(
             folder.image_root, folder.items, config.val_fraction, config.test_fraction,
-            config.seed, groups_by=None if config.split_by_group else per_file,
+            config.seed, groups_by=None if config.split_by_group else per_file, slide_id=rule,
         )  # fmt: skip
     if dist.is_main:
         split.save(config.out / "split.json")
@@ -76,7 +78,7 @@ def prepare_data(
         folder.subset(split.val, Augment(img_px, train=False)),
         img_px, scale,
         class_counts(split, folder.items, folder.classes),
-        coverage_warnings(folder.image_root, split, folder.items, folder.classes),
+        coverage_warnings(folder.image_root, split, folder.items, folder.classes, rule),
     )  # fmt: skip
     on_progress(split_progress(data))
     for warning in data.warnings:

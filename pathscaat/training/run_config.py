@@ -180,4 +180,6 @@ def train_command(config: TrainConfig, config_path: Path | None = None) -> list[
         argv.append("--invert")
     if config.sources and config.sources[0].mpp is not None and config.mpp is None:
         argv += ["--mpp", repr(config.sources[0].mpp)]
+    if config.slide_id != "auto":
+        argv += ["--slide-id", config.slide_id]
     return argv

@@ -189,3 +189,28 @@ def test_patches_land_in_class_folders_that_patch_folder_reads(
     tiny = [Annotation(shapely.box(10, 10, 60, 60), path_class=TUMOUR)]
     with pytest.raises(PathscaatError, match="no 32 px tile"):
         export_patches(cmu_svs, tiny, tmp_path / "none", mpp=2.0, tile_px=32)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_every_export_gets_the_mode_the_umask_asks_for(slide, cmu_svs: Path, tmp_path: Path,
+                                                        mask: int) -> None:  # fmt: skip
+    """GeoJSON was written 0600 (a temp file's mode) beside 0644 CSVs: all follow the umask."""
+    import os
+
+    from pathscaat.annotations.io import write_annotations
+
+    anns = annotations()
+    old = os.umask(mask)
+    try:
+        for fmt, name in (("geojson", "a.geojson"), ("asap", "a.xml"), ("csv", "a.csv")):
+            write_annotations(tmp_path / name, anns[:3], fmt=fmt)
+        write_table(tmp_path / "table.csv", anns, mpp=0.499)
+        write_report(tmp_path / "report.html", slide, anns[:2], max_crops=2)
+        export_crops(slide, anns[:2], tmp_path / "crops", mpp=4.0)
+        export_patches(cmu_svs, anns[:2], tmp_path / "patches", mpp=2.0, tile_px=64)
+    finally:
+        os.umask(old)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) > 8 and not [p for p in files if p.name.endswith(".tmp")]
+    modes = {p.relative_to(tmp_path).as_posix(): oct(p.stat().st_mode & 0o777) for p in files}
+    assert set(modes.values()) == {oct(0o666 & ~mask)}, modes

@@ -212,3 +212,25 @@ def test_tool_keys_pick_tools(bench: Bench) -> None:
         QTest.keyClick(bench.viewer, key)
         assert bench.ann.tools.active.name == name
         assert bench.ann.actions.tools[name].isChecked()
+
+
+def test_a_brush_stroke_apart_from_the_selection_is_a_new_object(bench: Bench) -> None:
+    """QuPath: strokes grow the selected region only where they touch it."""
+    _at(bench, 1.0)
+    bench.ann.ctx.brush_um = 10.0  # 20 px wide
+    bench.tool("brush")
+    drag(bench.viewer, [(CX, CY), (CX + 50, CY)])
+    first = _only(bench)
+    assert [o.id for o in bench.ann.ctx.selected()] == [first.id]
+    drag(bench.viewer, [(CX, CY + 150), (CX + 50, CY + 150)])  # 130 px of gap
+    objs = bench.collection.objects()
+    assert len(objs) == 2
+    kept = next(o for o in objs if o.id == first.id)
+    assert kept.geometry.equals(first.geometry)
+    new = next(o for o in objs if o.id != first.id)
+    assert new.geometry.bounds[1] > CY + 130 and new.tool == ToolShape.BRUSH
+    assert bench.collection.undo_label == "Brush"
+    # Alt strokes that miss the selected region rub out nothing, and say so
+    drag(bench.viewer, [(CX - 100, CY - 100), (CX - 60, CY - 100)],
+         Qt.KeyboardModifier.AltModifier)  # fmt: skip
+    assert len(bench.collection) == 2 and any("missed" in m for m in bench.messages)

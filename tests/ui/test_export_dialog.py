@@ -71,7 +71,9 @@ def test_scope_selected_and_by_class(qtbot, tmp_path: Path, slide, cmu_svs: Path
     objs = regions()
     dlg = ExportDialog(slide, cmu_svs, objs, {objs[2].id}, tmp_path / "sel")
     qtbot.addWidget(dlg)
-    assert dlg.selected_radio.isChecked() and dlg.export_button.text() == "Export 1 object"
+    assert dlg.all_radio.isChecked() and dlg.export_button.text() == "Export 3 objects"
+    dlg.selected_radio.setChecked(True)  # all by default, even with one object selected
+    assert dlg.export_button.text() == "Export 1 object"
     for name, check in dlg.format_boxes.items():
         check.setChecked(name == "geojson")
     run_dialog(qtbot, dlg)

@@ -81,3 +81,12 @@ def test_default_output_is_per_user_when_the_slide_folder_is_read_only_or_shared
         assert dlg.request().out.parent == user_runs_dir()  # what the user sees and gets
     finally:
         read_only.chmod(0o755)
+
+
+def test_a_project_slide_has_no_output_folder_to_type(qtbot, tmp_path: Path) -> None:
+    kept = tmp_path / "proj" / "overlays" / "s"
+    dlg = RunModelDialog(tmp_path / "s.svs", project_output=kept)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert not dlg.out_edit.isVisible()
+    assert dlg.request().out == kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QSize
@@ -18,8 +19,8 @@ TOOL_TEXT = {
     "ellipse": ("&Ellipse", "Drag the box the ellipse fills"),
     "polygon": ("&Polygon", "Click each corner; double-click or Enter closes, Backspace "
                 "takes the last one back, Esc abandons"),
-    "brush": ("&Brush", "Paint a region; with one selected, strokes add to it; Alt+drag "
-              "rubs out"),
+    "brush": ("&Brush", "Paint a region; a stroke that touches the selected region adds "
+              "to it, one apart from it is a new object; Alt+drag rubs out"),
     "points": ("Poin&ts", "Click to place points; they join the selected points set"),
 }  # fmt: skip
 CLASS_KEYS = 9
@@ -48,6 +49,25 @@ def _action(win: QMainWindow, text: str, tip: str, key: str | QKeySequence.Stand
     return act
 
 
+def redo_keys(platform_keys: list[QKeySequence] | None = None,
+              macos: bool = sys.platform == "darwin") -> list[QKeySequence]:  # fmt: skip
+    """Ctrl+Shift+Z everywhere, Ctrl+Y too off macOS, and the platform's own Redo keys.
+
+    Each key once: a key an action holds twice is an "ambiguous shortcut" and does nothing
+    (X11's Redo is Ctrl+Shift+Z itself).
+    """
+    keys = [QKeySequence("Ctrl+Shift+Z")]
+    if not macos:
+        keys.append(QKeySequence("Ctrl+Y"))
+    if platform_keys is None:
+        platform_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+    keys += platform_keys
+    unique: dict[str, QKeySequence] = {}
+    for key in keys:
+        unique.setdefault(key.toString(), key)
+    return list(unique.values())
+
+
 def build_annotation_actions(win: QMainWindow) -> AnnotationActions:
     group = QActionGroup(win)
     group.setExclusive(True)
@@ -68,7 +88,7 @@ def build_annotation_actions(win: QMainWindow) -> AnnotationActions:
         save_as=_action(win, "&Save Annotations As…",
                         "Write this slide's annotations to a QuPath GeoJSON file", None),
     )  # fmt: skip
-    acts.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(SK.Redo)])
+    acts.redo.setShortcuts(redo_keys())
     for i in range(CLASS_KEYS):
         act = QAction(f"Class {i + 1}", win)
         act.setShortcut(QKeySequence(str(i + 1)))

@@ -125,7 +125,7 @@ class ExportDialog(QDialog):
             self.scope.addButton(radio, i)
             row.addWidget(radio)
         row.addWidget(self.class_combo, 1)
-        (self.selected_radio if self.selected else self.all_radio).setChecked(True)
+        self.all_radio.setChecked(True)  # an export is of the slide; Selected is a choice
         self.scope.idToggled.connect(lambda *_: self._update())
         self.class_combo.currentTextChanged.connect(lambda *_: self._update())
         return box

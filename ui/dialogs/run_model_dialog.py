@@ -142,10 +142,13 @@ class RunModelDialog(QDialog):
         slide_mpp: Any = None,
         ask_mpp: Callable[[str], Any] | None = None,
         min_tissue: float = 0.5,
+        project_output: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``slide_mpp`` is the open slide's ``Mpp`` (None: unknown); ``ask_mpp(reason)``
-        asks the user for it and returns the new ``Mpp`` (None: cancelled)."""
+        asks the user for it and returns the new ``Mpp`` (None: cancelled).
+        ``project_output``: the slide is in a project, which keeps its runs there; the
+        dialog says so instead of offering an Output folder it would not use."""
         super().__init__(parent)
         self.setWindowTitle("Run Model on Slide")
         self.setMinimumWidth(560)
@@ -162,6 +165,7 @@ class RunModelDialog(QDialog):
             "sparse tissue or a model whose tiles are large."
         )
         self._output_root = output_root
+        self._project_output = project_output
         self._out_edited = False
         self.checkpoint_edit = QLineEdit(checkpoint)
         self.checkpoint_edit.setPlaceholderText("model.json or model.safetensors")
@@ -199,7 +203,14 @@ class RunModelDialog(QDialog):
         form.addRow("Device:", self.device_combo)
         form.addRow("Saliency:", self.saliency_combo)
         form.addRow("Minimum tissue:", self.min_tissue)
-        form.addRow("Output folder:", self._row(self.out_edit, browse_out))
+        if self._project_output is None:
+            form.addRow("Output folder:", self._row(self.out_edit, browse_out))
+        else:
+            self.out_edit.setText(str(self._project_output))
+            where = QLabel("In the project, with the slide's other runs")
+            where.setObjectName("hint")
+            where.setToolTip(str(self._project_output))
+            form.addRow("Output:", where)
         return form
 
     def _combo(self, items: tuple[tuple[str, str], ...], current: str) -> QComboBox:
@@ -253,7 +264,7 @@ class RunModelDialog(QDialog):
         self.problem.setText(problem)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(not problem)
-        if not self._out_edited:
+        if not self._out_edited and self._project_output is None:
             ckpt = Path(text) if text.strip() else None
             self.out_edit.setText(str(default_output_dir(self._slide, ckpt, self._output_root)))
             self.out_edit.setCursorPosition(0)
@@ -262,7 +273,7 @@ class RunModelDialog(QDialog):
         return RunRequest(
             slide=self._slide,
             checkpoint=Path(self.checkpoint_edit.text()),
-            out=Path(self.out_edit.text()),
+            out=self._project_output or Path(self.out_edit.text()),
             device=str(self.device_combo.currentData()),
             saliency=str(self.saliency_combo.currentData()),
             min_tissue=self.min_tissue.value() / 100,

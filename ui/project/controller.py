@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox
 
+from pathscaat.annotations.edits import Edit
+from pathscaat.annotations.model import Annotation
 from pathscaat.progress import PathscaatError
 from ui.actions import find_menu, icon
 from ui.project.cohort_run import CohortRunController
@@ -30,6 +32,17 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Carried:
+    """What New Project brings from the open slide into the new project."""
+
+    path: Path
+    objects: list[Annotation]
+    history: list[Edit]
+    history_pos: int
+    mpp: float | None
 
 PANEL_WIDTH = 210
 CHECKPOINT_FILTER = "PathSCAAT checkpoints (*.json *.safetensors);;All files (*)"
@@ -122,8 +135,9 @@ class ProjectController(QObject):
     # -- opening and closing ------------------------------------------------------------
     def ask_new(self) -> None:
         start = self.win.settings.get("dialogs/last_dir")
-        folder = QFileDialog.getExistingDirectory(self.win, "New Project: choose an empty "
-                                                  "folder", start)
+        folder = QFileDialog.getExistingDirectory(  # one with files in it: a sub-folder, asked
+            self.win, "New Project: choose an empty folder", start
+        )
         if folder:
             self.new_project(Path(folder))
 
@@ -134,13 +148,69 @@ class ProjectController(QObject):
             self.open_project(Path(folder))
 
     def new_project(self, folder: Path) -> bool:
-        return self._enter(lambda: self.session.create(folder), folder, "New project")
+        """Make a project in ``folder`` (a new sub-folder of a folder with files in it) and
+        bring the open slide and its annotations (with their undo) into it."""
+        from pathscaat.project import Project, new_project_folder
+
+        target = new_project_folder(folder)
+        if target != folder and not self._confirm_subfolder(folder, target):
+            return False
+        carried = self._carried_slide()
+        try:
+            Project.create(target).close()  # before the slide goes: a refusal keeps it
+        except PathscaatError as exc:
+            self.win.errors.report(f"{exc}.", title="New project")
+            return False
+        if not self._enter(lambda: self.session.open(target), target, "New project",
+                           ask=carried is None):  # fmt: skip
+            return False
+        if target != folder:
+            self.win.status.showMessage(f"{folder.name} has files in it: the project is in "
+                                        f"its new sub-folder {target.name}.", 10000)
+        if carried is not None:
+            self._bring_in(carried)
+        return True
+
+    def _confirm_subfolder(self, folder: Path, target: Path) -> bool:
+        if not self.win.interactive:
+            return True
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.win, "New project",
+            f"{folder} already has files in it.\n\nMake the project in a new sub-folder, "
+            f"\u201c{target.name}\u201d?", B.Ok | B.Cancel, B.Ok,
+        )  # fmt: skip
+        return answer == B.Ok
+
+    def _carried_slide(self) -> _Carried | None:
+        """The open slide, its annotations, their undo log and a µm/px the user set."""
+        win, coll = self.win, self.win.annotations.collection
+        if win.slide is None or win.slide_path is None or coll is None:
+            return None
+        mpp = win.slide.mpp
+        user_mpp = mpp.x if mpp is not None and mpp.source in ("user", "project") else None
+        return _Carried(win.slide_path, coll.objects(), coll.history, coll.history_pos, user_mpp)
+
+    def _bring_in(self, carried: _Carried) -> None:
+        project = self.session.project
+        assert project is not None
+        try:
+            record, _new = project.add_slide(carried.path, mpp_override=carried.mpp)
+            project.replace_annotations(record.id, carried.objects, carried.history,
+                                        carried.history_pos)  # fmt: skip
+            project.set_classes(list(self.win.annotations.classes))
+        except PathscaatError as exc:
+            self.win.errors.report(f"{carried.path.name} could not be added to the new "
+                                   f"project: {exc}.", title="New project")  # fmt: skip
+            return
+        self.session.sigSlidesChanged.emit()
+        self.win.open_slide(carried.path)
 
     def open_project(self, folder: Path) -> bool:
         return self._enter(lambda: self.session.open(folder), folder, "Open project")
 
-    def _enter(self, how: Any, folder: Path, title: str) -> bool:
-        self.win.close_slide()  # the current slide's annotations belong elsewhere
+    def _enter(self, how: Any, folder: Path, title: str, *, ask: bool = True) -> bool:
+        self.win.close_slide(ask=ask)  # the current slide's annotations belong elsewhere
         if self.win.slide is not None:
             return False  # the user kept the slide (unsaved annotations)
         try:
@@ -156,8 +226,8 @@ class ProjectController(QObject):
                                    minor=True)
         self.dock.show()
         self.dock.raise_()
-        self.win.status.showMessage(f"Project {root.name}: {len(self.session.slides())} "
-                                    "slides", 8000)
+        n = len(self.session.slides())
+        self.win.status.showMessage(f"Project {root.name}: {n} slide{'s' * (n != 1)}", 8000)
         return True
 
     def close_project(self) -> None:
@@ -190,10 +260,12 @@ class ProjectController(QObject):
         if result.known:
             text += f"; {len(result.known)} already in it"
         self.win.status.showMessage(text, 8000)
-        if result.problems:
+        if result.problems:  # a dialog that lists them: the status bar is gone in seconds
+            k = len(result.problems)
             self.win.errors.report(
-                "Some files were not added:\n" + "\n".join(result.problems),
-                title="Add slides", minor=True,
+                f"{k} file{'s were' if k != 1 else ' was'} not added to the project:\n\n"
+                + "\n".join(f"\u2022 {p}" for p in result.problems),
+                title="Add slides",
             )  # fmt: skip
 
     def slide_opened(self, path: Path) -> None:
@@ -272,11 +344,16 @@ class ProjectController(QObject):
             if c.name not in classes:
                 classes.add(c.name, c.colour)
 
+    def runs_folder(self, slide: Path) -> Path | None:
+        """Where a run on ``slide`` goes when the project keeps it (None: not a project
+        slide, or the project is read-only: the dialog's Output folder is used)."""
+        if self.session.record_for(slide) is None or self.session.notice:
+            return None
+        return self.session.runs_folder(slide)
+
     def run_request(self, req: RunRequest) -> RunRequest:
         """A run on a project slide writes under the project's overlays/."""
-        if self.session.record_for(req.slide) is None or self.session.notice:
-            return req
-        folder = self.session.runs_folder(req.slide)
+        folder = self.runs_folder(req.slide)
         return req if folder is None else replace(req, out=folder)
 
     # -- cohort --------------------------------------------------------------------------

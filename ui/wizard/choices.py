@@ -35,6 +35,7 @@ class WizardChoices:
     project: str = ""  # the open project whose annotated slides train ("" = none)
     project_mpp: float = 0.5  # pathscaat.data.project_source.DEFAULT_MPP
     project_tile_px: int = 224  # pathscaat.data.project_source.DEFAULT_TILE_PX
+    slide_id: str = "auto"  # how a tile's slide is read (pathscaat.data.slide_id.SlideIdRule)
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     seed: int = 0
@@ -148,4 +149,5 @@ def build_config(
         test_fraction=choices.test_fraction,
         amp=choices.amp,
         mpp=choices.target_mpp or None,
+        slide_id=choices.slide_id,
     )

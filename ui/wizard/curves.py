@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 REDRAW_MS = 150
@@ -36,14 +36,15 @@ class LiveCurves(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loss_plot = self._plot(
-            "loss per batch (lower is better)",
-            [(CE_COLOUR, "cross-entropy (wrong answers)"),
-             (REG_COLOUR, "SCAAT term (reacts to unimportant pixels)")],
+            "loss",
+            [(CE_COLOUR, "&#9644;", "cross-entropy: wrong answers (lower is better)"),
+             (REG_COLOUR, "&#9644;", "SCAAT term: reacts to unimportant pixels")],
         )  # fmt: skip
         self.acc_plot = self._plot(
-            "validation, right (higher is better)",
-            [(ACC_COLOUR, "accuracy"), (BAL_COLOUR, "balanced accuracy (classes count equally)")],
-        )
+            "share right",
+            [(ACC_COLOUR, "&#9679;", "accuracy (higher is better)"),
+             (BAL_COLOUR, "- &#9632; -", "balanced accuracy: classes count equally")],
+        )  # fmt: skip
         self.acc_plot.setYRange(0.0, 1.0)
         self.ce_curve = self.loss_plot.plot(
             pen=pg.mkPen(CE_COLOUR, width=2), name="cross-entropy: wrong answers (lower is better)"
@@ -52,15 +53,19 @@ class LiveCurves(QWidget):
             pen=pg.mkPen(REG_COLOUR, width=2),
             name="SCAAT term: answer shifts when unimportant pixels change",
         )
-        dots = {"symbolSize": 8}
+        # the two often coincide: balanced accuracy, dashed with small filled squares, lies
+        # on accuracy, a wide solid line with large hollow rings, so both stay visible
         self.acc_curve = self.acc_plot.plot(
-            pen=pg.mkPen(ACC_COLOUR, width=2), symbol="o", symbolBrush=ACC_COLOUR,
-            name="accuracy", **dots,
+            pen=pg.mkPen(ACC_COLOUR, width=5), symbol="o", symbolSize=12,
+            symbolPen=pg.mkPen(ACC_COLOUR, width=2), symbolBrush=None, name="accuracy",
         )  # fmt: skip
         self.bal_curve = self.acc_plot.plot(
-            pen=pg.mkPen(BAL_COLOUR, width=2), symbol="s", symbolBrush=BAL_COLOUR,
-            name="balanced accuracy (classes weighted equally)", **dots,
+            pen=pg.mkPen(BAL_COLOUR, width=2, style=Qt.PenStyle.DashLine), symbol="s",
+            symbolSize=6, symbolPen=None, symbolBrush=BAL_COLOUR,
+            name="balanced accuracy (classes weighted equally)",
         )  # fmt: skip
+        self.acc_curve.setZValue(1)
+        self.bal_curve.setZValue(2)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.loss_plot, 1)
@@ -71,13 +76,19 @@ class LiveCurves(QWidget):
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
 
-    def _plot(self, y_label: str, keys: list[tuple[str, str]]) -> pg.PlotWidget:
-        """A plot whose title is the colour key (a legend would cover the curves)."""
+    def _plot(self, y_label: str, keys: list[tuple[str, str, str]]) -> pg.PlotWidget:
+        """A plot whose title is the key of its curves (a legend would cover them); the
+        title row is as tall as the key, and the axis label short enough for the plot's
+        smallest height (pyqtgraph's fixed 30 px title row cut a two-line key)."""
         plot = pg.PlotWidget(background="w")
         key = "<br>".join(
-            f'<span style="color:{colour}">&#9632; {text}</span>' for colour, text in keys
+            f'<span style="color:{colour}">{mark} {text}</span>' for colour, mark, text in keys
         )
         plot.setTitle(key, size="9pt")
+        title = plot.plotItem.titleLabel
+        height = title.item.boundingRect().height() + 2
+        title.setMaximumHeight(height)
+        plot.plotItem.layout.setRowFixedHeight(0, height)
         plot.setLabel("bottom", "epoch")
         plot.setLabel("left", y_label)
         plot.showGrid(x=True, y=True, alpha=0.25)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ui.wizard.choices import data_sources
 from ui.wizard.context import WizardContext, hint_label, problem_label
+from ui.wizard.slide_id_row import SlideIdRow
 
 THUMB_PX = 56
 SAMPLES_SHOWN = 6
@@ -43,11 +44,11 @@ PROJECT_HINT = (
 PROJECT_ROLE = Qt.ItemDataRole.UserRole
 
 
-def _scan(sources: list[Any]) -> tuple[Any, dict[str, list[QImage]]]:
+def _scan(sources: list[Any], slide_id: Any) -> tuple[Any, dict[str, list[QImage]]]:
     """Scan the sources and load a few thumbnails per class (worker thread)."""
     from pathscaat.data.sources import scan_sources
 
-    scan = scan_sources(sources)
+    scan = scan_sources(sources, slide_id=slide_id)
     thumbs: dict[str, list[QImage]] = {}
     for name, paths in scan.sample_paths.items():
         images = (_thumbnail(Path(p)) for p in list(paths)[:SAMPLES_SHOWN])
@@ -77,6 +78,7 @@ class DataPage(QWizardPage):
         self.setTitle("1 · Your labelled patches")
         self.setSubTitle(INTRO)
         self.scanning = False
+        self._thumbs: dict[str, list[QImage]] = {}
         self.folder_list = QListWidget()
         self.folder_list.setMaximumHeight(70)
         add, remove = QPushButton("Add Folder…"), QPushButton("Remove")
@@ -100,6 +102,8 @@ class DataPage(QWizardPage):
         middle = QHBoxLayout()
         middle.addWidget(self.table, 2)
         middle.addWidget(scroll, 3)
+        self.slide_id = SlideIdRow(ctx.choices.slide_id)
+        self.slide_id.sigRuleChanged.connect(self._rule_changed)
         self.notes = hint_label()
         self.problem = problem_label()
         self.resume_note = hint_label()
@@ -117,6 +121,7 @@ class DataPage(QWizardPage):
         layout.addWidget(hint_label(PROJECT_HINT))
         layout.addWidget(self.status)
         layout.addLayout(middle, 1)
+        layout.addWidget(self.slide_id)
         layout.addWidget(self.notes)
         layout.addWidget(self.problem)
 
@@ -211,10 +216,31 @@ class DataPage(QWizardPage):
         self.status.setText("Looking through the folders…")
         self.problem.clear()
         self.completeChanged.emit()
-        self.ctx.background.run("scan", lambda: _scan(sources), self._scanned, self._failed)
+        rule = self._rule()
+        self.ctx.background.run("scan", lambda: _scan(sources, rule), self._scanned,
+                                self._failed)  # fmt: skip
+
+    def _rule(self) -> Any:
+        from pathscaat.data.slide_id import SlideIdRule
+        from pathscaat.progress import PathscaatError
+
+        try:
+            return self.slide_id.rule()
+        except PathscaatError:
+            return SlideIdRule()
+
+    def _rule_changed(self, rule: Any) -> None:
+        """Read the slides again by ``rule`` (no image is read again) and show the groups."""
+        from pathscaat.data.sources import regroup
+
+        self.ctx.choices.slide_id = rule.text()
+        if self.ctx.scan is not None and not self.scanning:
+            self.ctx.scan = regroup(self.ctx.scan, rule)
+            self._show_scan(self.ctx.scan, self._thumbs)
 
     def _scanned(self, answer: tuple[Any, dict[str, list[QImage]]]) -> None:
         scan, thumbs = answer
+        self._thumbs = thumbs
         self.scanning = False
         self.ctx.scan = scan
         self._show_scan(scan, thumbs)
@@ -229,6 +255,7 @@ class DataPage(QWizardPage):
     def _show_scan(self, scan: Any, thumbs: dict[str, list[QImage]]) -> None:
         self.table.setRowCount(0)
         self._clear_samples()
+        self.slide_id.show_groups(scan)
         if scan is None:
             self.status.clear()
             self.notes.clear()

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,10 +23,28 @@ from ui.wizard.evaluate_run import EvaluateController, trained_data
 from ui.wizard.models_list import remember_model
 from ui.wizard.run_controller import TrainRunController
 
+TEST_BUTTON = "Test on Held-out Patches"
+
 
 def _checkpoint(result: dict[str, Any]) -> Path | None:
     best = result.get("best")
     return Path(str(best)).with_suffix(".json") if best else None
+
+
+def _summary_html(metrics_path: Path) -> str:
+    """The evaluation in plain sentences (``pathscaat.evaluation.summary``), as a list."""
+    import html
+    import json
+
+    from pathscaat.evaluation.summary import plain_summary
+
+    try:
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"The evaluation's numbers ({metrics_path.name}) could not be read: {exc}"
+    lines = plain_summary(metrics if isinstance(metrics, dict) else {})
+    items = "".join(f"<li>{html.escape(line, quote=False)}</li>" for line in lines)
+    return f"<b>On the test patches</b><ul style='margin-left:-20px'>{items}</ul>"
 
 
 def _pct(value: Any) -> str:
@@ -54,17 +73,27 @@ class DonePage(QWizardPage):
         self.run_button = QPushButton("Run on This Slide…")
         self.run_button.setObjectName("primary")
         self.run_button.clicked.connect(self._run_on_slide)
-        self.eval_button = QPushButton("Test It and Rate Its Saliency")
-        self.eval_button.setToolTip("Runs `pathscaat evaluate` on the held-out test patches")
+        self.eval_button = QPushButton(TEST_BUTTON)
+        self.eval_button.setToolTip(
+            "Runs `pathscaat evaluate` on the test patches the model never saw: accuracy per "
+            "class, and how sparse and faithful its saliency maps are"
+        )
         self.eval_button.clicked.connect(self.evaluate)
         self.eval_status = hint_label()
+        self.summary = QLabel(
+            f"Press “{TEST_BUTTON}”: how often the model is right on patches it never saw, "
+            "for each class, and whether its saliency maps are sparser than the baseline's "
+            "(when an ERM baseline was trained) appear here in a few sentences."
+        )
+        self.summary.setObjectName("evalSummary")
+        self.summary.setWordWrap(True)
+        self.details_button = QPushButton("Show All Measures")
+        self.details_button.setCheckable(True)
+        self.details_button.setEnabled(False)
+        self.details_button.toggled.connect(self._show_details)
         self.report = QTextBrowser()
         self.report.setOpenExternalLinks(True)
-        self.report.setPlaceholderText(
-            "Press “Test It and Rate Its Saliency”: the report of `pathscaat evaluate` "
-            "appears here, with the accuracy on the unseen test patches and how sparse and "
-            "faithful the saliency maps are (against the ERM model when one was trained)."
-        )
+        self.report.setVisible(False)  # the full table of 20 measures: folded until asked
         self.problem = problem_label()
         self.evaluator = EvaluateController(self)
         self.evaluator.sigProgress.connect(self.eval_status.setText)
@@ -80,6 +109,8 @@ class DonePage(QWizardPage):
         layout.addWidget(self.where)
         layout.addLayout(buttons)
         layout.addWidget(self.eval_status)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.report, 2)
         layout.addWidget(self.problem)
 
@@ -95,7 +126,7 @@ class DonePage(QWizardPage):
             f"Best epoch {result.get('best_epoch', '?')}: {_pct(metrics.get('accuracy'))} of the "
             f"validation patches right, {_pct(metrics.get('balanced_accuracy'))} on average "
             "over the classes (balanced accuracy). The test patches are still unseen: "
-            "“Test It” measures the model on them."
+            f"“{TEST_BUTTON}” measures the model on them."
         )
         self._fill(metrics.get("per_class", {}))
         self._register()
@@ -159,6 +190,12 @@ class DonePage(QWizardPage):
             return
         self.report.setSearchPaths([str(path.parent)])
         self.report.setMarkdown(text)
+        self.summary.setText(_summary_html(path.parent / "metrics.json"))
+        self.details_button.setEnabled(True)
+
+    def _show_details(self, shown: bool) -> None:
+        self.report.setVisible(shown)
+        self.details_button.setText("Hide All Measures" if shown else "Show All Measures")
 
     def _eval_failed(self, message: str) -> None:
         self.eval_button.setEnabled(True)

@@ -23,7 +23,8 @@ BY_GROUP = (
 )
 BY_FILE = (
     "No slide ids were found, so patches are split one by one, each class in proportion "
-    "(see the warning below)."
+    "(see the warning below). Go Back to choose how a slide id is read from your file names "
+    "or manifest (“Slide id”)."
 )
 
 

@@ -31,6 +31,7 @@ class StripView(QWidget):
         self._generation = 0
         self.caption = QLabel("Saliency of fixed validation patches")
         self.caption.setObjectName("hint")
+        self.caption.setWordWrap(True)  # a long caption wraps in a narrow wizard, never cut
         self.image_label = QLabel(EMPTY_TEXT)
         self.image_label.setWordWrap(True)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from PIL import Image
 from shapely.geometry import MultiPolygon, Polygon
 
 from pathscaat.annotations.model import Annotation
+from pathscaat.atomic import atomic_path
 from pathscaat.progress import PathscaatError
 
 UNCLASSIFIED = "unclassified"
@@ -47,20 +47,19 @@ def slide_mpp(slide: Any, what: str) -> float:
 def save_image(path: Path, pixels: NDArray[np.uint8], *, mpp: float | None = None) -> None:
     """Write a PNG or TIFF (from the suffix) through a temp file and a rename, so a file
     that exists is whole (what makes the exports resumable)."""
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
 
-        kwargs: dict[str, Any] = {}
-        if mpp:
-            kwargs = {"resolution": (1e4 / mpp, 1e4 / mpp), "resolutionunit": "CENTIMETER"}
-        tifffile.imwrite(tmp, pixels, compression="zlib", photometric=_photometric(pixels),
-                         **kwargs)  # fmt: skip
-    else:
-        buf = io.BytesIO()
-        Image.fromarray(pixels).save(buf, format="PNG", compress_level=3)
-        tmp.write_bytes(buf.getbuffer())
-    os.replace(tmp, path)
+            kwargs: dict[str, Any] = {}
+            if mpp:
+                kwargs = {"resolution": (1e4 / mpp, 1e4 / mpp), "resolutionunit": "CENTIMETER"}
+            tifffile.imwrite(tmp, pixels, compression="zlib", photometric=_photometric(pixels),
+                             **kwargs)  # fmt: skip
+        else:
+            buf = io.BytesIO()
+            Image.fromarray(pixels).save(buf, format="PNG", compress_level=3)
+            tmp.write_bytes(buf.getbuffer())
 
 
 def _photometric(pixels: NDArray[np.uint8]) -> str:

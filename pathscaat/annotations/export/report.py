@@ -15,7 +15,6 @@ import base64
 import datetime
 import html
 import io
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from pathscaat.annotations.export.crops import blend_saliency, draw_outline, rea
 from pathscaat.annotations.export.report_tables import measurement_sections
 from pathscaat.annotations.model import Annotation
 from pathscaat.annotations.overlay_rasters import OverlayRasters
+from pathscaat.atomic import write_atomic
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -142,9 +142,7 @@ def write_report(
     parts.append("</body></html>")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(target, "\n".join(parts))
     on_progress(ProgressRecord("report", len(areas) + 1, len(areas) + 1, str(target)))
     return target
 

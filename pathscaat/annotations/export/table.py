@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from pathscaat.annotations.model import Annotation
+from pathscaat.atomic import atomic_path
 
 BASE_COLUMNS = (
     "number", "object_type", "class", "name", "area_um2", "perimeter_um",
@@ -106,13 +106,11 @@ def write_table(path: str | Path, annotations: Iterable[Annotation], *, mpp: flo
     columns, rows = table_rows(annotations, mpp)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with atomic_path(target) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, columns)
         writer.writeheader()
         for row in rows:
             writer.writerow(
                 {k: readable(v, k) if isinstance(v, float) else v for k, v in row.items()}
             )
-    os.replace(tmp, target)
     return target

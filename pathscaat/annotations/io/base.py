@@ -8,13 +8,12 @@ names the file, the feature index or line, and what is wrong.
 from __future__ import annotations
 
 import gc
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pathscaat import atomic
 from pathscaat.annotations.model import Annotation
 from pathscaat.progress import PathscaatError
 
@@ -97,15 +96,6 @@ def bulk_objects() -> Iterator[None]:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename, so an
+    """Write ``data`` to ``path`` whole, with the mode the user's umask asks for: an
     interrupted export never leaves a truncated file in place of the previous one."""
-    target = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_atomic(path, data)

@@ -1,5 +1,8 @@
 """Brush tool (B): paint a region; strokes add to the selected region, Alt+drag rubs out.
 
+As in QuPath, a stroke adds to the selected region only where it touches it: a stroke
+that misses the selection is a new object (and an Alt stroke that misses rubs out nothing).
+
 The brush's diameter is set in µm (``ToolContext.brush_um``) and converted with the
 slide's µm/px, so a 40 µm brush covers the same tissue at every zoom. A slide without
 µm/px gets a brush of ``FALLBACK_VIEW_PX`` screen pixels, and the status bar says so.
@@ -88,10 +91,14 @@ class BrushTool(Tool):
         if not self._points:
             return False
         self._points.append((l0_x, l0_y))
+        missed = self._target is not None and not self._touches_target()
         result, target = self._result(), self._target
         self._points, self._target = [], None
         self.ctx.preview.clear()
-        if target is None:
+        if missed and self._subtract:
+            self.ctx.message("The stroke missed the selected region: nothing rubbed out.")
+            return True
+        if target is None or missed:
             self.ctx.add(result, ToolShape.BRUSH, "Brush")
         elif result.is_empty:
             self.ctx.apply(Edit.remove([target], "Rub out region"))
@@ -100,12 +107,20 @@ class BrushTool(Tool):
             self.ctx.apply(Edit.change([target], [target.with_changes(geometry=result)], label))
         return True
 
+    def _stroke(self) -> BaseGeometry:
+        return stroke_geometry(self._points, self.l0_radius())
+
+    def _touches_target(self) -> bool:
+        return self._target is not None and self._stroke().intersects(self._target.geometry)
+
     def _result(self) -> BaseGeometry:
-        stroke = stroke_geometry(self._points, self.l0_radius())
+        stroke = self._stroke()
         if self._target is None:
             return stroke
         if self._subtract:
-            return self._target.geometry.difference(stroke)
+            return self._target.geometry.difference(stroke)  # a miss leaves it as it is
+        if not stroke.intersects(self._target.geometry):
+            return stroke  # a stroke apart from the selection is an object of its own
         return self._target.geometry.union(stroke)
 
     def _show(self) -> None:
