@@ -82,7 +82,7 @@ class RegionDefaults:
         if info.kind == "probability":
             return cls(0.5, MIN_AREA_UM2, 0.0, "probability")
         if info.unit == UNIT_PERCENTILE:  # the slide-level saliency map
-            return cls(0.9, MIN_AREA_UM2, 10.0, UNIT_PERCENTILE)
+            return cls(0.9, MIN_AREA_UM2, 20.0, UNIT_PERCENTILE)
         return cls(0.4, MIN_AREA_UM2, 0.0, "fraction of the layer's range")
 
     def describe(self, threshold: float) -> str:
@@ -145,7 +145,12 @@ def _above(layer: OverlayLayer, threshold: float, smooth_um: float, mpp: float |
     if smooth_um <= 0 or not mpp:
         return layer.codes >= code
     codes = layer.codes
-    smooth = smooth_rows(codes.astype(np.float32), codes > 0, smooth_um / (mpp * layer.l0_per_px))
+    inside = codes > 0
+    smooth = smooth_rows(codes.astype(np.float32), inside, smooth_um / (mpp * layer.l0_per_px))
+    if layer.info.unit == UNIT_PERCENTILE and inside.any():
+        # smoothing pulls the peaks in: rank again, so 0.9 still keeps the top 10 %
+        cut = float(np.quantile(smooth[inside], threshold))
+        return inside & (smooth >= cut)  # type: ignore[no-any-return]
     return smooth >= code - 0.5  # type: ignore[no-any-return]
 
 

@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
                    )  # fmt: skip
     p.add_argument("--smooth-um", type=NON_NEGATIVE, default=None, metavar="UM",
                    help="smooth the layer by a Gaussian of UM µm before tracing (default: "
-                   "10 for saliency, 0 for a probability)")  # fmt: skip
+                   "20 for saliency, 0 for a probability)")  # fmt: skip
     p.add_argument("--min-hole-um2", type=NON_NEGATIVE, default=None, metavar="H",
                    help="fill holes smaller than H µm² (default: the minimum area)")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help=".geojson, .xml (ASAP) or .csv")
