@@ -83,14 +83,16 @@ def outline_path(geoms: list[Any]) -> QPainterPath:
     return path
 
 
-def describe(i: int, region: Annotation) -> str:
-    """One list line: number, class, area, and the class's mean probability or the share
-    of the slide's saliency inside."""
+def describe(i: int, region: Annotation, model_class: str | None = None) -> str:
+    """One list line: number, class, area, and the class's mean probability (of
+    ``model_class`` when the class was mapped from it) or the share of the slide's
+    saliency inside."""
     m = region.measurements
     area = m.get(AREA, math.nan)
     parts = [f"{i + 1}. {region.class_name or 'no class'}",
              "area unknown" if math.isnan(area) else f"{area:,.0f} µm²"]
-    prob = m.get(f"Mean prob {region.class_name}") if region.class_name else None
+    source = model_class or region.class_name
+    prob = m.get(f"Mean prob {source}") if source else None
     if prob is not None and not math.isnan(prob):
         parts.append(f"mean prob. {prob:.2f}")
     share = m.get("Saliency share")
@@ -344,8 +346,9 @@ class RegionsDialog(QDialog):
     def _fill_list(self) -> None:
         """The candidates as they will be kept (classes mapped)."""
         self.list.clear()
-        for i, region in enumerate(apply_class_map(self.candidates, self.class_map())):
-            item = QListWidgetItem(describe(i, region))
+        mapped = apply_class_map(self.candidates, self.class_map())
+        for i, (region, cand) in enumerate(zip(mapped, self.candidates, strict=True)):
+            item = QListWidgetItem(describe(i, region, cand.class_name))
             item.setData(Qt.ItemDataRole.UserRole, i)
             self.list.addItem(item)
 
