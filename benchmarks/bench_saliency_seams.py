@@ -13,6 +13,10 @@ Printed per run:
   neighbouring pixels across the rows/columns where the run's tiles start, divided by the
   same at half a stride later; pairs inside the overlap-0 grid's tiles. ``step@0`` is the
   same at the overlap-0 grid's lines (where the old seams were). 1 is seamless, target <= 1.2.
+- ``lattice``: how much the map's mean follows the tile lattice (phase-folded at the
+  run's stride, (max - min) / mean of 8 x 8 phase bins over the same pixels): ~0.1 for
+  tissue, large when every tile repeats one pattern (a strided network's checkerboard,
+  which half-overlapping tiles shift into a lattice of spots unless it is removed).
 - ``cover``: share of the overlap-0 grid's tissue tiles with any pixel drawn at the
   default display threshold (before: 0.4 of the raw range, the old default; after: the
   percentile layer's default).
@@ -45,7 +49,7 @@ from pathscaat.annotations.regions import (  # noqa: E402
 )
 from pathscaat.inference.overlays import OverlaySet  # noqa: E402
 from pathscaat.inference.predict import predict_slide  # noqa: E402
-from pathscaat.inference.slide_map import seam_step_ratio  # noqa: E402
+from pathscaat.inference.slide_map import lattice_contrast, seam_step_ratio  # noqa: E402
 from pathscaat.slides import open_slide  # noqa: E402
 
 CMU = REPO.parent / "shared" / "data" / "slides" / "CMU-1-Small-Region.svs"
@@ -101,7 +105,9 @@ def measure(out: Path, layer: str, base: tuple[np.ndarray, float], threshold: fl
                             stride_of(base_xy, base_side), inside)  # fmt: skip
     code = max(1, int(np.ceil(threshold * 255 - 1e-9)))
     cover = coverage(codes, base_xy, base_side, info.l0_per_px, code)
-    return {"step": step, "step0": step0, "cover": cover}
+    origin = (float(xy[:, 0].min()), float(xy[:, 1].min()))
+    lattice = lattice_contrast(codes, info.l0_per_px, origin, stride, inside & (codes > 0))
+    return {"step": step, "step0": step0, "cover": cover, "lattice": lattice}
 
 
 def n_regions(out: Path, layer: str, mpp: float | None) -> int:
@@ -127,11 +133,12 @@ def bench_slide(slide: Path, model: Path, overlaps: list[float], work: Path, dev
     base = tile_starts(base_out)
     print(f"\n{slide.name}  (mpp {mpp}, {len(base[0])} tiles of {base[1]:.0f} l0 px at overlap "
           f"{min(overlaps):g})")  # fmt: skip
-    print(f"{'run':34} {'step':>6} {'step@0':>7} {'cover':>6} {'tiles':>6} {'s':>7} "
-          f"{'cost':>5} {'regions':>7}")  # fmt: skip
+    print(f"{'run':34} {'step':>6} {'step@0':>7} {'lattice':>7} {'cover':>6} {'tiles':>6} "
+          f"{'s':>7} {'cost':>5} {'regions':>7}")  # fmt: skip
     before = measure(base_out, "saliency_abs", base, OLD_DISPLAY_THRESHOLD)
     print(f"{'before: raw stitched, overlap 0':34} {before['step']:6.2f} {before['step0']:7.2f} "
-          f"{before['cover']:6.0%} {len(base[0]):6d} {base_s:7.1f} {1:5.2f} {'-':>7}")
+          f"{before['lattice']:7.2f} {before['cover']:6.0%} {len(base[0]):6d} {base_s:7.1f} "
+          f"{1:5.2f} {'-':>7}")
     for overlap, (out, seconds) in runs.items():
         n_tiles = len(tile_starts(out)[0])
         for layer, threshold in (("saliency_abs", OLD_DISPLAY_THRESHOLD),
@@ -139,7 +146,8 @@ def bench_slide(slide: Path, model: Path, overlaps: list[float], work: Path, dev
             m = measure(out, layer, base, threshold)
             regions = n_regions(out, layer, mpp) if layer == "saliency" else "-"
             name = f"overlap {overlap:g}: {layer}"
-            print(f"{name:34} {m['step']:6.2f} {m['step0']:7.2f} {m['cover']:6.0%} {n_tiles:6d} "
+            print(f"{name:34} {m['step']:6.2f} {m['step0']:7.2f} {m['lattice']:7.2f} "
+                  f"{m['cover']:6.0%} {n_tiles:6d} "
                   f"{seconds:7.1f} {seconds / base_s:5.2f} {regions!s:>7}")  # fmt: skip
 
 

@@ -5,8 +5,11 @@ Each tile's map is blended into the slide raster with a Hann window
 tile borders. Three layers come out, each with its unit and meaning in the manifest
 (``OverlayInfo.unit`` / ``meaning``), which the legends show:
 
-- ``saliency`` (``saliency.tif``): **where in this slide the model looks most**. The
-  blended map in gradient units, smoothed over tissue by ``smooth_um`` µm, then ranked:
+- ``saliency`` (``saliency.tif``): **where in this slide the model looks most**. Each
+  tile's map divided by the model's positional bias (the mean map of all the slide's
+  tiles at each position in a tile: a strided network stamps the same checkerboard on
+  every tile, which overlapping tiles would turn into a lattice of spots), blended,
+  smoothed over tissue by ``smooth_um`` µm, then ranked:
   a pixel's value is its percentile among the slide's tissue pixels (0..1). This is the
   layer shown first and the one thresholds (display, Make Regions, ``pathscaat
   regions``) are given in, and the one annotation measurements use.
@@ -34,6 +37,7 @@ from pathscaat.inference.slide_map import (
     PercentileScale,
     halo_px,
     hann_window,
+    positional_bias,
     sample_step,
     smooth_rows,
 )
@@ -86,14 +90,15 @@ def write_saliency_layers(
     lay, store = job.layout, job.store
     l0_per_px = lay.sal_l0_per_px
     shape = raster_shape(job.slide_dims, l0_per_px)
-    acc = BlendAccumulator.create(shape, channels=2, folder=scratch)
+    acc = BlendAccumulator.create(shape, channels=3, folder=scratch)
     window = hann_window(lay.sal_px)
+    bias = positional_bias(store.saliency_of(i) for i in range(len(job.l0_xy)))
     for i, (l0_x, l0_y) in enumerate(job.l0_xy):
         raw = store.saliency_of(i)
         own = float(np.percentile(raw, TILE_PERCENTILE))
         rel = np.minimum(raw / own, 1.0) if own > 0 else np.zeros_like(raw)
         row, col = round(int(l0_y) / l0_per_px), round(int(l0_x) / l0_per_px)
-        acc.add(np.stack([raw / hi, rel]), row, col, window)
+        acc.add(np.stack([raw / hi, rel, raw / bias / hi]), row, col, window)
     sigma_px = _sigma_px(settings.smooth_um, job.slide_mpp, l0_per_px, lay.sal_px)
     smoothed, inside = _smooth(acc, tissue, l0_per_px, sigma_px, scratch)
     scale = _scale_of(smoothed, inside)
@@ -176,7 +181,7 @@ def _smooth(
         mask = covered if tissue_rows is None else covered & tissue_rows
         if not mask.any():  # tiles whose tissue the mask missed still count
             mask = covered
-        out = smooth_rows(values[0], mask, sigma_px)
+        out = smooth_rows(values[2], mask, sigma_px)
         smoothed[r0:r1] = out[r0 - lo : r1 - lo]
         inside[r0:r1] = mask[r0 - lo : r1 - lo]
     return smoothed, inside

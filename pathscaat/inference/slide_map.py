@@ -4,6 +4,9 @@ A model sees a slide tile by tile, and the size of a tile's gradients depends on
 (its prediction, its confidence): maps pasted side by side change level at every tile
 border. Three steps turn them into one map a pathologist can read:
 
+0. **Remove the positional bias** (:func:`positional_bias`): what every tile shows at
+   the same place in the tile (a strided network's checkerboard) is the model, not the
+   tissue; overlapping tiles would shift it against itself into a lattice of spots.
 1. **Blend**: tiles overlap (the inference's ``overlap``) and each tile's map is weighted
    by a 2-D Hann window (:func:`hann_window`), then divided by the summed weights, as
    segmentation inference blends its patches. Every tile's weight falls to ~0 at its own
@@ -20,6 +23,7 @@ border. Three steps turn them into one map a pathologist can read:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +100,33 @@ class BlendAccumulator:
         return values, covered
 
 
+BIAS_PRIOR_TILES = 16.0
+"""Tiles' worth of 'no positional bias' mixed into :func:`positional_bias`: a slide of a
+few tiles is barely corrected, one of hundreds fully."""
+
+BIAS_FLOOR = 0.05
+
+
+def positional_bias(maps: Iterable[Floats]) -> Floats:
+    """The mean of the tiles' maps at each position in a tile (each map scaled to mean 1
+    first, so strong tiles do not dominate), shrunk towards 1 by
+    :data:`BIAS_PRIOR_TILES` and floored at :data:`BIAS_FLOOR`: divide a tile's map by it
+    to remove what every tile shares by position (a strided network's checkerboard, the
+    padded borders) and keep what differs from tile to tile (the tissue)."""
+    total: NDArray[np.float64] | None = None
+    n = 0
+    for m in maps:
+        mean = float(m.mean())
+        if mean <= 0:
+            continue
+        total = m / mean if total is None else total + m / mean
+        n += 1
+    if total is None:
+        return np.ones((1, 1), np.float32)
+    bias = (total + BIAS_PRIOR_TILES) / (n + BIAS_PRIOR_TILES)
+    return np.maximum(bias, BIAS_FLOOR).astype(np.float32)
+
+
 def smooth_rows(
     values: Floats, inside: NDArray[np.bool_], sigma_px: float
 ) -> Floats:
@@ -169,6 +200,32 @@ def seam_step_ratio(
     at_start = _line_steps(smooth, inside, l0_starts_x, l0_starts_y, l0_per_px, 0.0)
     at_mid = _line_steps(smooth, inside, l0_starts_x, l0_starts_y, l0_per_px, l0_stride / 2)
     return at_start / at_mid if at_mid > 0 else math.inf
+
+
+def lattice_contrast(
+    raster: NDArray[np.floating] | NDArray[np.integer],
+    l0_per_px: float,
+    l0_origin: tuple[float, float],
+    l0_period: float,
+    inside: NDArray[np.bool_],
+    bins: int = 8,
+) -> float:
+    """How much a map's mean follows the tile lattice: the ``inside`` pixels binned by
+    their place in the period (``bins`` x ``bins`` phases from ``l0_origin``), then (max -
+    min) / mean of the bins' means. A map of tissue has ~0 (every phase sees all kinds of
+    tissue); a pattern repeated in every tile shows up whatever its borders look like."""
+    yy, xx = np.nonzero(inside)
+    if not len(yy):
+        return 0.0
+    values = np.asarray(raster, np.float64)[yy, xx]
+    px = (((xx + 0.5) * l0_per_px - l0_origin[0]) % l0_period / l0_period * bins).astype(int)
+    py = (((yy + 0.5) * l0_per_px - l0_origin[1]) % l0_period / l0_period * bins).astype(int)
+    sums = np.zeros((bins, bins))
+    counts = np.zeros((bins, bins))
+    np.add.at(sums, (py, px), values)
+    np.add.at(counts, (py, px), 1)
+    means = sums[counts > 0] / counts[counts > 0]
+    return float((means.max() - means.min()) / values.mean()) if values.mean() > 0 else 0.0
 
 
 def _line_steps(
