@@ -19,7 +19,13 @@ from pathscaat.annotations.model import Annotation, PathClass
 from pathscaat.annotations.regions import RegionDefaults, load_layer, regions_from_overlay
 from pathscaat.inference.overlays import UNIT_PERCENTILE, OverlaySet
 from pathscaat.inference.resume import PartialStore
-from pathscaat.inference.slide_map import PercentileScale, hann_window, seam_step_ratio
+from pathscaat.inference.slide_map import (
+    PercentileScale,
+    hann_window,
+    lattice_contrast,
+    positional_bias,
+    seam_step_ratio,
+)
 from pathscaat.inference.stitch import Layout, RasterJob, write_rasters
 
 TILE_PX = 128  # level-0 px per tile (downsample 1); saliency maps of 32 px
@@ -110,6 +116,37 @@ def test_slide_map_is_a_percentile_of_the_slides_tissue(tmp_path: Path) -> None:
     tissue = codes[codes > 0]
     for p in (0.5, 0.9):  # the share of tissue at or above percentile p is 1 - p
         assert np.mean(tissue >= round(p * 255)) == pytest.approx(1 - p, abs=0.02)
+
+
+def test_a_pattern_every_tile_repeats_leaves_no_lattice(tmp_path: Path) -> None:
+    """A strided network stamps one checkerboard on every tile; half-overlapping tiles
+    shift it against itself. Divided by the positional bias, the map shows the tissue."""
+    rng = np.random.default_rng(7)
+    tissue = np.kron(rng.gamma(2.0, 1.0, (96, 128)), np.ones((2, 2)))  # 8 l0 px cells
+    checker = 0.1 + (np.indices((32, 32)).sum(axis=0) // 5 % 2) * 2.0  # period 10 map px
+
+    def tile_map(i: int, xy: np.ndarray, side: int) -> np.ndarray:
+        r, c = xy[1] // 4, xy[0] // 4  # the tissue under the tile, in map px
+        return tissue[r : r + side, c : c + side] * checker
+
+    overlays, l0_xy, stride = write_set(tmp_path, 0.5, tile_map)
+    codes = level0(overlays, "saliency")
+    raw = level0(overlays, "saliency_abs")
+    inside = codes > 0
+    origin = (0.0, 0.0)
+    assert lattice_contrast(raw, 4.0, origin, TILE_PX, inside) > 1.0  # the raw blend has it
+    assert lattice_contrast(raw, 4.0, origin, stride, inside) > 1.0
+    assert lattice_contrast(codes, 4.0, origin, stride, inside) < 0.15
+    # 48 tile periods on this small slide: 0.3 is the sampling noise of the tissue itself
+    assert lattice_contrast(codes, 4.0, origin, TILE_PX, inside) < 0.3
+
+
+def test_positional_bias_is_the_shared_pattern_shrunk_for_few_tiles() -> None:
+    pattern = np.array([[1.0, 3.0], [3.0, 1.0]], np.float32)
+    many = positional_bias(pattern * g for g in np.linspace(0.5, 2.0, 1000))
+    np.testing.assert_allclose(many, pattern / 2.0, rtol=0.02)  # scaled to mean 1
+    few = positional_bias(pattern * g for g in (1.0, 2.0))
+    assert np.all(np.abs(few - 1) < np.abs(many - 1))  # two tiles: barely corrected
 
 
 def test_percentile_scale_ranks_ties_together() -> None:
