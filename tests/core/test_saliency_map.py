@@ -136,7 +136,7 @@ def test_a_pattern_every_tile_repeats_leaves_no_lattice(tmp_path: Path) -> None:
     origin = (0.0, 0.0)
     assert lattice_contrast(raw, 4.0, origin, TILE_PX, inside) > 1.0  # the raw blend has it
     assert lattice_contrast(raw, 4.0, origin, stride, inside) > 1.0
-    assert lattice_contrast(codes, 4.0, origin, stride, inside) < 0.15
+    assert lattice_contrast(codes, 4.0, origin, stride, inside) < 0.1  # 0.15 uncorrected
     # 48 tile periods on this small slide: 0.3 is the sampling noise of the tissue itself
     assert lattice_contrast(codes, 4.0, origin, TILE_PX, inside) < 0.3
 
