@@ -218,6 +218,7 @@ class RegionsDialog(QDialog):
         self.scale_hint = QLabel()
         self.scale_hint.setObjectName("hint")
         self.scale_hint.setWordWrap(True)
+        self.scale_hint.setMinimumHeight(2 * self.scale_hint.fontMetrics().lineSpacing() + 4)
         form.addRow("", self.scale_hint)
         form.addRow("Smoothing:", self.smooth)
         form.addRow("Minimum area:", self.min_area)
@@ -265,7 +266,7 @@ class RegionsDialog(QDialog):
 
     def _describe_threshold(self) -> None:
         value = self.threshold.value()
-        self.scale_hint.setText(f"{self.defaults.unit}: {value:g} keeps "
+        self.scale_hint.setText(f"Unit: {self.defaults.unit}. {value:g} keeps "
                                 f"{self.defaults.describe(value)}")  # fmt: skip
 
     def _class_rows(self, form: QFormLayout) -> dict[str, QComboBox]:
