@@ -45,9 +45,11 @@ from pathscaat.inference.slide_map import (
 if TYPE_CHECKING:
     from pathscaat.inference.stitch import RasterJob
 
-DISPLAY_THRESHOLD = 0.5
+DISPLAY_THRESHOLD = 0.4
 """Percentile under which the slide-level map starts transparent in the app: the most
-salient half of the tissue is drawn, its alpha rising with the value."""
+salient 60 % of the tissue is drawn, its alpha rising with the value (faint near 0.4,
+opaque at the top), so nearly every tissue tile shows where in it the model looks
+(benchmarks/bench_saliency_seams.py: 95-99 % of tiles; 87 % at 0.5)."""
 
 SMOOTH_UM = 8.0
 """Default smoothing (Gaussian sigma, µm) of the slide-level map: about a nucleus, so the
