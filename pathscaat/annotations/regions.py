@@ -88,7 +88,7 @@ class RegionDefaults:
     def describe(self, threshold: float) -> str:
         """What ``threshold`` keeps, in words (``the most salient 10 % of ...``)."""
         if self.unit == UNIT_PERCENTILE:
-            return f"the most salient {100 * (1 - threshold):.3g} % of this slide's tissue"
+            return f"its most salient {100 * (1 - threshold):.3g} %"
         if self.unit == "probability":
             return f"probability {threshold:.3g} or more"
         return f"{threshold:.3g} of the layer's range or more"

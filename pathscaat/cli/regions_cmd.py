@@ -86,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
         min_area = defaults.min_area_um2 if mpp else 0.0
     smooth = defaults.smooth_um if args.smooth_um is None else args.smooth_um
     with progress_job(args.progress) as (printer, _):
+        said = f"{defaults.unit}: keeps {defaults.describe(threshold)}"
         printer(ProgressRecord("regions", 0, 1, f"thresholding {args.layer} at {threshold:g} "
-                                                f"({defaults.describe(threshold)})"))
+                                                f"({said})"))  # fmt: skip
         regions = regions_from_overlay(
             layer, threshold, min_area, mpp=mpp, min_hole_um2=args.min_hole_um2,
             smooth_um=smooth,

@@ -129,7 +129,7 @@ def test_a_pattern_every_tile_repeats_leaves_no_lattice(tmp_path: Path) -> None:
         r, c = xy[1] // 4, xy[0] // 4  # the tissue under the tile, in map px
         return tissue[r : r + side, c : c + side] * checker
 
-    overlays, l0_xy, stride = write_set(tmp_path, 0.5, tile_map)
+    overlays, _, stride = write_set(tmp_path, 0.5, tile_map)
     codes = level0(overlays, "saliency")
     raw = level0(overlays, "saliency_abs")
     inside = codes > 0

@@ -78,7 +78,8 @@ def test_dialog_and_cli_share_the_unit_the_defaults_and_the_regions(
     dlg = window.annotation_files.regions_dialog
     wait_done(qtbot, dlg)
     assert (dlg.threshold.value(), dlg.smooth.value(), dlg.min_area.value()) == (0.9, 20.0, 5000.0)
-    assert UNIT_PERCENTILE in dlg.scale_hint.text() and "most salient 10 %" in dlg.scale_hint.text()
+    hint = dlg.scale_hint.text()
+    assert UNIT_PERCENTILE.capitalize() in hint and "most salient 10 %" in hint
     at_defaults = len(dlg.candidates)
     assert at_defaults == cli_regions(cmu_svs, real_run, tmp_path / "d.geojson")
     dlg.threshold.setValue(0.15)

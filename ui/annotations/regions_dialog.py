@@ -266,7 +266,7 @@ class RegionsDialog(QDialog):
 
     def _describe_threshold(self) -> None:
         value = self.threshold.value()
-        self.scale_hint.setText(f"Unit: {self.defaults.unit}. {value:g} keeps "
+        self.scale_hint.setText(f"{self.defaults.unit.capitalize()}: {value:g} keeps "
                                 f"{self.defaults.describe(value)}")  # fmt: skip
 
     def _class_rows(self, form: QFormLayout) -> dict[str, QComboBox]:
