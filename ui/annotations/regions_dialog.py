@@ -218,8 +218,7 @@ class RegionsDialog(QDialog):
         self.scale_hint = QLabel()
         self.scale_hint.setObjectName("hint")
         self.scale_hint.setWordWrap(True)
-        self.scale_hint.setMinimumHeight(2 * self.scale_hint.fontMetrics().lineSpacing() + 4)
-        form.addRow("", self.scale_hint)
+        form.addRow(self.scale_hint)  # a full row: the form gives a wrapped field no room
         form.addRow("Smoothing:", self.smooth)
         form.addRow("Minimum area:", self.min_area)
         self.class_boxes = self._class_rows(form)
