@@ -119,7 +119,8 @@ def positional_bias(maps: Iterable[Floats]) -> Floats:
         mean = float(m.mean())
         if mean <= 0:
             continue
-        total = m / mean if total is None else total + m / mean
+        scaled = np.asarray(m, np.float64) / mean
+        total = scaled if total is None else total + scaled
         n += 1
     if total is None:
         return np.ones((1, 1), np.float32)
