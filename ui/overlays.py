@@ -26,8 +26,23 @@ HIDDEN_AT_FIRST = ("probability", "tissue")
 probability is detail, and the tissue has its outline (View > Tissue Outline)."""
 
 SALIENCY_START_THRESHOLD = 0.4
-"""Saliency below this fraction of its range starts transparent: the tissue stays readable
-and the salient spots stand out (the user moves the slider to see more)."""
+"""Raw saliency (older runs, and the per-tile and absolute layers) below this fraction of
+its range starts transparent: the tissue stays readable and the salient spots stand out
+(the user moves the slider to see more). The slide-level map, in percentiles of the
+slide, starts at :data:`pathscaat.inference.saliency_layers.DISPLAY_THRESHOLD`."""
+
+SECONDARY_SALIENCY = ("saliency_tile", "saliency_abs")
+"""The rasters the slide-level saliency map is made from: start hidden beside it."""
+
+
+def start_threshold(layer: Any) -> float:
+    """The value under which a saliency layer starts transparent (in its own unit)."""
+    from pathscaat.inference.overlays import UNIT_PERCENTILE
+    from pathscaat.inference.saliency_layers import DISPLAY_THRESHOLD
+
+    span = layer.value_max - layer.value_min
+    share = DISPLAY_THRESHOLD if layer.unit == UNIT_PERCENTILE else SALIENCY_START_THRESHOLD
+    return float(layer.value_min + share * span)
 
 
 class OverlayController(QObject):
@@ -63,10 +78,10 @@ class OverlayController(QObject):
         self._check_size(folder, overlay_set, slide)
         for layer in layers:
             self._drop(layer.name)
-            layer.visible = layer.kind not in HIDDEN_AT_FIRST or len(layers) == 1
+            hidden = layer.kind in HIDDEN_AT_FIRST or layer.name in SECONDARY_SALIENCY
+            layer.visible = not hidden or len(layers) == 1
             if layer.kind == "saliency":
-                span = layer.value_max - layer.value_min
-                layer.threshold = layer.value_min + SALIENCY_START_THRESHOLD * span
+                layer.threshold = start_threshold(layer)
             self.viewer.add_overlay(layer)
             self.folders[layer.name] = overlay_set.root
         self.panel.set_layers(self.viewer.overlays())

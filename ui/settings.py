@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "wizard/models": [],
     "wizard/models_dir": "",
     "project/last": "",
+    "regions/class_maps": "",  # JSON: checkpoint -> {model class: project class}
 }
 """Every setting and its default; the default's type is the only type a read returns."""
 

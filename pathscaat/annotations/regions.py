@@ -1,12 +1,19 @@
 """Regions from an overlay: threshold a probability or saliency raster into polygons.
 
-Each 8-connected component of ``raster >= threshold`` at least ``min_area_um2`` large
-becomes one annotation polygon in level-0 px, holes kept (background pockets inside it,
-4-connected, as QuPath's pixel classifier makes them). Outlines are traced by marching
+Each 8-connected component of ``raster >= threshold`` (after an optional Gaussian of
+``smooth_um`` µm over the layer's non-empty pixels, so a speckled map gives whole
+regions) at least ``min_area_um2`` large becomes one annotation polygon in level-0 px,
+holes kept (background pockets inside it, 4-connected, as QuPath's pixel classifier makes
+them). Outlines are traced by marching
 squares (contourpy) on the component's own mask, so they run along pixel edges (corners
 cut by an eighth of a pixel), then simplified by a quarter of a raster pixel: the staircase
 points go, the corners of even a 2-px-wide shape stay. That is the overlay's own
 resolution: no detail invented and none lost that the raster has.
+
+Thresholds are in the layer's own unit (:class:`RegionDefaults` names it and gives the
+defaults shared by Make Regions and ``pathscaat regions``): a probability; for the
+slide-level saliency map a percentile of the slide's tissue (0.9: its most salient 10 %);
+for other layers a fraction of the layer's range.
 
 Measurements are sums over the component's raster pixels (so they agree with the raster,
 not with the simplified outline): the mean and max of every class probability raster,
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import cast
 
 import contourpy
@@ -38,12 +46,13 @@ from pathscaat.annotations.measurement_names import (
 )
 from pathscaat.annotations.model import Annotation, ObjectType, PathClass, ToolShape
 from pathscaat.annotations.overlay_rasters import OverlayLayer, OverlayRasters, load_layer
-from pathscaat.inference.overlays import OverlayInfo
+from pathscaat.inference.overlays import UNIT_PERCENTILE, OverlayInfo
+from pathscaat.inference.slide_map import smooth_rows
 from pathscaat.progress import PathscaatError
 
 __all__ = [
     "AREA", "MAX_PROB", "MEAN_PROB", "SALIENCY_MEAN", "SALIENCY_SHARE", "OverlayLayer",
-    "OverlayRasters", "load_layer", "measure_inside", "regions_from_overlay",
+    "OverlayRasters", "RegionDefaults", "load_layer", "measure_inside", "regions_from_overlay",
 ]  # fmt: skip
 
 EIGHT = np.ones((3, 3), dtype=bool)
@@ -54,6 +63,37 @@ Offsets = NDArray[np.uint32]
 Slices = tuple[slice, slice]
 
 
+MIN_AREA_UM2 = 5000.0
+"""Default smallest region (µm²): about a 70 µm square, a gland or a tile of most models."""
+
+
+@dataclass(frozen=True)
+class RegionDefaults:
+    """A layer's threshold unit and the defaults Make Regions and ``pathscaat regions``
+    start from (one table, so both faces agree)."""
+
+    threshold: float
+    min_area_um2: float
+    smooth_um: float
+    unit: str
+
+    @classmethod
+    def for_layer(cls, info: OverlayInfo) -> RegionDefaults:
+        if info.kind == "probability":
+            return cls(0.5, MIN_AREA_UM2, 0.0, "probability")
+        if info.unit == UNIT_PERCENTILE:  # the slide-level saliency map
+            return cls(0.9, MIN_AREA_UM2, 20.0, UNIT_PERCENTILE)
+        return cls(0.4, MIN_AREA_UM2, 0.0, "fraction of the layer's range")
+
+    def describe(self, threshold: float) -> str:
+        """What ``threshold`` keeps, in words (``the most salient 10 % of ...``)."""
+        if self.unit == UNIT_PERCENTILE:
+            return f"its most salient {100 * (1 - threshold):.3g} %"
+        if self.unit == "probability":
+            return f"probability {threshold:.3g} or more"
+        return f"{threshold:.3g} of the layer's range or more"
+
+
 def regions_from_overlay(
     layer: OverlayLayer,
     threshold: float,
@@ -62,8 +102,11 @@ def regions_from_overlay(
     mpp: float | None,
     min_hole_um2: float | None = None,
     simplify_px: float = 0.25,
+    smooth_um: float = 0.0,
 ) -> list[Annotation]:
-    """Polygons where ``layer`` is at least ``threshold`` (0..1 of its range), in scan order.
+    """Polygons where ``layer`` is at least ``threshold`` (in the layer's unit, 0..1 of
+    its codes: see :class:`RegionDefaults`), in scan order; ``smooth_um`` > 0 smooths the
+    layer over its non-empty pixels first (needs ``mpp``).
 
     ``mpp`` is the slide's level-0 µm/px; without it areas are NaN and only
     ``min_area_um2 = 0`` can be honoured. Holes under ``min_hole_um2`` (default:
@@ -83,7 +126,8 @@ def regions_from_overlay(
     min_hole_px = hole_um2 / px_um2 if px_um2 else 0.0
     slide_box = box(0, 0, *layer.rasters.overlays.slide_dims)
     regions = []
-    for sub, slc in _components(layer.codes >= layer.code_of(threshold), min_px):
+    above = _above(layer, threshold, smooth_um, mpp)
+    for sub, slc in _components(above, min_px):
         geom = _outline(sub, slc, layer.l0_per_px, min_hole_px, simplify_px)
         if not slide_box.contains(geom):
             geom = _polygonal(geom.intersection(slide_box))
@@ -93,6 +137,21 @@ def regions_from_overlay(
         measurements[AREA] = geom.area * mpp * mpp if mpp else math.nan
         regions.append(_annotation(layer, threshold, geom, measurements))
     return regions
+
+
+def _above(layer: OverlayLayer, threshold: float, smooth_um: float, mpp: float | None) -> Mask:
+    """Pixels at or above ``threshold``, after smoothing by ``smooth_um`` µm."""
+    code = layer.code_of(threshold)
+    if smooth_um <= 0 or not mpp:
+        return layer.codes >= code
+    codes = layer.codes
+    inside = codes > 0
+    smooth = smooth_rows(codes.astype(np.float32), inside, smooth_um / (mpp * layer.l0_per_px))
+    if layer.info.unit == UNIT_PERCENTILE and inside.any():
+        # smoothing pulls the peaks in: rank again, so 0.9 still keeps the top 10 %
+        cut = float(np.quantile(smooth[inside], threshold))
+        return inside & (smooth >= cut)  # type: ignore[no-any-return]
+    return smooth >= code - 0.5  # type: ignore[no-any-return]
 
 
 def _components(mask: Mask, min_px: float) -> Iterator[tuple[Mask, Slices]]:
@@ -229,7 +288,8 @@ def _annotation(
         object_type=ObjectType.ANNOTATION,
         path_class=PathClass.named(class_name) if class_name else None,
         measurements=measurements,
-        metadata={"source": "overlay", "layer": info.name, "threshold": f"{threshold:g}"},
+        metadata={"source": "overlay", "layer": info.name, "threshold": f"{threshold:g}",
+                  **({"unit": info.unit} if info.unit else {})},
         tool=ToolShape.REGION,
     )
 

@@ -3,7 +3,9 @@
 Thresholds one raster of a ``pathscaat infer`` output (``prob_<class>`` or ``saliency``)
 into region polygons with holes and measurements, and writes them as annotations: the
 format comes from ``--out``'s extension (.geojson QuPath, .xml ASAP, .csv vertices). The
-threshold is a probability, or for saliency a fraction of the overlay's scale (0..1).
+threshold is in the layer's unit, as in the app: a probability; for ``saliency`` a
+percentile of the slide's tissue (0.9 keeps its most salient 10 %); for older runs' raw
+saliency a fraction of the overlay's scale. Defaults are the app's Make Regions defaults.
 """
 
 from __future__ import annotations
@@ -42,10 +44,16 @@ def register(sub: Any) -> None:
     p.add_argument("--overlays", required=True, type=Path,
                    help="output folder of 'pathscaat infer' (holds overlays.json)")  # fmt: skip
     p.add_argument("--layer", required=True, help="prob_<class> (or the class name) or saliency")
-    p.add_argument("--threshold", required=True, type=number_in(0.0, 1.0), metavar="T",
-                   help="keep pixels at or above T (0..1)")  # fmt: skip
-    p.add_argument("--min-area-um2", required=True, type=NON_NEGATIVE, metavar="A",
-                   help="drop regions smaller than A µm²")  # fmt: skip
+    p.add_argument("--threshold", type=number_in(0.0, 1.0), default=None, metavar="T",
+                   help="keep pixels at or above T, in the layer's unit: a probability, or for "
+                   "saliency a percentile of the slide's tissue (default: 0.5 for a "
+                   "probability, 0.9 for saliency)")  # fmt: skip
+    p.add_argument("--min-area-um2", type=NON_NEGATIVE, default=None, metavar="A",
+                   help="drop regions smaller than A µm² (default 5000; 0 without µm/px)",
+                   )  # fmt: skip
+    p.add_argument("--smooth-um", type=NON_NEGATIVE, default=None, metavar="UM",
+                   help="smooth the layer by a Gaussian of UM µm before tracing (default: "
+                   "20 for saliency, 0 for a probability)")  # fmt: skip
     p.add_argument("--min-hole-um2", type=NON_NEGATIVE, default=None, metavar="H",
                    help="fill holes smaller than H µm² (default: the minimum area)")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help=".geojson, .xml (ASAP) or .csv")
@@ -57,7 +65,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pathscaat.annotations.io import qupath_l0_offset, write_annotations
-    from pathscaat.annotations.regions import OverlayRasters, regions_from_overlay
+    from pathscaat.annotations.regions import OverlayRasters, RegionDefaults, regions_from_overlay
     from pathscaat.slides import open_slide
 
     with open_slide(args.slide, mpp_override=args.slide_mpp) as slide:
@@ -71,11 +79,19 @@ def run(args: argparse.Namespace) -> int:
             f"{dims[1]}); choose the inference output of this slide"
         )
     layer = rasters.layer(args.layer)  # fail on a wrong name before any progress
+    defaults = RegionDefaults.for_layer(layer.info)
+    threshold = defaults.threshold if args.threshold is None else args.threshold
+    min_area = args.min_area_um2
+    if min_area is None:
+        min_area = defaults.min_area_um2 if mpp else 0.0
+    smooth = defaults.smooth_um if args.smooth_um is None else args.smooth_um
     with progress_job(args.progress) as (printer, _):
-        printer(ProgressRecord("regions", 0, 1, f"thresholding {args.layer}"))
+        said = f"{defaults.unit}: keeps {defaults.describe(threshold)}"
+        printer(ProgressRecord("regions", 0, 1, f"thresholding {args.layer} at {threshold:g} "
+                                                f"({said})"))  # fmt: skip
         regions = regions_from_overlay(
-            layer, args.threshold, args.min_area_um2, mpp=mpp,
-            min_hole_um2=args.min_hole_um2,
+            layer, threshold, min_area, mpp=mpp, min_hole_um2=args.min_hole_um2,
+            smooth_um=smooth,
         )  # fmt: skip
         write_annotations(args.out, regions, l0_offset=offset)
         printer(ProgressRecord("regions", 1, 1, f"{len(regions)} regions"))
@@ -85,5 +101,6 @@ def run(args: argparse.Namespace) -> int:
     printer.result(
         [f"{len(regions)} regions{area}{hint} -> {args.out}"],
         regions=len(regions), out=str(args.out), area_um2=total_um2 if regions else 0.0,
+        threshold=threshold, unit=defaults.unit, smooth_um=smooth, min_area_um2=min_area,
     )  # fmt: skip
     return 0

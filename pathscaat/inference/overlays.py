@@ -13,7 +13,10 @@ slide's level 0, so any viewer can place it::
                "read_mpp": 0.773, "field_um": 74.2, "text": "tiles of 74 µm ...", ...}}
 
 A raster stores uint8 codes; code ``c`` means ``value_min + c/255*(value_max-value_min)``.
-``kind`` is ``saliency``, ``probability`` (one per class) or ``tissue``. ``scale`` (absent in
+``kind`` is ``saliency``, ``probability`` (one per class) or ``tissue``. ``unit`` and
+``meaning`` (optional, empty in older sets) say what a value is, for the legends: a run
+writes three saliency rasters (see :mod:`pathscaat.inference.saliency_layers`), the
+first (``saliency``) in percentiles of the slide's tissue. ``scale`` (absent in
 sets written before it existed) is :meth:`pathscaat.inference.scale.RunScale.to_dict`: the
 scale the tiles were read at and where the slide's µm/px came from.
 """
@@ -28,6 +31,11 @@ from typing import Any
 from pathscaat.progress import PathscaatError
 
 MANIFEST_NAME = "overlays.json"
+
+UNIT_PERCENTILE = "percentile of this slide's tissue"
+UNIT_TILE = "fraction of the tile's own 99th percentile"
+UNIT_ABS = "gradient units (|d logit / d pixel|)"
+"""Units of the three saliency rasters (:mod:`pathscaat.inference.saliency_layers`)."""
 SCHEMA_VERSION = 1
 
 
@@ -42,6 +50,8 @@ class OverlayInfo:
     class_name: str | None = None
     value_min: float = 0.0
     value_max: float = 1.0
+    unit: str = ""  # what a value means, e.g. "percentile of this slide's tissue"
+    meaning: str = ""  # one sentence for the legend ("where the model looks ...")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from pathscaat.inference.overlays import OverlaySet
 from pathscaat.inference.resume import PartialStore, file_stamp, fingerprint
+from pathscaat.inference.saliency_layers import SMOOTH_UM, SaliencySettings
 from pathscaat.inference.scale import (
     ModelScale,
     RunScale,
@@ -46,6 +47,13 @@ from pathscaat.tiling.tissue import detect_tissue
 
 log = logging.getLogger(__name__)
 
+DEFAULT_OVERLAP = 0.5
+"""Share of a tile's side that neighbouring tiles share by default: with a Hann window half
+an overlap makes the weights of the tiles over any point sum to a constant, the blend
+that leaves no seam (benchmarks/bench_saliency_seams.py); it costs ~4x the tiles."""
+
+MAX_OVERLAP = 0.75
+
 
 def predict_slide(
     slide_path: str | Path,
@@ -63,6 +71,8 @@ def predict_slide(
     saliency_cell_px: int = 1,
     slide_mpp_source: str = "flag",
     min_tissue: float = 0.5,
+    overlap: float = DEFAULT_OVERLAP,
+    smooth_um: float = SMOOTH_UM,
 ) -> OverlaySet:
     """Score every tile of ``grid`` (default: tissue tiles at the model's scale).
 
@@ -75,20 +85,24 @@ def predict_slide(
     ``slide_mpp`` replaces the file's level-0 µm/px; ``slide_mpp_source`` says where it
     came from (``flag``, ``user``, ``project``: see :mod:`pathscaat.inference.scale`). A
     slide without µm/px under a model that records one raises ``MissingScaleError``.
-    ``min_tissue`` is the tissue fraction a tile of the default grid needs.
+    ``min_tissue`` is the tissue fraction a tile of the default grid needs; ``overlap``
+    the share of a tile's side that neighbouring tiles of the default grid share (0 to
+    0.75; saliency is blended across it, see :mod:`pathscaat.inference.saliency_layers`)
+    and ``smooth_um`` the smoothing of the slide-level saliency map.
     """
-    sal_name = check_settings(saliency, batch_size, workers, min_tissue)
+    sal_name = check_settings(saliency, batch_size, workers, min_tissue, overlap)
     dev = resolve_device(device)
     Path(out_dir).mkdir(parents=True, exist_ok=True)  # an unwritable --out fails first
     loaded = load_model(checkpoint)
     surveyed = survey(
         slide_path, slide_mpp, loaded[1], grid, on_progress,
-        mpp_source=slide_mpp_source, min_tissue=min_tissue,
+        mpp_source=slide_mpp_source, min_tissue=min_tissue, overlap=overlap,
     )  # fmt: skip
     return predict_surveyed(
         slide_path, loaded, surveyed, out_dir, saliency=sal_name, device=dev,
         batch_size=batch_size, workers=workers,
         on_progress=on_progress, should_stop=should_stop, saliency_cell_px=saliency_cell_px,
+        smooth_um=smooth_um,
     )  # fmt: skip
 
 
@@ -105,6 +119,7 @@ def predict_surveyed(
     on_progress: OnProgress = no_progress,
     should_stop: ShouldStop = never_stop,
     saliency_cell_px: int = 1,
+    smooth_um: float = SMOOTH_UM,
 ) -> OverlaySet:
     """:func:`predict_slide` after its fixed costs: the model already loaded
     (:func:`load_model`) and the slide surveyed (:func:`survey`), so a cohort pays them
@@ -130,7 +145,8 @@ def predict_surveyed(
         mpp_override=mpp,
     )  # fmt: skip
     _score_tiles(store, loader, scorer, on_progress, should_stop)
-    job = RasterJob(store, grid.l0_xy, layout, slide_dims, list(meta.class_names), mpp)
+    job = RasterJob(store, grid.l0_xy, layout, slide_dims, list(meta.class_names), mpp,
+                    SaliencySettings(smooth_um))  # fmt: skip
     overlay_set = _write_outputs(job, grid, out, tissue, on_progress)
     overlay_set.slide = str(Path(slide_path).resolve())
     overlay_set.checkpoint = str(ckpt_json)
@@ -160,6 +176,7 @@ def survey(
     mpp_source: str = "flag",
     only_if_missing: bool = False,
     min_tissue: float = 0.5,
+    overlap: float = DEFAULT_OVERLAP,
 ) -> Surveyed:
     """Tissue, grid and scale of a slide: what to score and where it lies.
 
@@ -177,7 +194,8 @@ def survey(
         tissue = detect_tissue(slide)
         on_progress(ProgressRecord("tissue", 1, 1, "tissue found"))
         if grid is None:
-            grid = grid_for(slide, meta, tissue, on_progress, min_tissue=min_tissue)
+            grid = grid_for(slide, meta, tissue, on_progress, min_tissue=min_tissue,
+                            overlap=overlap)  # fmt: skip
         slide_dims = slide.dimensions
     scale = RunScale(chosen, meta.mpp, grid.tile_px, float(grid.l0_tile_px))
     on_progress(ProgressRecord("scale", 0, 0, scale.describe(), {"scale": scale.to_dict()}))
@@ -187,8 +205,9 @@ def survey(
 
 
 def check_settings(
-    saliency: str | None, batch_size: int, workers: int, min_tissue: float = 0.5
-) -> str | None:
+    saliency: str | None, batch_size: int, workers: int, min_tissue: float = 0.5,
+    overlap: float = 0.0,
+) -> str | None:  # fmt: skip
     """Fail before any slow step; returns the saliency method name (None: no saliency)."""
     from pathscaat.saliency import list_methods
 
@@ -200,6 +219,11 @@ def check_settings(
         raise PathscaatError(
             f"the minimum tissue fraction must be 0 to 1 (got {min_tissue}); 0.5 (half the "
             "tile) is the default, lower it for small or sparse tissue"
+        )
+    if not 0.0 <= overlap <= MAX_OVERLAP:
+        raise PathscaatError(
+            f"the tile overlap must be 0 to {MAX_OVERLAP} of a tile (got {overlap}); "
+            f"{DEFAULT_OVERLAP} is the default, 0 the fastest (saliency then shows tile seams)"
         )
     if saliency in (None, "none"):
         return None
@@ -227,9 +251,12 @@ def load_model(checkpoint: str | Path) -> tuple[Any, Any, Path]:
 
 
 def grid_for(
-    slide: Any, meta: Any, tissue: Any, on_progress: OnProgress, *, min_tissue: float = 0.5
+    slide: Any, meta: Any, tissue: Any, on_progress: OnProgress, *, min_tissue: float = 0.5,
+    overlap: float = DEFAULT_OVERLAP,
 ) -> Any:
-    """Tissue tiles at the model's µm/px, or at level 0 (with a warning) without one."""
+    """Tissue tiles at the model's µm/px, or at level 0 (with a warning) without one;
+    neighbours share ``overlap`` of a tile's side."""
+    overlap_px = min(meta.input_px - 1, round(overlap * meta.input_px))
     slide_mpp = slide.mpp.x if slide.mpp else None
     if meta.mpp and slide_mpp:
         if not meta.patch:  # written before checkpoints recorded the patches' own scale
@@ -240,7 +267,7 @@ def grid_for(
                 meta.mpp,
             )
         return make_grid(slide, tile_px=meta.input_px, target_mpp=meta.mpp, tissue=tissue,
-                         min_tissue=min_tissue)  # fmt: skip
+                         min_tissue=min_tissue, overlap_px=overlap_px)  # fmt: skip
     if slide_mpp:
         msg = (
             f"the model records no µm/px: tiles are read at level 0 ({slide_mpp:.3g} µm/px, "
@@ -255,7 +282,7 @@ def grid_for(
     log.warning(msg)  # the record carries it for the app; its message does not say it twice
     on_progress(ProgressRecord("grid", 0, 0, "tiles read at level 0", {"warning": msg}))
     return make_grid(slide, tile_px=meta.input_px, downsample=1.0, tissue=tissue,
-                     min_tissue=min_tissue)  # fmt: skip
+                     min_tissue=min_tissue, overlap_px=overlap_px)  # fmt: skip
 
 
 def _job_key(

@@ -7,8 +7,10 @@ tile side place them to an eighth of a tile and keep the rasters small. With ove
 tiles each tile paints only its centre (half the overlap cropped on every side), so every
 raster pixel comes from the tile that sees it with the most context.
 
-Saliency codes are scaled by one robust global maximum (a high percentile of all tiles'
-values): codes are comparable across tiles, and one hot pixel cannot wash out the rest.
+Saliency is blended from overlapping tiles with a window and written as three rasters
+(:mod:`pathscaat.inference.saliency_layers`); its absolute layer is scaled by one robust
+global maximum (a high percentile of all tiles' values), so one hot pixel cannot wash out
+the rest.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from numpy.typing import NDArray
 from pathscaat.inference.overlays import OverlayInfo
 from pathscaat.inference.pyramid_writer import write_pyramid
 from pathscaat.inference.resume import PartialStore
+from pathscaat.inference.saliency_layers import SaliencySettings, write_saliency_layers
 
 SAL_L0_PER_PX = 4.0
 PROB_PX_PER_TILE = 8
@@ -121,6 +124,7 @@ class RasterJob:
     slide_dims: tuple[int, int]
     classes: list[str]
     slide_mpp: float | None
+    saliency: SaliencySettings = field(default_factory=SaliencySettings)
 
 
 def write_rasters(
@@ -134,7 +138,9 @@ def write_rasters(
     with tempfile.TemporaryDirectory(prefix=".stitch-", dir=out_dir) as scratch:
         if job.store.sal is not None:
             announce("saliency")
-            infos.append(_write_saliency(job, out_dir, Path(scratch)))
+            infos += write_saliency_layers(
+                job, out_dir, Path(scratch), tissue, robust_max(job.store), job.saliency
+            )
         for c, name in enumerate(job.classes):
             announce(f"probability {name}")
             infos.append(_write_probability(job, c, name, out_dir, Path(scratch)))
@@ -146,22 +152,6 @@ def write_rasters(
 
 def _blank(scratch: Path, name: str, shape: tuple[int, int]) -> NDArray[np.uint8]:
     return np.lib.format.open_memmap(scratch / f"{name}.npy", "w+", np.uint8, shape)
-
-
-def _write_saliency(job: RasterJob, out_dir: Path, scratch: Path) -> OverlayInfo:
-    lay, store = job.layout, job.store
-    l0_per_px = lay.sal_l0_per_px
-    raster = _blank(scratch, "saliency", raster_shape(job.slide_dims, l0_per_px))
-    hi = robust_max(store)
-    crop = int(lay.crop_frac * lay.sal_px)
-    for i, (l0_x, l0_y) in enumerate(job.l0_xy):
-        codes = np.clip(store.saliency_of(i) * (255.0 / hi) + 0.5, 0, 255).astype(np.uint8)
-        paint(raster, codes, (int(l0_x), int(l0_y)), l0_per_px, lay.sal_px, crop)
-    write_pyramid(
-        out_dir / "saliency.tif", raster, l0_per_px=l0_per_px, slide_mpp=job.slide_mpp,
-        description={"kind": "saliency", "value_max": hi}, reduce="max",
-    )  # fmt: skip
-    return OverlayInfo("saliency", "saliency", "saliency.tif", l0_per_px, None, 0.0, hi)
 
 
 def _write_probability(

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from pathscaat.annotations.io import read_annotations, write_annotations
-from pathscaat.annotations.regions import OverlayRasters, regions_from_overlay
+from pathscaat.annotations.regions import OverlayRasters, RegionDefaults, regions_from_overlay
 from pathscaat.cli.main import main
 from tests.core.test_export import annotations
 from tests.core.test_regions import (  # noqa: F401  (session fixtures used below)
@@ -48,8 +48,9 @@ def test_regions_command_writes_what_the_library_finds(
     assert main(argv) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[-1]["type"] == "result" and events[-1]["out"] == str(target)
-    want = regions_from_overlay(OverlayRasters(out).layer("saliency"), float(threshold), 20.0,
-                                mpp=CMU_MPP)  # fmt: skip
+    layer = OverlayRasters(out).layer("saliency")
+    smooth = RegionDefaults.for_layer(layer.info).smooth_um  # the CLI's default, as the app's
+    want = regions_from_overlay(layer, float(threshold), 20.0, mpp=CMU_MPP, smooth_um=smooth)
     got = read_annotations(target).annotations
     assert events[-1]["regions"] == len(got) == len(want) > 0
     for a, b in zip(got, want, strict=True):

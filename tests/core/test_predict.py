@@ -76,8 +76,8 @@ def test_overlays_written_and_aligned(cmu_svs: Path, full_run) -> None:
     out, result, rec = full_run
     loaded = OverlaySet.load(out)
     assert loaded == result
-    assert [o.name for o in loaded.overlays] == ["saliency"] + [f"prob_{c}" for c in CLASSES] + [
-        "tissue"
+    assert [o.name for o in loaded.overlays] == [
+        "saliency", "saliency_tile", "saliency_abs", *[f"prob_{c}" for c in CLASSES], "tissue"
     ]
     with open_slide(cmu_svs) as slide:
         assert loaded.slide_dims == slide.dimensions
@@ -189,7 +189,7 @@ def test_slide_and_model_without_mpp_read_level_0_and_say_so(
         on_progress=lambda r: warnings.append(str(r.extra.get("warning", ""))),
     )
     assert any("records a µm/px" in m and "level 0" in m for m in warnings)
-    kinds = ["saliency"] if saliency else []
+    kinds = ["saliency"] * 3 if saliency else []
     assert [o.kind for o in result.overlays] == kinds + ["probability"] * 3 + ["tissue"]
     rows = read_rows(tmp_path / "out")
     assert len(rows) > 0 and all(r["l0_w"] == str(INPUT_PX) for r in rows)
@@ -250,19 +250,20 @@ def test_given_overlapping_grid_paints_each_tiles_centre(tmp_path: Path, ckpt: P
                            device="cpu", batch_size=64)  # fmt: skip
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "overlays.json", "prob_atypical.tif", "prob_benign.tif", "prob_inflamed.tif",
-        "saliency.tif", "tiles.csv", "tissue.tif",
+        "saliency.tif", "saliency_abs.tif", "saliency_tile.tif", "tiles.csv", "tissue.tif",
     ]  # fmt: skip
     assert len(read_rows(tmp_path / "out")) == len(grid.l0_xy)
     sal = result.get("saliency")
     with open_slide(result.path_of(sal)) as raster:
         full = raster.read_region((0, 0), 0, raster.dimensions)[..., 0]
-    # each tile paints its centre (4 l0 px = 1 raster px cropped per side): they tile the
-    # covered area without gaps, and nothing lies outside it
+    # saliency is blended over each tile's whole footprint: the tiles cover their area
+    # without gaps, and nothing lies outside it
     assert sal.l0_per_px == pytest.approx(4.0)
-    l0_end = grid.l0_xy.max(axis=0) + INPUT_PX - 4
-    inner = full[1 : l0_end[1] // 4, 1 : l0_end[0] // 4]
+    l0_end = grid.l0_xy.max(axis=0) + INPUT_PX
+    inner = full[: l0_end[1] // 4, : l0_end[0] // 4]
     assert (inner > 0).all()
     assert full[l0_end[1] // 4 :].max(initial=0) == 0
+    assert full[:, l0_end[0] // 4 :].max(initial=0) == 0
 
 
 def test_blank_slide_is_one_clear_error(tmp_path: Path, ckpt: Path) -> None:

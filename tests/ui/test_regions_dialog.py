@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.test_overlay_display import CLASSES, HOT_L0, cmu_run  # noqa: F401 (fixture)
+from ui.annotations.regions_dialog import KEEP_MODEL_NAME
 from ui.main_window import MainWindow
 from ui.settings import Settings
 
@@ -46,6 +47,9 @@ def test_saliency_block_becomes_one_region_of_its_area(qtbot, window: MainWindow
     assert region.measurements["Area µm^2"] == pytest.approx(w * h * MPP * MPP, rel=0.03)
     assert not dlg.preview.items[1].path().isEmpty()  # the outline is on the slide
     assert dlg.accept_all.text() == "Accept All (1)"
+    assert dlg.class_map()["tumour"] == "Tumour"  # suggested: the project's own class
+    for box in dlg.class_boxes.values():
+        box.setCurrentText(KEEP_MODEL_NAME)  # keep the model's names this time
     dlg.accept_all.click()
     coll = window.annotations.collection
     assert coll is not None and len(coll) == 1

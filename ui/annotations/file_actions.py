@@ -247,6 +247,41 @@ class AnnotationFiles(QObject):
         return dlg
 
     # -- regions -----------------------------------------------------------------------
+    @staticmethod
+    def _start_threshold(layer: Any) -> float | None:
+        """Where Make Regions starts: the layer's default for the slide-level saliency map
+        (its display threshold shows more than a handful of regions should cover), else
+        what the layer shows (a layer drawn from 0 starts at half)."""
+        from pathscaat.inference.overlays import UNIT_PERCENTILE
+
+        if getattr(layer, "unit", "") == UNIT_PERCENTILE:
+            return None
+        span = layer.value_max - layer.value_min
+        start = (layer.threshold - layer.value_min) / span if span > 0 else 0.5
+        return start if start >= 0.05 else 0.5
+
+    @staticmethod
+    def _model_key(folder: Path) -> str:
+        """The model an overlay set came from (its checkpoint path), for remembered maps."""
+        from pathscaat.inference.overlays import OverlaySet
+
+        try:
+            return OverlaySet.load(folder).checkpoint or str(folder)
+        except PathscaatError:
+            return str(folder)
+
+    def _class_maps(self) -> dict[str, dict[str, str]]:
+        from pathscaat.annotations.class_map import load_maps
+
+        return load_maps(str(self.win.settings.get("regions/class_maps")))
+
+    def _remember_class_map(self, model: str, mapping: dict[str, str]) -> None:
+        from pathscaat.annotations.class_map import dump_maps
+
+        maps = self._class_maps()
+        maps[model] = dict(mapping)
+        self.win.settings.set("regions/class_maps", dump_maps(maps))
+
     def make_regions(self, name: str) -> RegionsDialog | None:
         """Open Make Regions for the overlay layer ``name``."""
         layer = {o.name: o for o in self.win.viewer.overlays()}.get(name)
@@ -255,14 +290,16 @@ class AnnotationFiles(QObject):
             return None
         if self.regions_dialog is not None and self.regions_dialog.isVisible():
             self.regions_dialog.reject()
-        span = layer.value_max - layer.value_min
-        start = (layer.threshold - layer.value_min) / span if span > 0 else 0.5
-        # what the layer shows is what becomes regions; a layer drawn from 0 starts at half
         mpp = self.win.slide.mpp.x if self.win.slide is not None and self.win.slide.mpp else None
+        model = self._model_key(folder)
         dlg = RegionsDialog(self.win.viewer, folder, name, layer.kind, mpp=mpp,
-                            start_threshold=start if start >= 0.05 else 0.5,
+                            start_threshold=self._start_threshold(layer),
                             apply=lambda edit: self.apply(self._in_known_colours(edit)),
-                            parent=self.win)  # fmt: skip
+                            parent=self.win,
+                            project_classes=self.win.annotations.classes.names(),
+                            class_map=self._class_maps().get(model, {}),
+                            on_class_map=lambda m: self._remember_class_map(model, m),
+                            )  # fmt: skip
         dlg.set_centre_callback(self.win.viewer.center_on)
         dlg.sigAccepted.connect(lambda n: self.win.status.showMessage(
             f"Kept {n} region{'s' * (n != 1)} from {name} as annotations", 10000))

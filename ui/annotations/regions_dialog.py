@@ -1,6 +1,9 @@
-"""Make regions… from a saliency or class-probability layer: threshold and minimum area,
-a live preview of the candidate outlines on the slide, then accept all, the selected, or
-discard.
+"""Make regions… from a saliency or class-probability layer: threshold (in the layer's
+own unit: a probability, or for the slide-level saliency map a percentile of the slide's
+tissue), smoothing in µm and minimum area, a live preview of the candidate outlines on
+the slide, the model's classes mapped to the project's, then accept all, the selected,
+or discard. The defaults are the core's (:class:`~pathscaat.annotations.regions.
+RegionDefaults`), the same ``pathscaat regions`` uses.
 
 The outlines are the core's (:func:`pathscaat.annotations.regions.regions_from_overlay`)
 computed in a worker thread; a result for settings the user has already changed is
@@ -19,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
@@ -34,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
+from pathscaat.annotations.class_map import ClassMap, apply_class_map, suggest_class_map
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import Annotation
 
@@ -41,6 +46,8 @@ log = logging.getLogger(__name__)
 
 AREA = "Area µm^2"
 DEBOUNCE_MS = 150
+SLIDER_STEPS = 1000
+KEEP_MODEL_NAME = "(the model's name)"
 PREVIEW_Z = 1000
 CANDIDATE_RGB = (255, 0, 200)
 """Magenta: in no overlay colour map nor class palette, and seen on H&E's pink and blue."""
@@ -49,14 +56,15 @@ SELECTED_RGB = (0, 220, 255)
 
 def compute_regions(
     cache: dict[str, Any], folder: Path, name: str, threshold: float, min_area_um2: float,
-    mpp: float | None,
+    mpp: float | None, smooth_um: float = 0.0,
 ) -> list[Annotation]:  # fmt: skip
     """Candidates for one setting (worker thread); the layer's raster is read once."""
     from pathscaat.annotations.regions import load_layer, regions_from_overlay
 
     if "layer" not in cache:
         cache["layer"] = load_layer(folder, name)
-    return regions_from_overlay(cache["layer"], threshold, min_area_um2, mpp=mpp)
+    return regions_from_overlay(cache["layer"], threshold, min_area_um2, mpp=mpp,
+                                smooth_um=smooth_um)  # fmt: skip
 
 
 def outline_path(geoms: list[Any]) -> QPainterPath:
@@ -75,14 +83,16 @@ def outline_path(geoms: list[Any]) -> QPainterPath:
     return path
 
 
-def describe(i: int, region: Annotation) -> str:
-    """One list line: number, class, area, and the class's mean probability or the share
-    of the slide's saliency inside."""
+def describe(i: int, region: Annotation, model_class: str | None = None) -> str:
+    """One list line: number, class, area, and the class's mean probability (of
+    ``model_class`` when the class was mapped from it) or the share of the slide's
+    saliency inside."""
     m = region.measurements
     area = m.get(AREA, math.nan)
     parts = [f"{i + 1}. {region.class_name or 'no class'}",
              "area unknown" if math.isnan(area) else f"{area:,.0f} µm²"]
-    prob = m.get(f"Mean prob {region.class_name}") if region.class_name else None
+    source = model_class or region.class_name
+    prob = m.get(f"Mean prob {source}") if source else None
     if prob is not None and not math.isnan(prob):
         parts.append(f"mean prob. {prob:.2f}")
     share = m.get("Saliency share")
@@ -125,9 +135,26 @@ class RegionsDialog(QDialog):
 
     def __init__(
         self, viewer: Any, folder: Path, layer_name: str, kind: str, *, mpp: float | None,
-        start_threshold: float, apply: Callable[[Edit], bool], parent: QWidget | None = None,
+        start_threshold: float | None = None, apply: Callable[[Edit], bool],
+        parent: QWidget | None = None, project_classes: list[str] | None = None,
+        class_map: ClassMap | None = None,
+        on_class_map: Callable[[ClassMap], None] | None = None,
     ) -> None:  # fmt: skip
+        """``start_threshold`` None starts at the layer's default; ``project_classes`` and
+        ``class_map`` (remembered for this model) fill the class mapping, and
+        ``on_class_map`` is told the map the user accepted with."""
+        from pathscaat.annotations.regions import RegionDefaults
+        from pathscaat.inference.overlays import OverlaySet
+
         super().__init__(parent)
+        overlays = OverlaySet.load(folder)
+        self.defaults = RegionDefaults.for_layer(overlays.get(layer_name))
+        self.model_classes = list(overlays.classes)
+        self.project_classes = list(project_classes or [])
+        self._remembered = dict(class_map or {})
+        self._on_class_map = on_class_map
+        if start_threshold is None:
+            start_threshold = self.defaults.threshold
         what = "saliency" if kind == "saliency" else f"probability of {layer_name[5:]}"
         self.setWindowTitle(f"Make Regions — {layer_name}")
         self.folder, self.layer_name, self.mpp, self._apply = folder, layer_name, mpp, apply
@@ -149,23 +176,35 @@ class RegionsDialog(QDialog):
                        "selected below cyan; nothing is kept until you accept.")
         intro.setWordWrap(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(1, 99)
+        self.slider.setRange(1, SLIDER_STEPS - 1)
         self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.01, 0.99)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setDecimals(2)
-        self.threshold.setToolTip("Share of the layer's range (0.5: half way up its scale)")
-        self.threshold.setValue(min(0.99, max(0.01, start_threshold)))
-        self.slider.setValue(round(self.threshold.value() * 100))
-        self.slider.valueChanged.connect(lambda v: self.threshold.setValue(v / 100))
-        self.threshold.valueChanged.connect(lambda v: self.slider.setValue(round(v * 100)))
-        self.threshold.valueChanged.connect(self.schedule)
+        self.threshold.setRange(0.001, 0.999)
+        self.threshold.setSingleStep(0.01)
+        self.threshold.setDecimals(3)  # typed values stay as typed: 0.15 is 0.15
+        self.threshold.setKeyboardTracking(False)
+        self.threshold.setToolTip(f"In the layer's unit: {self.defaults.unit}")
+        self.threshold.setValue(min(0.999, max(0.001, start_threshold)))
+        self.slider.setValue(round(self.threshold.value() * SLIDER_STEPS))
+        self.slider.valueChanged.connect(self._slid)
+        self.threshold.valueChanged.connect(self._typed)
+        self.smooth = QDoubleSpinBox()
+        self.smooth.setRange(0.0, 500.0)
+        self.smooth.setDecimals(1)
+        self.smooth.setSingleStep(5.0)
+        self.smooth.setSuffix(" µm")
+        self.smooth.setKeyboardTracking(False)
+        self.smooth.setValue(self.defaults.smooth_um if self.mpp else 0.0)
+        self.smooth.setEnabled(self.mpp is not None)
+        self.smooth.setToolTip("Smooth the layer by a Gaussian of this radius (sigma) before "
+                               "tracing, so a speckled map gives whole regions; 0: none")
+        self.smooth.valueChanged.connect(self.schedule)
         self.min_area = QDoubleSpinBox()
         self.min_area.setRange(0.0, 1e9)
         self.min_area.setDecimals(0)
         self.min_area.setSingleStep(1000)
         self.min_area.setSuffix(" µm²")
-        self.min_area.setValue(5000.0 if self.mpp else 0.0)
+        self.min_area.setKeyboardTracking(False)
+        self.min_area.setValue(self.defaults.min_area_um2 if self.mpp else 0.0)
         self.min_area.setEnabled(self.mpp is not None)
         self.min_area.setToolTip("Smaller regions, and holes smaller than this, are dropped"
                                  if self.mpp else "The slide has no µm/px: set it in the "
@@ -176,10 +215,14 @@ class RegionsDialog(QDialog):
         row.addWidget(self.threshold)
         form = QFormLayout()
         form.addRow("Threshold:", row)
-        scale = QLabel("0 is the layer's lowest value, 1 its highest")
-        scale.setObjectName("hint")
-        form.addRow("", scale)
+        self.scale_hint = QLabel()
+        self.scale_hint.setObjectName("hint")
+        self.scale_hint.setWordWrap(True)
+        form.addRow(self.scale_hint)  # a full row: the form gives a wrapped field no room
+        form.addRow("Smoothing:", self.smooth)
         form.addRow("Minimum area:", self.min_area)
+        self.class_boxes = self._class_rows(form)
+        self._describe_threshold()
         self.status = QLabel("Computing…")
         self.status.setWordWrap(True)
         self.list = QListWidget()
@@ -206,6 +249,54 @@ class RegionsDialog(QDialog):
         self._viewer_centre: Callable[[float, float], None] | None = None
         self._update_buttons()
 
+    def _slid(self, value: int) -> None:
+        self.threshold.blockSignals(True)
+        self.threshold.setValue(value / SLIDER_STEPS)
+        self.threshold.blockSignals(False)
+        self._describe_threshold()
+        self.schedule()
+
+    def _typed(self, value: float) -> None:
+        self.slider.blockSignals(True)  # the slider follows; it never rounds the value back
+        self.slider.setValue(round(value * SLIDER_STEPS))
+        self.slider.blockSignals(False)
+        self._describe_threshold()
+        self.schedule()
+
+    def _describe_threshold(self) -> None:
+        value = self.threshold.value()
+        self.scale_hint.setText(f"{self.defaults.unit.capitalize()}: {value:g} keeps "
+                                f"{self.defaults.describe(value)}")  # fmt: skip
+
+    def _class_rows(self, form: QFormLayout) -> dict[str, QComboBox]:
+        """One 'model class -> project class' choice per model class (none without
+        project classes to map to)."""
+        boxes: dict[str, QComboBox] = {}
+        if not self.project_classes or not self.model_classes:
+            return boxes
+        title = QLabel("<b>Classes</b> (the model's → this project's; remembered for "
+                       "this model)")
+        title.setWordWrap(True)
+        form.addRow(title)
+        start = suggest_class_map(self.model_classes, self.project_classes, self._remembered)
+        for name in self.model_classes:
+            box = QComboBox()
+            box.addItems([KEEP_MODEL_NAME, *self.project_classes])
+            box.setCurrentText(start.get(name, KEEP_MODEL_NAME))
+            box.setToolTip(f"Regions of the model's class {name} become this class")
+            box.currentTextChanged.connect(self._remap)
+            form.addRow(f"{name}:", box)
+            boxes[name] = box
+        return boxes
+
+    def class_map(self) -> ClassMap:
+        """The map the class choices say (model class -> project class)."""
+        return {name: box.currentText() for name, box in self.class_boxes.items()
+                if box.currentText() != KEEP_MODEL_NAME}  # fmt: skip
+
+    def _remap(self, *_: object) -> None:
+        self._fill_list()
+
     # -- computing --------------------------------------------------------------------
     def schedule(self, *_: object) -> None:
         """Recompute shortly (typing or dragging the slider waits for a pause)."""
@@ -221,7 +312,7 @@ class RegionsDialog(QDialog):
         gen = self._generation
         worker = create_worker(
             compute_regions, self._cache, self.folder, self.layer_name,
-            self.threshold.value(), self.min_area.value(), self.mpp,
+            self.threshold.value(), self.min_area.value(), self.mpp, self.smooth.value(),
             _start_thread=False, _ignore_errors=True,
         )  # fmt: skip
         worker.returned.connect(lambda regions: self._returned(gen, regions))
@@ -241,11 +332,7 @@ class RegionsDialog(QDialog):
         if gen != self._generation:
             return  # settings changed meanwhile: a newer result is on its way
         self.candidates = regions
-        self.list.clear()
-        for i, region in enumerate(regions):
-            item = QListWidgetItem(describe(i, region))
-            item.setData(Qt.ItemDataRole.UserRole, i)
-            self.list.addItem(item)
+        self._fill_list()
         self.preview.show(outline_path([r.geometry for r in regions]))
         self.highlight.show(QPainterPath())
         total = sum(r.measurements.get(AREA, 0.0) for r in regions)
@@ -255,6 +342,15 @@ class RegionsDialog(QDialog):
                             "there." if regions else "No region at this threshold and "
                             "area: lower either.")
         self._update_buttons()
+
+    def _fill_list(self) -> None:
+        """The candidates as they will be kept (classes mapped)."""
+        self.list.clear()
+        mapped = apply_class_map(self.candidates, self.class_map())
+        for i, (region, cand) in enumerate(zip(mapped, self.candidates, strict=True)):
+            item = QListWidgetItem(describe(i, region, cand.class_name))
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.list.addItem(item)
 
     def _errored(self, gen: int, exc: BaseException) -> None:
         if gen == self._generation:
@@ -296,7 +392,10 @@ class RegionsDialog(QDialog):
             return
         n = len(regions)
         label = f"Make {n} region{'s' * (n != 1)} from {self.layer_name}"
-        if self._apply(Edit.add(regions, label)):
+        mapping = self.class_map()
+        if self._apply(Edit.add(apply_class_map(regions, mapping), label)):
+            if self._on_class_map is not None and self.class_boxes:
+                self._on_class_map(mapping)
             self.sigAccepted.emit(n)
             self.accept()
 

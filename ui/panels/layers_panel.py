@@ -6,6 +6,7 @@ their ``sigChanged``; it never talks to the viewer, which restyles itself from t
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -13,6 +14,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -119,7 +121,8 @@ class LayerCard(QFrame):
         self.threshold_slider.valueChanged.connect(
             lambda c: setattr(layer, "threshold", layer.code_to_value(c))
         )
-        self.opacity_text, self.threshold_text = QLabel(), QLabel()
+        self.opacity_text = QLabel()
+        self.threshold_text = self._threshold_box(layer)
         self.legend = QLabel()
         self.legend.setToolTip(f"{_fmt(layer.value_min)} … {_fmt(layer.value_max)}")
         self.legend.setScaledContents(True)
@@ -131,9 +134,16 @@ class LayerCard(QFrame):
             QLabel(_fmt(layer.value_min)),
             QLabel(_fmt(layer.value_max)),
         )
-        for w in (kind, lo, hi, self.opacity_text, self.threshold_text):
+        for w in (kind, lo, hi, self.opacity_text):
             w.setObjectName("hint")
         kind.setVisible(kind_text != layer.name)
+        if layer.meaning:  # what this layer says, in words (saliency layers of new runs)
+            kind.setText(f"{kind_text}: {layer.meaning}")
+            kind.setWordWrap(True)
+            kind.setVisible(True)
+        if layer.unit:
+            hi.setText(f"{_fmt(layer.value_max)} ({layer.unit})")
+            hi.setWordWrap(True)
         grid.addWidget(kind, 0, 0, 1, 3)
         for row, (text, slider, value) in enumerate(
             (("Opacity", self.opacity_slider, self.opacity_text),
@@ -195,6 +205,21 @@ class LayerCard(QFrame):
                 "(upper left) and over haematoxylin (lower right), as a sure tile shows"
             )
 
+    def _threshold_box(self, layer: OverlayLayer) -> QDoubleSpinBox:
+        """The threshold typed in the layer's own unit (kept as typed, not snapped to a
+        slider step); the slider beside it moves with it."""
+        box = QDoubleSpinBox()
+        box.setRange(min(layer.value_min, layer.value_max), max(layer.value_min, layer.value_max))
+        span = abs(layer.value_max - layer.value_min) or 1.0
+        box.setDecimals(max(3, 3 - math.floor(math.log10(span))))
+        box.setSingleStep(span / 100)
+        box.setKeyboardTracking(False)
+        box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+        box.setToolTip(f"Values below this are not drawn ({layer.unit or 'the layer’s units'})")
+        box.valueChanged.connect(lambda v: setattr(layer, "threshold", float(v)))
+        box.setMaximumWidth(70)
+        return box
+
     def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
         slider.setRange(lo, hi)
@@ -209,6 +234,7 @@ class LayerCard(QFrame):
             self.colormap_combo,
             self.opacity_slider,
             self.threshold_slider,
+            self.threshold_text,
         )
         for w in widgets:
             w.blockSignals(True)
@@ -219,7 +245,7 @@ class LayerCard(QFrame):
         for w in widgets:
             w.blockSignals(False)
         self.opacity_text.setText(f"{layer.opacity * 100:.0f} %")
-        self.threshold_text.setText(_fmt(layer.threshold))
+        self.threshold_text.setValue(layer.threshold)
         self.legend.setPixmap(QPixmap.fromImage(layer.legend_image(220, 10)))
         self._paint_swatches()
         self.colormap_combo.setEnabled(layer.visible)

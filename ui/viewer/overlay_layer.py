@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from pathscaat.inference.overlay_style import CLASS_MAP_OPACITY, SALIENCY_RAMP, value_alpha
-from pathscaat.inference.overlays import OverlaySet
+from pathscaat.inference.overlays import UNIT_PERCENTILE, OverlaySet
 from pathscaat.slides.base import Slide
 from ui.viewer.tile_cache import TileCache
 
@@ -78,6 +78,12 @@ class OverlayLayer(QObject):
 
     scale_text: str = ""
     """The scale of the run that made the layer (``OverlaySet.scale_text``; '' unknown)."""
+
+    unit: str = ""
+    """What a value means (``OverlayInfo.unit``; '' unknown, as in older runs)."""
+
+    meaning: str = ""
+    """One sentence for the legend (``OverlayInfo.meaning``)."""
 
     def __init__(
         self,
@@ -250,19 +256,15 @@ def layers_from_overlay_set(
     try:
         for info in overlay_set.overlays:
             source = open_fn(str(overlay_set.path_of(info)))
-            if info.kind == "saliency":
-                source = PeakPyramid(source)
-            layers.append(
-                OverlayLayer(
-                    info.name,
-                    source,
-                    info.l0_per_px,
-                    kind=info.kind,
-                    value_min=info.value_min,
-                    value_max=info.value_max,
-                    visible=info.kind != "probability",
-                )
-            )
+            if info.kind == "saliency" and info.unit != UNIT_PERCENTILE:
+                source = PeakPyramid(source)  # sparse peaks; the slide map is continuous
+            layer = OverlayLayer(
+                info.name, source, info.l0_per_px, kind=info.kind,
+                value_min=info.value_min, value_max=info.value_max,
+                visible=info.kind != "probability",
+            )  # fmt: skip
+            layer.unit, layer.meaning = info.unit, info.meaning
+            layers.append(layer)
         class_map = _class_map_layer(overlay_set, open_fn)
         if class_map is not None:
             layers.insert(0, class_map)
