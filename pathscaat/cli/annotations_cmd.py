@@ -77,6 +77,7 @@ def run_convert(args: argparse.Namespace) -> int:
         "output": str(dst),
         "read": len(result.annotations),
         "skipped": result.skipped,
+        "repaired": result.repaired,
         "frame": result.frame,
         "l0_offset": list(result.l0_offset),
     }
@@ -91,5 +92,7 @@ def run_convert(args: argparse.Namespace) -> int:
     print(f"read {len(result.annotations)} objects from {src} ({result.frame} frame{offset_note})")
     for reason in result.skipped:
         print(f"skipped: {reason}")
+    if result.repaired:
+        print(result.repaired_text())
     print(f"wrote {len(result.annotations)} objects to {dst}")
     return 0
