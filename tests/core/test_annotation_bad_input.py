@@ -216,3 +216,46 @@ def test_geometry_collections_nested_deeply_are_skipped(tmp_path: Path) -> None:
     result = read_annotations(src)
     assert [a.name for a in result.annotations] == ["good"]
     assert "nested over" in result.skipped[0]
+
+
+def _far_asap(tmp_path: Path, n_far: int, n_near: int = 0) -> Path:
+    from shapely.geometry import box
+
+    from pathscaat.annotations.model import Annotation, PathClass
+
+    tumour = PathClass.named("Tumour")
+    far = [Annotation(box(28_000 + 40 * i, 500, 28_030 + 40 * i, 530), path_class=tumour)
+           for i in range(n_far)]  # fmt: skip
+    near = [Annotation(box(100 + 60 * i, 100, 150 + 60 * i, 150), path_class=tumour)
+            for i in range(n_near)]  # fmt: skip
+    path = tmp_path / "other_slide.xml"
+    write_annotations(path, far + near)
+    return path
+
+
+def test_convert_with_slide_warns_about_objects_off_it(
+    tmp_path: Path, cmu_svs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathscaat.cli.main import main
+
+    src = _far_asap(tmp_path, 50)
+    assert main(["annotations", "convert", str(src), str(tmp_path / "o.geojson"),
+                 "--slide", str(cmu_svs)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "warning: 50 of 50 objects lie outside the slide (2220 x 2967 px" in err
+    assert "another frame" in err and "another slide" in err
+
+
+def test_export_skips_crops_off_the_slide_and_says_so_briefly(
+    tmp_path: Path, cmu_svs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathscaat.cli.main import main
+
+    src = _far_asap(tmp_path, 40, n_near=2)
+    out = tmp_path / "export"
+    assert main(["export", str(cmu_svs), "--annotations", str(src), "--out", str(out),
+                 "--crops", "--progress", "none"]) == 0  # fmt: skip
+    assert len(list((out / "crops").iterdir())) == 2 * 2  # image + mask of the two on it
+    err = capsys.readouterr().err
+    assert "40 of 42 objects lie outside the slide" in err
+    assert err.count("lies outside the slide") == 10 and "... and 30 more" in err

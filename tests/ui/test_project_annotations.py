@@ -13,6 +13,7 @@ from shapely.geometry import box
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.io import write_annotations
 from pathscaat.annotations.model import Annotation, PathClass
+from pathscaat.slides import open_slide
 from tests.ui.project_fixtures import make_window, open_and_wait, overlays_for, picture
 from ui.annotations.import_drop import read_file
 from ui.main_window import MainWindow
@@ -149,5 +150,28 @@ def test_import_reads_in_a_worker_and_can_be_cancelled(
     assert done.args == [0] and not files.importing()
     qtbot.wait(300)  # what the worker still reads is dropped
     assert len(win.annotations.collection) == 9 and "cancelled" in win.status.currentMessage()
+    win.annotations._dirty = False
+    win.close()
+
+
+def test_annotations_of_another_slide_import_with_a_warning(
+    qtbot, tmp_path: Path, cmu_svs: Path
+) -> None:
+    """An ASAP file whose 50 polygons lie at x ~ 28,000 on the 2,220 px wide CMU slide."""
+    far = [Annotation(box(28_000 + 40 * i, 500, 28_030 + 40 * i, 530)) for i in range(50)]
+    path = tmp_path / "other_slide.xml"
+    write_annotations(path, far)
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    open_and_wait(qtbot, win, cmu_svs)
+    with qtbot.waitSignal(win.annotation_files.sigImported, timeout=20000):
+        assert win.annotation_files.import_files([path])
+    assert len(win.annotations.collection) == 50
+    warnings = [r for r in win.errors.history if "outside the slide" in r.message]
+    assert len(warnings) == 1 and not warnings[0].minor
+    assert "50 of 50 objects lie outside the slide (2220 x 2967 px" in warnings[0].message
+    assert "another slide" in warnings[0].message
+    assert "by about -28000, +0 px" in warnings[0].message
+    with open_slide(cmu_svs) as slide:
+        assert "50 of them outside the slide" in read_file(path, slide).summary()
     win.annotations._dirty = False
     win.close()
