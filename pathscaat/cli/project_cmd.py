@@ -63,6 +63,8 @@ def register(sub: Any) -> None:
     p = verbs.add_parser("list", help="slides, annotation counts per class, models, runs")
     p.add_argument("dir", help="project folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--read-only", action="store_true",
+                   help="open without writing (a damaged project: copy out what is left)")
     p.set_defaults(func=run_list)
     p = verbs.add_parser("relink", help="find moved slides under folders (size + quick hash)")
     p.add_argument("dir", help="project folder")
@@ -77,6 +79,8 @@ def register(sub: Any) -> None:
         default="geojson",
         help="QuPath GeoJSON (default), ASAP XML or a CSV of vertices",
     )
+    p.add_argument("--read-only", action="store_true",
+                   help="open without writing (a damaged project: copy out what is left)")
     add_progress_arg(p)
     p.set_defaults(func=run_export)
 
@@ -219,7 +223,7 @@ def _text(info: dict[str, Any]) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with Project.open(args.dir) as project:
+    with Project.open(args.dir, read_only=args.read_only) as project:
         info = summary(project)
     print(json.dumps(info, indent=2) if args.json else _text(info))
     return 0
@@ -239,7 +243,10 @@ def run_relink(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from pathscaat.project.export import export_annotations
 
-    with Project.open(args.dir) as project, progress_job(args.progress) as (printer, stop):
+    with (
+        Project.open(args.dir, read_only=args.read_only) as project,
+        progress_job(args.progress) as (printer, stop),
+    ):
         result = export_annotations(
             project, args.out, args.format, on_progress=printer, should_stop=stop
         )

@@ -10,10 +10,11 @@ models and inference runs, in one SQLite file that every edit is committed to at
 from pathlib import Path
 
 from pathscaat.progress import PathscaatError
-from pathscaat.project.store import DB_NAME, Project, ProjectReadOnlyError
+from pathscaat.project.store import DB_NAME, Project, ProjectDamagedError, ProjectReadOnlyError
 
 __all__ = [
-    "DB_NAME", "Project", "ProjectReadOnlyError", "project_slide_mpps", "project_slide_paths",
+    "DB_NAME", "Project", "ProjectDamagedError", "ProjectReadOnlyError", "project_slide_mpps",
+    "project_slide_paths",
 ]  # fmt: skip
 
 

@@ -175,3 +175,38 @@ def test_annotations_of_another_slide_import_with_a_warning(
         assert "50 of them outside the slide" in read_file(path, slide).summary()
     win.annotations._dirty = False
     win.close()
+
+
+def test_a_damaged_project_is_offered_read_only(qtbot, tmp_path: Path, cmu_svs: Path,
+                                                 monkeypatch) -> None:  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    from pathscaat.project import Project
+
+    root = tmp_path / "proj"
+    with Project.create(root) as project:
+        project.add_slide(cmu_svs)
+    db = root / "project.sqlite"
+    data = bytearray(db.read_bytes())
+    for k in range(len(data) - 8192, len(data) - 4096):  # garbage over the last pages
+        data[k] = (k * 131) % 256
+    db.write_bytes(bytes(data))
+    asked: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton):  # noqa: ANN202
+        def ask(_parent, _title, text, *_a, **_k):  # noqa: ANN001, ANN202
+            asked.append(text)
+            return button
+        return ask
+
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    assert not win.projects.open_project(root)
+    assert len(asked) == 1 and "is damaged" in asked[0] and "read-only" in asked[0]
+    assert win.projects.session.project is None
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Open))
+    assert win.projects.open_project(root)
+    assert win.projects.session.project is not None and win.projects.session.project.read_only
+    assert "is damaged" in (win.projects.session.notice or "")
+    assert db.read_bytes() == bytes(data)  # nothing written
+    win.close()
