@@ -193,8 +193,8 @@ def test_a_damaged_project_is_offered_read_only(qtbot, tmp_path: Path, cmu_svs: 
     db.write_bytes(bytes(data))
     asked: list[str] = []
 
-    def answer(button: QMessageBox.StandardButton):  # noqa: ANN202
-        def ask(_parent, _title, text, *_a, **_k):  # noqa: ANN001, ANN202
+    def answer(button: QMessageBox.StandardButton):
+        def ask(_parent, _title, text, *_a, **_k):
             asked.append(text)
             return button
         return ask
