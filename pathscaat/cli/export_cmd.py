@@ -22,7 +22,7 @@ from typing import Any
 from pathscaat.cli.jobs import STOP_SIGNALS, progress_job
 from pathscaat.cli.regions_cmd import MPP, number_in
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
-from pathscaat.outdir import check_writable
+from pathscaat.outdir import check_writable, cleaned_on_failure
 from pathscaat.progress import PathscaatError, ShouldStop
 
 OUTPUT_HELP = {
@@ -77,14 +77,15 @@ def run(args: argparse.Namespace) -> int:
         raise PathscaatError(f"--size must be at least 8 px, got {args.size}")
     runs = [OverlayRasters(d) for d in [*(args.overlays or []), *_project_runs(args)]]
     overlays = next((r for r in runs if r.of_kind("saliency")), None)
-    check_writable(args.out, "the export")
     written: dict[str, str] = {}
     with (
+        cleaned_on_failure(args.out),  # a failed export leaves no empty folders behind
         open_slide(args.slide, mpp_override=args.slide_mpp) as slide,
         progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop),
     ):
         offset = qupath_l0_offset(slide)
         read = read_annotations(args.annotations, l0_offset=offset)
+        check_writable(args.out, "the export")
         _log_lines(printer, "skipped", read.skipped)
         if read.repaired:
             printer.event("log", message=read.repaired_text())
