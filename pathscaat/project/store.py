@@ -69,8 +69,8 @@ def _connect(db_path: Path, read_only: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         schema.check_version(conn, db_path)
         schema.check_is_project(conn, db_path)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # Unicode: garbage in the
+        conn.close()  # header makes even SQLite's messages undecodable
         raise ProjectDamagedError(
             f"{db_path} is not a readable PathSCAAT project database ({exc}); restore it "
             "from a backup or make a new project"
@@ -118,7 +118,7 @@ def _connect_current(db_path: Path, writer: bool) -> tuple[sqlite3.Connection, s
     try:
         try:
             problems = quick_check(conn)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             problems = str(exc)
         if problems != "ok" and writer:
             raise ProjectDamagedError(damaged_message(db_path, f"SQLite: {problems}"))
@@ -230,7 +230,7 @@ class Project:
         with self._mutex:
             try:
                 yield self._conn
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise ProjectDamagedError(damaged_message(self.db_path, str(exc))) from exc
 
     @contextmanager
@@ -247,6 +247,13 @@ class Project:
                     self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
+            except UnicodeDecodeError as exc:  # undecodable text in a damaged file
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise ProjectDamagedError(
+                    damaged_message(self.db_path, str(exc)) + "; nothing of this change was "
+                    "written"
+                ) from exc
             except sqlite3.Error as exc:  # disk full, file gone, damaged, a constraint broken
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
