@@ -476,13 +476,15 @@ def make_cases(tmp: Path, quick: bool) -> Iterator[Case]:
     step = 3 if quick else 1
     outs = tmp / "outs"
     for i, (label, path) in enumerate(files[::step]):
-        for suffix in (".geojson", ".xml", ".csv"):
-            yield Case("annotations convert", f"{label} -> {suffix}",
-                       ["annotations", "convert", str(path), str(outs / f"{i}{suffix}"),
-                        "--slide", str(slide)])  # fmt: skip
+        suffix = (".geojson", ".xml", ".csv")[i % 3]  # each writer in turn
+        yield Case("annotations convert", f"{label} -> {suffix}",
+                   ["annotations", "convert", str(path), str(outs / f"{i}{suffix}"),
+                    "--slide", str(slide)])  # fmt: skip
         out = outs / f"export{i}" / "nested"
+        outputs = [] if i % 4 == 0 else ["--csv", "--geojson", "--asap"]  # all: crops, report
         yield Case("export", label, ["export", str(slide), "--annotations", str(path),
-                                     "--out", str(out), "--progress", "none"], out)  # fmt: skip
+                                     "--out", str(out), "--progress", "none", *outputs],
+                   out)  # fmt: skip
 
     projects = project_corpus(tmp / "projects", slide)
     for label, folder in list(projects.items())[::step]:
@@ -539,15 +541,41 @@ def make_cases(tmp: Path, quick: bool) -> Iterator[Case]:
                                        "--progress", "none"], out)  # fmt: skip
 
 
+PRELOAD = (
+    "pathscaat.cli.main", "pathscaat.annotations.io.geojson", "pathscaat.annotations.io.asap",
+    "pathscaat.annotations.io.halo", "pathscaat.annotations.io.vertex_csv",
+    "pathscaat.annotations.measure", "pathscaat.annotations.export.crops",
+    "pathscaat.annotations.export.report", "pathscaat.annotations.export.table",
+    "pathscaat.annotations.regions", "pathscaat.slides", "pathscaat.project",
+    "pathscaat.training", "pathscaat.training.trainer", "pathscaat.inference.predict",
+    "pathscaat.evaluation", "pathscaat.models", "timm", "matplotlib.pyplot",
+)
+
+
+def _preload() -> None:
+    """Import what the commands import, once, so each forked case starts warm."""
+    import importlib
+
+    import torch
+
+    torch.set_num_threads(1)
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    from pathscaat.cli.main import build_parser
+
+    build_parser()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
     parser.add_argument("--quick", action="store_true", help="a third of the cases")
     parser.add_argument("--keep", action="store_true", help="keep the corpus folder")
+    parser.add_argument("--only", default="", metavar="COMMAND",
+                        help="only the cases of commands starting with this, e.g. project")
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(1)
+    _preload()
     tmp = Path(tempfile.mkdtemp(prefix="pathscaat-sweep-"))
     work = tmp / "work"
     work.mkdir()
@@ -555,9 +583,14 @@ def main() -> int:
     started = time.perf_counter()
     try:
         for case in make_cases(tmp, args.quick):
+            if args.only and not case.command.startswith(args.only):
+                continue
             results.append(run_case(case, args.timeout, work))
-            mark = "." if results[-1].verdict == "ok" else "!"
-            print(mark, end="", flush=True)
+            r = results[-1]
+            if r.verdict == "ok":
+                print(".", end="", flush=True)
+            else:
+                print(f"\n{r.verdict}: {r.case.command} [{r.case.label}]: {r.detail}", flush=True)
     finally:
         print()
         if not args.keep:
