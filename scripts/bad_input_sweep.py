@@ -10,7 +10,8 @@ imports are paid once), with a timeout. A case is
 - ``ok``: exit 0, or exit 1 with exactly one ``pathscaat: error:`` line (under 600 chars);
 - ``traceback``: an exception escaped ``main()`` (or "Traceback" on stderr);
 - ``hang``: it ran past ``--timeout`` seconds and was killed;
-- ``noisy``: exit 1 with several error lines or a line over 600 characters;
+- ``noisy``: exit 1 with several error lines, more text after the error line, or a line
+  over 600 characters (PyTorch's list of every mismatched key, say);
 - ``leftover``: a failed command that left its ``--out`` behind (half-written output).
 
 Run ``nice python scripts/bad_input_sweep.py`` (a few minutes on two cores; ``--quick``
@@ -126,8 +127,11 @@ def _judge(case: Case, code: int, err: str) -> tuple[str, int, str]:
     if case.out is not None and case.out.exists():
         inside = sorted(p.name for p in case.out.iterdir())[:6] if case.out.is_dir() else ""
         return "leftover", code, f"{case.out} left behind {inside}"
-    if len(errors) != 1 or len(errors[0]) > MAX_LINE:
-        return "noisy", code, f"{len(errors)} error lines, {len(err)} chars: {err[:200]!r}"
+    lines = err.splitlines()
+    after = lines[lines.index(errors[0]) + 1:] if errors else []
+    if len(errors) != 1 or len(errors[0]) > MAX_LINE or any(x.strip() for x in after):
+        size = len(errors[0]) + sum(len(x) + 1 for x in after) if errors else len(err)
+        return "noisy", code, f"{len(errors)} error line(s), {size} chars: {err[:160]!r}"
     return "ok", code, errors[0][:160]
 
 
