@@ -186,10 +186,10 @@ class AnnotationFiles(QObject):
         else:
             self.win.annotations.classes.merge_from(outcome.added)
             state["added"] += len(outcome.added)
-            self.win.status.showMessage(outcome.summary(), 10000)
             if outcome.warning:  # another slide's file imports "fine" and draws nowhere
                 self.win.errors.report(f"{outcome.path.name}: {outcome.warning}.",
                                        title="Import annotations")  # fmt: skip
+            self.win.status.showMessage(outcome.summary(), 10000)  # after: the count stays
             if outcome.skipped or outcome.repaired:
                 self.win.errors.report(outcome.skipped_text(), title="Import annotations",
                                        minor=True)  # fmt: skip
