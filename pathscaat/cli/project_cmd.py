@@ -20,7 +20,7 @@ from typing import Any
 from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import add_progress_arg
 from pathscaat.progress import PathscaatError, ProgressRecord
-from pathscaat.project import Project
+from pathscaat.project import Project, ProjectDamagedError
 from pathscaat.slides import SlideError
 
 
@@ -110,6 +110,8 @@ def run_add(args: argparse.Namespace) -> int:
             printer(ProgressRecord("add slides", i, len(args.slides), Path(path).name))
             try:
                 record, new = project.add_slide(path, mpp_override=args.mpp)
+            except ProjectDamagedError:
+                raise  # the store, not this slide: no use trying the next one
             except (PathscaatError, SlideError) as exc:
                 print(f"pathscaat: error: {exc}", file=sys.stderr)
                 failed += 1
