@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,6 +72,38 @@ def cleaned_on_failure(
                 discard(folder)
             _remove_empty_dirs(folder)
             for path in created[1:]:  # parents made by mkdir(parents=True)
+                try:
+                    path.rmdir()
+                except OSError:
+                    break
+        raise
+
+
+@contextmanager
+def undone_on_failure(out: str | Path, keep: Callable[[Path], bool]) -> Iterator[None]:
+    """On any exception, remove what the job added directly under ``out`` (files and folders
+    that were not there before it began) and the folders it created, unless ``keep(out)``
+    says a partial result is worth keeping (a checkpoint that ``--resume`` continues from).
+
+    Nothing that was there before the job is touched, so a rerun into a used folder
+    loses nothing of the earlier run.
+    """
+    folder = Path(out).expanduser()
+    created = _missing_ancestors(folder.absolute())
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    try:
+        yield
+    except BaseException:
+        if folder.is_dir() and not keep(folder):
+            for path in folder.iterdir():
+                if path in before:
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+            for path in created:  # deepest first: out, then parents mkdir made
                 try:
                     path.rmdir()
                 except OSError:

@@ -99,9 +99,11 @@ def _read_level0(path: Path) -> Codes:
         raise PathscaatError(
             f"{path}: the overlay raster is missing; run 'pathscaat infer' again"
         ) from None
-    except (OSError, ValueError, IndexError, tifffile.TiffFileError) as exc:
+    except (OSError, ValueError, IndexError, KeyError, RuntimeError, tifffile.TiffFileError) as exc:
+        # RuntimeError: imagecodecs' DeflateError and kin, for a truncated or damaged strip
         raise PathscaatError(
-            f"{path}: cannot read this overlay raster ({exc}); run 'pathscaat infer' again"
+            f"{path}: cannot read this overlay raster ({type(exc).__name__}: {exc}); "
+            "it is truncated or damaged: run 'pathscaat infer' again"
         ) from exc
     if arr.ndim == 3:
         arr = arr[..., 0]

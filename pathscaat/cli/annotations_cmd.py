@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +46,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _slide_offset(slide_path: str | None) -> tuple[float, float]:
+def _slide_frame(slide_path: str | None) -> tuple[tuple[float, float], tuple[int, int] | None]:
+    """The slide's QuPath frame offset and level-0 size (none without ``--slide``)."""
     if slide_path is None:
-        return (0.0, 0.0)
+        return (0.0, 0.0), None
     from pathscaat.annotations.io import qupath_l0_offset
     from pathscaat.slides import open_slide
 
     with open_slide(slide_path) as slide:
-        return qupath_l0_offset(slide)
+        return qupath_l0_offset(slide), tuple(slide.dimensions)  # type: ignore[return-value]
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -61,10 +63,17 @@ def run_convert(args: argparse.Namespace) -> int:
     src, dst = Path(args.input), Path(args.output)
     if src.exists() and dst.exists() and src.resolve() == dst.resolve():
         raise PathscaatError(f"{dst} is the input file; choose another output name")
-    offset = _slide_offset(args.slide)
+    offset, l0_size = _slide_frame(args.slide)
     result = read_annotations(src, l0_offset=offset)
     if not result.annotations:
         raise PathscaatError(f"{src}: no annotations in the file; nothing to convert")
+    placed = None
+    if l0_size is not None:
+        from pathscaat.annotations.placement import off_slide
+
+        placed = off_slide(result.annotations, l0_size)
+        if placed is not None:
+            print(f"pathscaat: warning: {placed.message()}", file=sys.stderr)
     try:
         write_annotations(dst, result.annotations, l0_offset=offset)
     except OSError as exc:  # the temporary file's name would mean nothing to the user
@@ -77,8 +86,10 @@ def run_convert(args: argparse.Namespace) -> int:
         "output": str(dst),
         "read": len(result.annotations),
         "skipped": result.skipped,
+        "repaired": result.repaired,
         "frame": result.frame,
         "l0_offset": list(result.l0_offset),
+        "outside_slide": placed.outside if placed is not None else 0,
     }
     if args.json:
         print(json.dumps(summary))
@@ -91,5 +102,7 @@ def run_convert(args: argparse.Namespace) -> int:
     print(f"read {len(result.annotations)} objects from {src} ({result.frame} frame{offset_note})")
     for reason in result.skipped:
         print(f"skipped: {reason}")
+    if result.repaired:
+        print(result.repaired_text())
     print(f"wrote {len(result.annotations)} objects to {dst}")
     return 0

@@ -22,7 +22,7 @@ from typing import Any
 from pathscaat.cli.jobs import STOP_SIGNALS, progress_job
 from pathscaat.cli.regions_cmd import MPP, number_in
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
-from pathscaat.outdir import check_writable
+from pathscaat.outdir import check_writable, cleaned_on_failure
 from pathscaat.progress import PathscaatError, ShouldStop
 
 OUTPUT_HELP = {
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from pathscaat.annotations.io import qupath_l0_offset, read_annotations
     from pathscaat.annotations.measure import measure_annotations
     from pathscaat.annotations.overlay_rasters import OverlayRasters
+    from pathscaat.annotations.placement import off_slide
     from pathscaat.slides import open_slide
 
     wanted = [n for n in OUTPUTS if getattr(args, n)] or list(DEFAULT_OUTPUTS)
@@ -76,20 +77,26 @@ def run(args: argparse.Namespace) -> int:
         raise PathscaatError(f"--size must be at least 8 px, got {args.size}")
     runs = [OverlayRasters(d) for d in [*(args.overlays or []), *_project_runs(args)]]
     overlays = next((r for r in runs if r.of_kind("saliency")), None)
-    check_writable(args.out, "the export")
     written: dict[str, str] = {}
     with (
+        cleaned_on_failure(args.out),  # a failed export leaves no empty folders behind
         open_slide(args.slide, mpp_override=args.slide_mpp) as slide,
         progress_job(args.progress, abort_on_repeat=STOP_SIGNALS) as (printer, should_stop),
     ):
         offset = qupath_l0_offset(slide)
         read = read_annotations(args.annotations, l0_offset=offset)
-        for reason in read.skipped:
-            printer.event("log", message=f"skipped: {reason}")
+        check_writable(args.out, "the export")
+        _log_lines(printer, "skipped", read.skipped)
+        if read.repaired:
+            printer.event("log", message=read.repaired_text())
         if not read.annotations:
             raise PathscaatError(
                 f"{args.annotations}: no annotations in the file; nothing to export"
             )
+        placed = off_slide(read.annotations, slide.dimensions)
+        if placed is not None:
+            printer.event("log", message=f"warning: {placed.message()}; their crops are "
+                          "skipped")  # fmt: skip
         annotations = measure_annotations(read.annotations, runs, on_progress=printer,
                                           should_stop=should_stop)  # fmt: skip
         job = _Job(args, slide, annotations, overlays, offset, printer, should_stop)
@@ -98,6 +105,18 @@ def run(args: argparse.Namespace) -> int:
     printer.result([f"{name}: {path}" for name, path in written.items()],
                    annotations=len(read.annotations), outputs=written)  # fmt: skip
     return 0
+
+
+SHOWN_LINES = 10
+
+
+def _log_lines(printer: ProgressPrinter, prefix: str, lines: list[str]) -> None:
+    """The first :data:`SHOWN_LINES` of ``lines``, then how many more (a 77,836-feature
+    file mostly off the slide must not print 77,836 lines)."""
+    for line in lines[:SHOWN_LINES]:
+        printer.event("log", message=f"{prefix}: {line}")
+    if len(lines) > SHOWN_LINES:
+        printer.event("log", message=f"{prefix}: ... and {len(lines) - SHOWN_LINES} more")
 
 
 def _project_runs(args: argparse.Namespace) -> list[Path]:
@@ -147,8 +166,7 @@ class _Job:
             fmt=self.args.format, outline=self.args.outline, overlays=self.overlays,
             on_progress=self.printer, should_stop=self.should_stop,
         )  # fmt: skip
-        for reason in res.skipped:
-            self.printer.event("log", message=f"crops: skipped {reason}")
+        _log_lines(self.printer, "crops: skipped", res.skipped)
         return res.folder
 
     def _csv(self) -> Path:
@@ -174,8 +192,7 @@ class _Job:
             slide_mpp=self.args.slide_mpp, on_progress=self.printer,
             should_stop=self.should_stop,
         )  # fmt: skip
-        for reason in res.skipped:
-            self.printer.event("log", message=f"patches: skipped {reason}")
+        _log_lines(self.printer, "patches: skipped", res.skipped)
         return res.manifest
 
     def _geojson(self) -> Path:

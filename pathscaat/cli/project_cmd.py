@@ -20,7 +20,7 @@ from typing import Any
 from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import add_progress_arg
 from pathscaat.progress import PathscaatError, ProgressRecord
-from pathscaat.project import Project
+from pathscaat.project import Project, ProjectDamagedError
 from pathscaat.slides import SlideError
 
 
@@ -63,6 +63,8 @@ def register(sub: Any) -> None:
     p = verbs.add_parser("list", help="slides, annotation counts per class, models, runs")
     p.add_argument("dir", help="project folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--read-only", action="store_true",
+                   help="open without writing (a damaged project: copy out what is left)")
     p.set_defaults(func=run_list)
     p = verbs.add_parser("relink", help="find moved slides under folders (size + quick hash)")
     p.add_argument("dir", help="project folder")
@@ -77,6 +79,8 @@ def register(sub: Any) -> None:
         default="geojson",
         help="QuPath GeoJSON (default), ASAP XML or a CSV of vertices",
     )
+    p.add_argument("--read-only", action="store_true",
+                   help="open without writing (a damaged project: copy out what is left)")
     add_progress_arg(p)
     p.set_defaults(func=run_export)
 
@@ -106,6 +110,8 @@ def run_add(args: argparse.Namespace) -> int:
             printer(ProgressRecord("add slides", i, len(args.slides), Path(path).name))
             try:
                 record, new = project.add_slide(path, mpp_override=args.mpp)
+            except ProjectDamagedError:
+                raise  # the store, not this slide: no use trying the next one
             except (PathscaatError, SlideError) as exc:
                 print(f"pathscaat: error: {exc}", file=sys.stderr)
                 failed += 1
@@ -219,7 +225,7 @@ def _text(info: dict[str, Any]) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with Project.open(args.dir) as project:
+    with Project.open(args.dir, read_only=args.read_only) as project:
         info = summary(project)
     print(json.dumps(info, indent=2) if args.json else _text(info))
     return 0
@@ -239,7 +245,10 @@ def run_relink(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from pathscaat.project.export import export_annotations
 
-    with Project.open(args.dir) as project, progress_job(args.progress) as (printer, stop):
+    with (
+        Project.open(args.dir, read_only=args.read_only) as project,
+        progress_job(args.progress) as (printer, stop),
+    ):
         result = export_annotations(
             project, args.out, args.format, on_progress=printer, should_stop=stop
         )

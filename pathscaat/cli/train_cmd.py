@@ -276,9 +276,13 @@ def run(args: argparse.Namespace) -> int:
     validate_backbone(config.backbone)  # before the run folder gets its run_config.json
     if args.estimate:
         return _estimate(config, args.progress)
+    from pathscaat.outdir import undone_on_failure
     from pathscaat.training import train
 
-    with progress_job(args.progress, abort_on_repeat=(signal.SIGINT,)) as (printer, should_stop):
+    with (
+        undone_on_failure(config.out, keep=_has_checkpoint),
+        progress_job(args.progress, abort_on_repeat=(signal.SIGINT,)) as (printer, should_stop),
+    ):
         on_progress = printer if args.progress == "json" else _SetupLines(printer)
         result = train(config, on_progress=on_progress, should_stop=should_stop)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
@@ -297,6 +301,11 @@ def run(args: argparse.Namespace) -> int:
               f"loss {m['loss']:.4f}")  # fmt: skip
     print(f"checkpoints: {result.best}.safetensors (best), {result.last}.safetensors (last)")
     return 0
+
+
+def _has_checkpoint(out: Path) -> bool:
+    """A failed or cancelled run keeps its folder when it holds a checkpoint to resume."""
+    return any(out.glob("*.safetensors"))
 
 
 def best_line(select: str, best_epoch: int, metrics: dict[str, Any]) -> str:

@@ -217,6 +217,7 @@ def evaluate(
     }
     job = _Job(len(ckpts) * (1 + len(methods)), on_progress, should_stop)
     plots: list[Path] = []
+    finished = False
     try:
         for name, ckpt, meta, images in zip(
             model_names(ckpts), ckpts, metas, all_images, strict=True
@@ -227,6 +228,7 @@ def evaluate(
             dev = resolve_device(device, auto_mps=False)  # float64 metrics: not on MPS
             maps = _evaluate_model(entry, ckpt, images, settings, dev, job)
             plots.append(_grid(entry, images, maps, common, grid_images, out))
+        finished = True
     finally:
         done = [e for e in metrics["models"] if "random" in e]
         metrics["models"] = done
@@ -236,7 +238,8 @@ def evaluate(
             method = "vanilla" if "vanilla" in methods else methods[0]
             frontier = write_frontier(points_from_metrics(metrics, method), out)
             plots = [p for p in frontier if p.suffix == ".png"] + plots
-        report, metrics_json = write_outputs(out, metrics, plots)
+        if done or finished:  # a failure before any model: no report with an empty table
+            report, metrics_json = write_outputs(out, metrics, plots)
     return EvalResult(out, report, metrics_json, plots, metrics)
 
 

@@ -24,6 +24,7 @@ scale the tiles were read at and where the slide's µm/px came from.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,18 @@ class OverlaySet:
             raise PathscaatError(
                 f"{path}: the overlay manifest is damaged ({exc}). Run the inference again."
             ) from exc
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        if not isinstance(data, dict):
+            raise PathscaatError(
+                f"{path}: not an overlay manifest (a JSON {type(data).__name__}). "
+                "Choose the output folder of 'pathscaat infer'."
+            )
+        if data.get("schema") != SCHEMA_VERSION:
             raise PathscaatError(
                 f"{path}: unknown overlay manifest schema {data.get('schema')!r}; "
                 "this PathSCAAT reads schema 1. Update PathSCAAT or rerun the inference."
             )
         try:
-            overlays = [OverlayInfo(**o) for o in data["overlays"]]
+            overlays = [_checked(OverlayInfo(**o), path) for o in data["overlays"]]
             return cls(
                 root=root,
                 slide=str(data["slide"]),
@@ -136,7 +142,46 @@ class OverlaySet:
                 tiles_csv=data.get("tiles_csv"),
                 scale=data["scale"] if isinstance(data.get("scale"), dict) else None,
             )
-        except (KeyError, TypeError, IndexError, ValueError) as exc:
+        except (KeyError, TypeError, IndexError, ValueError, OverflowError) as exc:
             raise PathscaatError(
                 f"{path}: the overlay manifest lacks a field ({exc}). Run the inference again."
             ) from exc
+
+
+MAX_L0_PER_PX = 1e5
+"""Level-0 px per raster px above this is no overlay (a raster pixel larger than slides)."""
+
+
+def _checked(info: OverlayInfo, path: Path) -> OverlayInfo:
+    """``info`` with its numbers checked: ``l0_per_px`` finite, positive and sane, the value
+    range finite and ordered, the file a name; PathscaatError names the field."""
+    name = info.name
+
+    def number(field_name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PathscaatError(
+                f"{path}: overlay {name!r} has {field_name} {value!r}, not a number; "
+                "the manifest was edited or damaged: run the inference again"
+            )
+        if not math.isfinite(value):
+            raise PathscaatError(
+                f"{path}: overlay {name!r} has {field_name} {value!r}; run the inference again"
+            )
+        return float(value)
+
+    scale = number("l0_per_px", info.l0_per_px)
+    if not 0.0 < scale <= MAX_L0_PER_PX:
+        raise PathscaatError(
+            f"{path}: overlay {name!r} has l0_per_px {info.l0_per_px!r} (level-0 px per raster "
+            f"px must be above 0 and at most {MAX_L0_PER_PX:g}); the manifest was edited or "
+            "damaged: run the inference again"
+        )
+    low, high = number("value_min", info.value_min), number("value_max", info.value_max)
+    if high < low:
+        raise PathscaatError(
+            f"{path}: overlay {name!r} has value range {low:g} to {high:g}; run the "
+            "inference again"
+        )
+    if not isinstance(info.file, str) or not info.file:
+        raise PathscaatError(f"{path}: overlay {name!r} names no file; run the inference again")
+    return OverlayInfo(info.name, info.kind, info.file, scale, info.class_name, low, high)

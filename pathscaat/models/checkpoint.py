@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -130,6 +131,29 @@ def read_meta(path: str | Path) -> CheckpointMeta:
     return CheckpointMeta.from_dict(data)
 
 
+def state_mismatch(expected: Mapping[str, Any], state: Mapping[str, Any]) -> str:
+    """How ``state`` differs from a model's ``expected`` state dict, in one short phrase
+    (counts and one example of each kind), or "" when every key and shape fits. PyTorch's
+    own message lists every key: kilobytes for a model of another backbone."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shaped = [
+        k for k in expected
+        if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+    ]  # fmt: skip
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} of the model's {len(expected)} tensors missing, "
+                     f"e.g. {missing[0]}")  # fmt: skip
+    if unexpected:
+        parts.append(f"{len(unexpected)} unknown to it, e.g. {unexpected[0]}")
+    if shaped:
+        k = shaped[0]
+        parts.append(f"{len(shaped)} of another shape, e.g. {k} {tuple(state[k].shape)} "
+                     f"where the model has {tuple(expected[k].shape)}")  # fmt: skip
+    return "; ".join(parts)
+
+
 def load_checkpoint(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[PathscaatModel, CheckpointMeta]:
@@ -143,6 +167,20 @@ def load_checkpoint(
     model = create_model(meta.backbone, len(meta.class_names), **meta.timm_kwargs)
     try:
         state = load_file(str(weights), device="cpu")
+    except Exception as exc:  # SafetensorError (truncated, not safetensors) has no base here
+        raise PathscaatError(
+            f"cannot read checkpoint weights {weights} ({type(exc).__name__}: {exc}); the file "
+            "is truncated or damaged: copy it again or retrain"
+        ) from exc
+    mismatch = state_mismatch(model.state_dict(), state)
+    if mismatch:
+        raise PathscaatError(
+            f"{weights} does not fit the {meta.backbone} with {len(meta.class_names)} classes "
+            f"that {checkpoint_stem(path).with_suffix('.json').name} describes ({mismatch}); "
+            "the weights are of another backbone or model: keep each checkpoint's .json and "
+            ".safetensors together"
+        )
+    try:
         model.load_state_dict(state, strict=True)
     except Exception as exc:
         raise PathscaatError(f"cannot load checkpoint weights {weights}: {exc}") from exc

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from pathscaat.progress import PathscaatError
 from pathscaat.project.location import new_project_folder
-from pathscaat.project.store import DB_NAME, Project, ProjectReadOnlyError
+from pathscaat.project.store import DB_NAME, Project, ProjectDamagedError, ProjectReadOnlyError
 
 __all__ = [
-    "DB_NAME", "Project", "ProjectReadOnlyError", "new_project_folder", "project_slide_mpps",
+    "DB_NAME", "Project", "ProjectDamagedError", "ProjectReadOnlyError", "new_project_folder",
+    "project_slide_mpps",
     "project_slide_paths",
 ]  # fmt: skip
 

@@ -126,6 +126,19 @@ def check_version(conn: sqlite3.Connection, db_path: Path) -> int:
     return version
 
 
+def check_is_project(conn: sqlite3.Connection, db_path: Path) -> None:
+    """Refuse another program's SQLite file: version 0 with tables of its own."""
+    if schema_version(conn) > 0:
+        return
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 3")]  # fmt: skip
+    if tables:
+        raise PathscaatError(
+            f"{db_path} is an SQLite database of another program (tables "
+            f"{', '.join(tables)}), not a PathSCAAT project; choose the project's folder"
+        )
+
+
 def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
     """Bring the file up to :data:`SCHEMA_VERSION`, each step in its own transaction.
 

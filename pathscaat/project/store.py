@@ -35,9 +35,32 @@ class ProjectReadOnlyError(PathscaatError):
     """A write to a project opened read-only (another process holds it)."""
 
 
+class ProjectDamagedError(PathscaatError):
+    """``project.sqlite`` fails SQLite's integrity check or holds undecodable data.
+
+    Opening it with ``read_only=True`` still works, to copy out what is left.
+    """
+
+
+def damaged_message(db_path: Path, what: str) -> str:
+    """One line: the store is damaged, what SQLite said, and the two ways on."""
+    return (
+        f"{db_path} is damaged ({what}); restore it from a backup, or open the project "
+        "read-only to copy out what is left (`pathscaat project list|export DIR --read-only`, "
+        "or Open Read-Only in the app)"
+    )
+
+
+def _text(data: bytes) -> str:
+    """Text columns of a read-only (possibly damaged) store: bad bytes become U+FFFD."""
+    return data.decode("utf-8", "replace")
+
+
 def _connect(db_path: Path, read_only: bool) -> sqlite3.Connection:
     target = f"{db_path.resolve().as_uri()}?mode={'ro' if read_only else 'rw'}"
     conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
+    if read_only:
+        conn.text_factory = _text
     try:
         conn.execute("PRAGMA busy_timeout = 5000")
         if not read_only:
@@ -45,9 +68,10 @@ def _connect(db_path: Path, read_only: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         schema.check_version(conn, db_path)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise PathscaatError(
+        schema.check_is_project(conn, db_path)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # Unicode: garbage in the
+        conn.close()  # header makes even SQLite's messages undecodable
+        raise ProjectDamagedError(
             f"{db_path} is not a readable PathSCAAT project database ({exc}); restore it "
             "from a backup or make a new project"
         ) from exc
@@ -57,10 +81,47 @@ def _connect(db_path: Path, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
-def _connect_current(db_path: Path, writer: bool) -> sqlite3.Connection:
-    """A connection to a file at the current schema (the writer migrates it first)."""
+def quick_check(conn: sqlite3.Connection, limit: int = 3) -> str:
+    """SQLite's ``PRAGMA quick_check`` (page structure, not index contents): ``"ok"`` or
+    its first ``limit`` complaints."""
+    rows = conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+    return "; ".join(str(r[0]) for r in rows)
+
+
+def _sqlite_failure(db_path: Path, exc: sqlite3.Error) -> str:
+    """What a failed write means, by SQLite's error code: only a full disk asks for space."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "decode" in text:
+        return damaged_message(db_path, text) + "; nothing of this change was written"
+    if name.startswith("SQLITE_FULL"):
+        return (
+            f"could not save to {db_path} ({text}); nothing of this change was written. "
+            "Free disk space, then try again"
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return (
+            f"could not save to {db_path} ({text}); nothing of this change was written. "
+            "Check that the folder and file can be written to, then try again"
+        )
+    return (
+        f"could not save to {db_path} ({text}); nothing of this change was written. "
+        "Check the disk and the folder, then try again"
+    )
+
+
+def _connect_current(db_path: Path, writer: bool) -> tuple[sqlite3.Connection, str]:
+    """A connection to a file at the current schema (the writer migrates it first), and
+    what ``PRAGMA quick_check`` found (``"ok"``). A damaged file is never migrated: the
+    writer gets :class:`ProjectDamagedError`, a reader the connection."""
     conn = _connect(db_path, read_only=not writer)
     try:
+        try:
+            problems = quick_check(conn)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            problems = str(exc)
+        if problems != "ok" and writer:
+            raise ProjectDamagedError(damaged_message(db_path, f"SQLite: {problems}"))
         if writer:
             schema.migrate(conn, db_path)
         elif schema.schema_version(conn) < schema.SCHEMA_VERSION:
@@ -77,7 +138,7 @@ def _connect_current(db_path: Path, writer: bool) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, problems
 
 
 class Project:
@@ -105,11 +166,15 @@ class Project:
         for sub in ("", *SUBFOLDERS):
             (root / sub).mkdir(parents=True, exist_ok=True)
         sqlite3.connect(root / DB_NAME).close()
-        return cls.open(root)
+        return cls.open(root, _new=True)
 
     @classmethod
-    def open(cls, folder: str | Path, *, read_only: bool = False) -> Project:
-        """Open ``folder``; read-only (with :attr:`notice`) when another process writes it."""
+    def open(cls, folder: str | Path, *, read_only: bool = False, _new: bool = False) -> Project:
+        """Open ``folder``; read-only (with :attr:`notice`) when another process writes it.
+
+        A damaged store raises :class:`ProjectDamagedError` unless ``read_only``; an empty
+        (0-byte) one is refused: only :meth:`create` makes a new project.
+        """
         root = Path(folder).resolve()
         db_path = root / DB_NAME
         if not db_path.is_file():
@@ -117,15 +182,26 @@ class Project:
                 f"{root} is not a PathSCAAT project (no {DB_NAME}); create one "
                 f"with `pathscaat project init {folder}`"
             )
+        if not _new and db_path.stat().st_size == 0:
+            raise ProjectDamagedError(
+                f"{db_path} is empty (0 bytes): the file was truncated or never finished, "
+                "and holds no slides or annotations. Restore it from a backup, or delete it "
+                f"and make a new project with `pathscaat project init {folder}`"
+            )
         lock = ProjectLock(root)
         notice = "opened read-only on request" if read_only else None
         if not read_only and not lock.acquire():
             notice = f"{root}: {lock.refusal}. Opened read-only: changes here are not saved."
         try:
-            conn = _connect_current(db_path, writer=notice is None)
+            conn, problems = _connect_current(db_path, writer=notice is None)
         except BaseException:
             lock.release()
             raise
+        if problems != "ok":
+            notice = (
+                f"{damaged_message(db_path, f'SQLite: {problems}').split('; restore')[0]}. "
+                "Opened read-only: copy out what is left, and restore the file from a backup"
+            )
         return cls(root, conn, lock, notice)
 
     @property
@@ -149,8 +225,13 @@ class Project:
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads; a damaged page or undecodable text is one
+        :class:`ProjectDamagedError`, not an sqlite3 traceback."""
         with self._mutex:
-            yield self._conn
+            try:
+                yield self._conn
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+                raise ProjectDamagedError(damaged_message(self.db_path, str(exc))) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -166,14 +247,19 @@ class Project:
                     self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:  # disk full, file gone, a constraint broken
+            except UnicodeDecodeError as exc:  # undecodable text in a damaged file
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                raise PathscaatError(
-                    f"could not save to {self.db_path} ({exc}); nothing of "
-                    "this change was written. Free disk space or check the "
-                    "folder, then try again"
+                raise ProjectDamagedError(
+                    damaged_message(self.db_path, str(exc)) + "; nothing of this change was "
+                    "written"
                 ) from exc
+            except sqlite3.Error as exc:  # disk full, file gone, damaged, a constraint broken
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                text = _sqlite_failure(self.db_path, exc)
+                damaged = " is damaged (" in text
+                raise (ProjectDamagedError if damaged else PathscaatError)(text) from exc
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check``: ``"ok"`` for a sound file."""

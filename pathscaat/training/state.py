@@ -60,21 +60,33 @@ def has_state(stem: Path) -> bool:
 
 def load_state(stem: Path, optimizer: torch.optim.Optimizer) -> RunState:
     """Restore the optimiser in place and return the run state saved with it."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    where = stem.with_suffix(".state.safetensors")
+    remedy = (
+        "the file is truncated or damaged (an interrupted copy, a full disk): "
+        f"delete {where.name} and {stem.with_suffix('.state.json').name} to resume from the "
+        "weights alone (the optimiser restarts), or resume from another checkpoint"
+    )
     try:
         meta = json.loads(stem.with_suffix(".state.json").read_text(encoding="utf-8"))
-        tensors = load_file(str(stem.with_suffix(".state.safetensors")))
-    except (OSError, ValueError) as exc:
-        raise PathscaatError(f"cannot read the training state beside {stem}: {exc}") from exc
-    slots: dict[int, dict[str, Any]] = {}
-    for key, value in [*tensors.items(), *meta["scalars"].items()]:
-        idx, name = key.split(".", 1)
-        slots.setdefault(int(idx), {})[name] = value
-    try:
-        optimizer.load_state_dict({"state": slots, "param_groups": meta["param_groups"]})
-    except (ValueError, KeyError) as exc:
+        tensors = load_file(str(where))
+        slots: dict[int, dict[str, Any]] = {}
+        for key, value in [*tensors.items(), *meta["scalars"].items()]:
+            idx, name = key.split(".", 1)
+            slots.setdefault(int(idx), {})[name] = value
+        param_groups, run = meta["param_groups"], RunState(**meta["run"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
         raise PathscaatError(
-            f"the training state beside {stem} does not fit this model: {exc}"
+            f"cannot read the training state beside {stem} ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); {remedy}"
         ) from exc
-    return RunState(**meta["run"])
+    try:
+        optimizer.load_state_dict({"state": slots, "param_groups": param_groups})
+    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise PathscaatError(
+            f"the training state beside {stem} does not fit this model ({str(exc)[:200]}); "
+            "resume with the same --backbone and data, or from another checkpoint"
+        ) from exc
+    return run

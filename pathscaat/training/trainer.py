@@ -21,7 +21,7 @@ import torch
 from pathscaat.data.loader import make_loader, shutdown_workers
 from pathscaat.data.patch_folder import PatchFolder, data_hash
 from pathscaat.models import CheckpointMeta, PathscaatModel, create_model
-from pathscaat.models.checkpoint import checkpoint_stem, read_meta
+from pathscaat.models.checkpoint import checkpoint_stem, read_meta, state_mismatch
 from pathscaat.models.device import resolve_device
 from pathscaat.progress import (
     JobCancelled,
@@ -126,10 +126,21 @@ def _resume(
             "--backbone and data"
         )
     stem = checkpoint_stem(config.resume)
+    weights = stem.with_suffix(".safetensors")
     try:
-        model.load_state_dict(load_file(str(stem.with_suffix(".safetensors"))))
-    except Exception as exc:
-        raise PathscaatError(f"cannot resume from {stem}: {exc}") from exc
+        state = load_file(str(weights))
+    except Exception as exc:  # SafetensorError: truncated or not safetensors
+        raise PathscaatError(
+            f"cannot resume from {stem}: its weights {weights.name} cannot be read "
+            f"({type(exc).__name__}: {exc}); the file is truncated or damaged"
+        ) from exc
+    mismatch = state_mismatch(model.state_dict(), state)
+    if mismatch:
+        raise PathscaatError(
+            f"cannot resume from {stem}: its weights do not fit a {config.backbone} "
+            f"({mismatch})"
+        )
+    model.load_state_dict(state)
     if has_state(stem):
         return load_state(stem, opt)
     return RunState(epochs_done=meta.epoch)

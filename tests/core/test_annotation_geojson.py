@@ -181,14 +181,14 @@ def test_missing_ids_are_generated_and_written(tmp_path: Path) -> None:
     assert written == [{**feature, "id": objs[0].id}]
 
 
-def test_bare_nan_literals_survive(tmp_path: Path) -> None:
+def test_bare_nan_literals_are_read_and_written_as_strict_json(tmp_path: Path) -> None:
     src = tmp_path / "nan.geojson"
     text = json.dumps([_feature({"measurements": {"m": 1.5}})]).replace("1.5", "NaN")
     src.write_text(text, encoding="utf-8")
     (ann,) = read_annotations(src).annotations
     assert math.isnan(ann.measurements["m"])
     write_annotations(tmp_path / "out.geojson", [ann])
-    assert '"m": NaN' in (tmp_path / "out.geojson").read_text(encoding="utf-8")
+    assert '"m": "NaN"' in (tmp_path / "out.geojson").read_text(encoding="utf-8")
 
 
 def test_changed_values_are_written_in_qupath_05_form(tmp_path: Path) -> None:

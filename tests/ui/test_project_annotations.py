@@ -13,6 +13,7 @@ from shapely.geometry import box
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.io import write_annotations
 from pathscaat.annotations.model import Annotation, PathClass
+from pathscaat.slides import open_slide
 from tests.ui.project_fixtures import make_window, open_and_wait, overlays_for, picture
 from ui.annotations.import_drop import read_file
 from ui.main_window import MainWindow
@@ -150,4 +151,62 @@ def test_import_reads_in_a_worker_and_can_be_cancelled(
     qtbot.wait(300)  # what the worker still reads is dropped
     assert len(win.annotations.collection) == 9 and "cancelled" in win.status.currentMessage()
     win.annotations._dirty = False
+    win.close()
+
+
+def test_annotations_of_another_slide_import_with_a_warning(
+    qtbot, tmp_path: Path, cmu_svs: Path
+) -> None:
+    """An ASAP file whose 50 polygons lie at x ~ 28,000 on the 2,220 px wide CMU slide."""
+    far = [Annotation(box(28_000 + 40 * i, 500, 28_030 + 40 * i, 530)) for i in range(50)]
+    path = tmp_path / "other_slide.xml"
+    write_annotations(path, far)
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    open_and_wait(qtbot, win, cmu_svs)
+    with qtbot.waitSignal(win.annotation_files.sigImported, timeout=20000):
+        assert win.annotation_files.import_files([path])
+    assert len(win.annotations.collection) == 50
+    warnings = [r for r in win.errors.history if "outside the slide" in r.message]
+    assert len(warnings) == 1 and not warnings[0].minor
+    assert "50 of 50 objects lie outside the slide (2220 x 2967 px" in warnings[0].message
+    assert "another slide" in warnings[0].message
+    assert "by about -28000, +0 px" in warnings[0].message
+    with open_slide(cmu_svs) as slide:
+        assert "50 of them outside the slide" in read_file(path, slide).summary()
+    win.annotations._dirty = False
+    win.close()
+
+
+def test_a_damaged_project_is_offered_read_only(qtbot, tmp_path: Path, cmu_svs: Path,
+                                                 monkeypatch) -> None:  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    from pathscaat.project import Project
+
+    root = tmp_path / "proj"
+    with Project.create(root) as project:
+        project.add_slide(cmu_svs)
+    db = root / "project.sqlite"
+    data = bytearray(db.read_bytes())
+    for k in range(len(data) - 8192, len(data) - 4096):  # garbage over the last pages
+        data[k] = (k * 131) % 256
+    db.write_bytes(bytes(data))
+    asked: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton):
+        def ask(_parent, _title, text, *_a, **_k):
+            asked.append(text)
+            return button
+        return ask
+
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    assert not win.projects.open_project(root)
+    assert len(asked) == 1 and "is damaged" in asked[0] and "read-only" in asked[0]
+    assert win.projects.session.project is None
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Open))
+    assert win.projects.open_project(root)
+    assert win.projects.session.project is not None and win.projects.session.project.read_only
+    assert "is damaged" in (win.projects.session.notice or "")
+    assert db.read_bytes() == bytes(data)  # nothing written
     win.close()

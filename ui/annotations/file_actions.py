@@ -56,6 +56,7 @@ class AnnotationFiles(QObject):
         self._import: dict[str, Any] = {}  # the running import: worker, paths, stop, ...
         self._import_gen = 0
         self.import_progress: QProgressDialog | None = None
+        self._spent_progress: QProgressDialog | None = None  # deleted at the next import
         self.regions_dialog: RegionsDialog | None = None
         self.export_dialog: ExportDialog | None = None
         self.import_action = QAction("&Import Annotations…", win)
@@ -139,6 +140,9 @@ class AnnotationFiles(QObject):
         worker.finished.connect(lambda *_: self._import_finished(gen))
         self._import = {"worker": worker, "paths": list(paths), "stop": stop, "added": 0,
                         "coll": coll}  # fmt: skip
+        if self._spent_progress is not None:  # outside any nested loop of its own setValue
+            self._spent_progress.deleteLater()
+            self._spent_progress = None
         self.import_progress = self._progress_dialog(paths)
         worker.start()
         return True
@@ -182,8 +186,11 @@ class AnnotationFiles(QObject):
         else:
             self.win.annotations.classes.merge_from(outcome.added)
             state["added"] += len(outcome.added)
-            self.win.status.showMessage(outcome.summary(), 10000)
-            if outcome.skipped:
+            if outcome.warning:  # another slide's file imports "fine" and draws nowhere
+                self.win.errors.report(f"{outcome.path.name}: {outcome.warning}.",
+                                       title="Import annotations")  # fmt: skip
+            self.win.status.showMessage(outcome.summary(), 10000)  # after: the count stays
+            if outcome.skipped or outcome.repaired:
                 self.win.errors.report(outcome.skipped_text(), title="Import annotations",
                                        minor=True)  # fmt: skip
             self.update_actions()
@@ -209,9 +216,10 @@ class AnnotationFiles(QObject):
         self._import = {}
         self._import_gen += 1  # what a cancelled worker still yields is dropped
         if self.import_progress is not None:
+            # closed, not deleted: this may run inside the dialog's own setValue (a modal
+            # progress dialog processes events there), and deleting it then crashes Qt
             self.import_progress.close()
-            self.import_progress.deleteLater()
-            self.import_progress = None
+            self._spent_progress, self.import_progress = self.import_progress, None
         if cancelled:
             self.win.status.showMessage(f"Import cancelled; {added} object"
                                         f"{'s' * (added != 1)} were added before.", 10000)

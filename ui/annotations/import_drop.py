@@ -48,25 +48,32 @@ class ImportOutcome:
     skipped: list[str] = field(default_factory=list)
     renamed: int = 0
     error: str = ""
+    repaired: str = ""  # the reader's line on shapes repaired with make_valid
+    outside: int = 0  # objects wholly off the slide
+    warning: str = ""  # why they are off it (another slide, a frame offset)
 
     def summary(self) -> str:
         if self.error:
             return self.error
         n = len(self.added)
         text = f"Imported {n} object{'s' * (n != 1)} from {self.path.name}"
+        if self.outside:
+            text += f", {self.outside} of them outside the slide"
         if self.renamed:
             text += f" ({self.renamed} given new ids: they were on the slide already)"
         return text
 
     def skipped_text(self) -> str:
-        """The reader's skipped items, at most :data:`MAX_SKIPPED_SHOWN` lines, or ""."""
+        """The reader's skipped items (at most :data:`MAX_SKIPPED_SHOWN` lines) and its
+        repairs, or ""."""
         if not self.skipped:
-            return ""
+            return f"{self.path.name}: {self.repaired}" if self.repaired else ""
         shown = self.skipped[:MAX_SKIPPED_SHOWN]
         more = len(self.skipped) - len(shown)
         tail = f"\n… and {more} more." if more else ""
+        repaired = f"\n{self.repaired}" if self.repaired else ""
         return (f"{self.path.name}: {len(self.skipped)} item(s) were skipped or kept as "
-                "they were:\n" + "\n".join(f"• {s}" for s in shown) + tail)
+                "they were:\n" + "\n".join(f"• {s}" for s in shown) + tail + repaired)
 
 
 def fresh_ids(objects: Sequence[Annotation], taken: Any) -> tuple[list[Annotation], int]:
@@ -96,8 +103,16 @@ def read_file(path: Path, slide: Any) -> ImportOutcome:
         return outcome
     outcome.added = list(result.annotations)
     outcome.skipped = list(result.skipped)
+    outcome.repaired = result.repaired_text()
     if not outcome.added and not outcome.skipped:
         outcome.error = f"{path}: the file holds no annotations"
+    size = getattr(slide, "dimensions", None)
+    if outcome.added and size is not None:
+        from pathscaat.annotations.placement import off_slide
+
+        placed = off_slide(outcome.added, size)
+        if placed is not None:
+            outcome.outside, outcome.warning = placed.outside, placed.message()
     return outcome
 
 

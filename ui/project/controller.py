@@ -216,8 +216,9 @@ class ProjectController(QObject):
         try:
             how()
         except PathscaatError as exc:
-            self.win.errors.report(f"{exc}.", title=title)
-            return False
+            if not self._offer_read_only(exc, folder):
+                self.win.errors.report(f"{exc}.", title=title)
+                return False
         root = self.session.root
         assert root is not None
         self.win.settings.set("project/last", str(root))
@@ -228,6 +229,28 @@ class ProjectController(QObject):
         self.dock.raise_()
         n = len(self.session.slides())
         self.win.status.showMessage(f"Project {root.name}: {n} slide{'s' * (n != 1)}", 8000)
+        return True
+
+    def _offer_read_only(self, exc: PathscaatError, folder: Path) -> bool:
+        """A damaged project: offer to open it read-only (to copy out what is left)."""
+        from pathscaat.project import ProjectDamagedError
+
+        db = folder / "project.sqlite"
+        if not isinstance(exc, ProjectDamagedError) or not db.is_file() or not db.stat().st_size:
+            return False  # an empty file has nothing to look at
+        B = QMessageBox.StandardButton
+        text = f"{str(exc).split('; restore')[0]}.\n\nOpen it read-only to look at and export " \
+            "what is left? Nothing will be written to it. Restore the file from a backup to " \
+            "work in it again."  # fmt: skip
+        answer = QMessageBox.question(self.win, "Damaged project", text, B.Open | B.Cancel,
+                                      B.Cancel)  # fmt: skip
+        if answer != B.Open:
+            return False
+        try:
+            self.session.open(folder, read_only=True)
+        except PathscaatError as again:
+            self.win.errors.report(f"{again}.", title="Open project read-only")
+            return False
         return True
 
     def close_project(self) -> None:

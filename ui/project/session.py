@@ -64,11 +64,12 @@ class ProjectSession(QObject):
 
         self._set(Project.create(folder))
 
-    def open(self, folder: Path) -> None:
-        """Open the project in ``folder`` (read-only with a notice if another app has it)."""
+    def open(self, folder: Path, *, read_only: bool = False) -> None:
+        """Open the project in ``folder`` (read-only with a notice if another app has it,
+        or on request: a damaged project)."""
         from pathscaat.project import Project
 
-        self._set(Project.open(folder))
+        self._set(Project.open(folder, read_only=read_only))
 
     def close(self) -> None:
         self._set(None)

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw
 from pathscaat.annotations.export.common import file_stem, is_area, save_image, slide_mpp
 from pathscaat.annotations.model import Annotation
 from pathscaat.annotations.overlay_rasters import OverlayRasters
+from pathscaat.annotations.placement import on_slide
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -35,6 +36,7 @@ from pathscaat.progress import (
 )
 
 RGB = NDArray[np.uint8]
+OUTSIDE_SLIDE = "lies outside the slide, so its crop would be blank"
 MAX_SIDE_PX = 10_000
 SALIENCY_ALPHA = 0.7
 
@@ -155,12 +157,13 @@ def export_crops(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result, todo = CropResult(out), list(annotations)
+    l0_size = tuple(slide.dimensions)
     for i, ann in enumerate(todo):
         if should_stop():
             raise JobCancelled(f"crops stopped after {i} of {len(todo)} regions; run again to "
                                "finish (finished crops are kept)")  # fmt: skip
         on_progress(ProgressRecord("crops", i, len(todo), ann.name or ann.class_name or ""))
-        if (why := _skip_reason(ann, downsample, max_side_px)) is not None:
+        if (why := _skip_reason(ann, downsample, max_side_px, l0_size)) is not None:
             result.skipped.append(f"{ann.id}: {why}")
             continue
         paths = _paths(out, ann, fmt, outline, overlays)
@@ -174,9 +177,13 @@ def export_crops(
     return result
 
 
-def _skip_reason(ann: Annotation, downsample: float, max_side_px: int) -> str | None:
+def _skip_reason(
+    ann: Annotation, downsample: float, max_side_px: int, l0_size: tuple[int, ...]
+) -> str | None:
     if not is_area(ann):
         return f"a {ann.geometry.geom_type} has no area to crop"
+    if not on_slide(ann, (int(l0_size[0]), int(l0_size[1]))):
+        return OUTSIDE_SLIDE
     w, h = crop_size(ann, downsample)
     if max(w, h) > max_side_px:
         return f"{w} x {h} px is over {max_side_px} px a side; export it at a larger µm/px"

@@ -25,6 +25,7 @@ from pathscaat.annotations.io.base import (
     AnnotationFileError,
     ReadResult,
     bulk_objects,
+    clean_text,
     file_error,
     write_atomic,
 )
@@ -69,14 +70,19 @@ def _vertices(el: ET.Element) -> list[shapes.XY]:
     return [(number(c.get("X")), number(c.get("Y"))) for c in ordered]
 
 
-def _read_one(el: ET.Element, groups: dict[str, tuple[RGB | None, str | None]]) -> Annotation:
+def _read_one(
+    el: ET.Element, groups: dict[str, tuple[RGB | None, str | None]], repaired: list[str]
+) -> Annotation:
+    """One annotation; an invalid shape is repaired (why, in ``repaired``); ValueError."""
     kind = (el.get("Type") or "").strip()
     builder, tool = _READERS.get(kind.lower(), (shapes.fallback, ToolShape.IMPORTED))
     try:
         points = _vertices(el)
     except ValueError:
         raise ValueError("a Coordinate has an X or Y that is not a number") from None
-    geometry = builder(points)
+    geometry, why = shapes.clean(builder(points))
+    if why:
+        repaired.append(why)
     group = el.get("PartOfGroup")
     extra: dict[str, Any] = {"type": kind}
     colour = colour_from_hex(el.get("Color"))
@@ -110,11 +116,13 @@ def read_asap(path: str | Path) -> ReadResult:
     result = ReadResult([], [], FRAME_LEVEL0)
     with bulk_objects():
         for i, el in enumerate(root.iter("Annotation")):
+            label = el.get("Name") or el.get("Type") or "?"
+            why: list[str] = []
             try:
-                result.annotations.append(_read_one(el, groups))
+                result.annotations.append(_read_one(el, groups, why))
             except ValueError as exc:
-                label = el.get("Name") or el.get("Type") or "?"
                 result.skipped.append(f"annotation {i} ({label!r}): {exc}; skipped")
+            result.repaired.extend(f"annotation {i} ({label!r}): {w}" for w in why)
     if result.skipped and not result.annotations:
         raise AnnotationFileError(
             f"{path}: {result.skipped[0].removesuffix('; skipped')}; no annotation could be read"
@@ -159,9 +167,9 @@ def _annotation_element(
         parent,
         "Annotation",
         {
-            "Name": name,
+            "Name": clean_text(name),
             "Type": kind,
-            "PartOfGroup": ann.class_name or "None",
+            "PartOfGroup": clean_text(ann.class_name or "None"),
             "Color": colour or _DEFAULT_COLOUR,
         },
     )
@@ -188,7 +196,9 @@ def write_asap(path: str | Path, annotations: Iterable[Annotation]) -> None:
     groups = ET.SubElement(root, "AnnotationGroups")
     for pc in classes.values():
         group = ET.SubElement(
-            groups, "Group", {"Name": pc.name, "PartOfGroup": "None", "Color": _hex(pc.colour)}
+            groups,
+            "Group",
+            {"Name": clean_text(pc.name), "PartOfGroup": "None", "Color": _hex(pc.colour)},
         )
         ET.SubElement(group, "Attributes")
     ET.indent(root, space="\t")

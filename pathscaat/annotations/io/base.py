@@ -8,6 +8,7 @@ names the file, the feature index or line, and what is wrong.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,12 +37,27 @@ class ReadResult:
 
     ``l0_offset`` is the offset that was added to the file's coordinates to bring them to
     our level-0 frame (non-zero only for QuPath files of slides with bounds).
+
+    ``repaired`` names each invalid shape (self-intersecting, touching its holes) that was
+    read and repaired with shapely's ``make_valid``, and why it was invalid.
     """
 
     annotations: list[Annotation]
     skipped: list[str] = field(default_factory=list)
     frame: str = FRAME_LEVEL0
     l0_offset: tuple[float, float] = (0.0, 0.0)
+    repaired: list[str] = field(default_factory=list)
+
+    def repaired_text(self, shown: int = 3) -> str:
+        """One line on the repairs ("" when none): how many, and the first few."""
+        if not self.repaired:
+            return ""
+        n = len(self.repaired)
+        more = f"; {n - shown} more" if n > shown else ""
+        return (
+            f"repaired {n} invalid shape{'s' * (n != 1)} (self-intersecting or touching a "
+            f"hole) with make_valid: {'; '.join(self.repaired[:shown])}{more}"
+        )
 
 
 def file_error(path: str | Path, where: str | None, what: str) -> AnnotationFileError:
@@ -95,7 +111,24 @@ def bulk_objects() -> Iterator[None]:
             gc.enable()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, each lone surrogate (from a JSON ``\\ud800`` escape, which UTF-8
+    cannot hold) replaced by U+FFFD."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (see :func:`utf8`)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` whole, with the mode the user's umask asks for: an
     interrupted export never leaves a truncated file in place of the previous one."""
-    atomic.write_atomic(path, data)
+    atomic.write_atomic(path, utf8(data) if isinstance(data, str) else data)

@@ -19,12 +19,15 @@ member, which a later read uses when it is given no offset.
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pathscaat.annotations.io import shapes
 from pathscaat.annotations.io.base import (
     FRAME_QUPATH,
     AnnotationFileError,
@@ -63,7 +66,7 @@ class _FeatureError(ValueError):
 
 def read_geojson(path: str | Path, *, l0_offset: Offset = (0.0, 0.0)) -> ReadResult:
     """Read a QuPath GeoJSON file into level-0 annotations (see the module docstring)."""
-    text = read_text(path)
+    text, replaced = _without_lone_surrogates(read_text(path))
     with bulk_objects():
         try:
             data = json.loads(text)
@@ -73,7 +76,35 @@ def read_geojson(path: str | Path, *, l0_offset: Offset = (0.0, 0.0)) -> ReadRes
                 f"line {exc.lineno}, column {exc.colno}",
                 f"not valid JSON ({exc.msg}); export the file again",
             ) from None
-        return parse_geojson(data, path, l0_offset=l0_offset)
+        except RecursionError:  # the C parser recurses once per nested array or object
+            raise file_error(
+                path,
+                None,
+                "nested too deeply (arrays or objects inside one another more than about "
+                f"{sys.getrecursionlimit()} levels); no annotation tool writes this, "
+                "so the file is damaged or not an annotation export",
+            ) from None
+        result = parse_geojson(data, path, l0_offset=l0_offset)
+    if replaced:
+        result.skipped.append(
+            f"{replaced} lone surrogate escape(s) (\\ud800-\\udfff, half a character that "
+            "no text file can hold) replaced by U+FFFD"
+        )
+    return result
+
+
+_LONE_SURROGATE = re.compile(
+    r"(?<!\\)\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})(?<!\\)\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _without_lone_surrogates(text: str) -> tuple[str, int]:
+    """JSON text with each escaped lone surrogate made U+FFFD (UTF-8, SQLite and Qt cannot
+    hold one); surrogate pairs (an emoji) are kept."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return text, 0
+    return _LONE_SURROGATE.subn(r"\\ufffd", text)
 
 
 def parse_geojson(data: Any, source: str | Path, *, l0_offset: Offset = (0.0, 0.0)) -> ReadResult:
@@ -88,11 +119,13 @@ def parse_geojson(data: Any, source: str | Path, *, l0_offset: Offset = (0.0, 0.
     while stack:
         feature, where, parent_id = stack.pop()
         try:
-            ann, children, notes = _decode_feature(feature, offset, seen, parent_id)
+            ann, children, notes, repaired = _decode_feature(feature, offset, seen, parent_id)
         except _FeatureError as exc:
             result.skipped.append(f"{where}: {exc}; skipped it and its child objects")
             continue
         result.skipped.extend(f"{where}: {note}" for note in notes)
+        if repaired:
+            result.repaired.append(f"{where}: {repaired}")
         result.annotations.append(ann)
         stack.extend(
             (c, f"{where} child {j}", ann.id) for j, c in reversed(list(enumerate(children)))
@@ -213,18 +246,19 @@ def _split_feature(feature: Any) -> tuple[Any, dict[str, Any], dict[str, Any], d
 
 def _decode_feature(
     feature: Any, offset: Offset, seen: set[str], parent_id: str | None
-) -> tuple[Annotation, list[Any], list[str]]:
-    """The annotation, its child Features and notes on properties kept undecoded."""
+) -> tuple[Annotation, list[Any], list[str], str | None]:
+    """The annotation, its child Features, notes on properties kept undecoded and, for an
+    invalid shape that was repaired, why it was invalid."""
     geometry_json, members, props, raw = _split_feature(feature)
     children, raw_children = _children(members, props)
     if raw_children:
         raw["childObjects"] = raw_children
     notes: list[str] = []
     try:
-        geometry = geometry_from_json(geometry_json, offset)
+        geometry, repaired = shapes.clean(geometry_from_json(geometry_json, offset))
         kwargs = decode_fields(props, raw, notes)
         object_type = _object_type(props, members.get("id"), raw)
-    except (GeometryError, FieldError) as exc:
+    except (GeometryError, FieldError, ValueError) as exc:
         raise _FeatureError(str(exc)) from None
     obj_id = _object_id(members.pop("id", None), seen, raw)
     tool = _tool(props, raw)
@@ -238,7 +272,7 @@ def _decode_feature(
         extra={EXTRA_KEY: geo} if geo else {},
         **kwargs,
     )
-    return ann, children, notes
+    return ann, children, notes, repaired
 
 
 def _children(members: dict[str, Any], props: dict[str, Any]) -> tuple[list[Any], str]:
@@ -323,5 +357,39 @@ def write_geojson(
             "features": features_of(annotations, offset),
             FRAME_MEMBER: {"frame": FRAME_QUPATH, "l0_offset": list(offset), "version": 1},
         }
-        text = json.dumps(doc, ensure_ascii=False)
+        try:
+            text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        except ValueError:  # a NaN kept verbatim in a property: strict JSON has none
+            text = json.dumps(_finite(doc), ensure_ascii=False, allow_nan=False)
+        except RecursionError:
+            raise AnnotationFileError(
+                f"{path}: the objects nest too deeply to write as JSON "
+                "(child objects or properties inside one another); nothing was written"
+            ) from None
     write_atomic(path, text)
+
+
+def _finite(doc: Any) -> Any:
+    """``doc`` with each NaN or infinite number written as QuPath's "NaN"/"Infinity" text
+    (a copy, made without recursion)."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        if isinstance(value, dict):
+            copy: Any = dict(value)
+        elif isinstance(value, list):
+            copy = list(value)
+        else:
+            return value
+        stack.append(copy)
+        return copy
+
+    stack: list[Any] = []
+    out = fix(doc)
+    while stack:
+        holder = stack.pop()
+        keys = holder.keys() if isinstance(holder, dict) else range(len(holder))
+        for key in keys:
+            holder[key] = fix(holder[key])
+    return out

@@ -68,6 +68,8 @@ _BUILDERS: dict[str, Callable[[Any], Any]] = {
 }
 
 GEOMETRY_TYPES = (*_BUILDERS, "GeometryCollection")
+MAX_COLLECTION_DEPTH = 16
+"""GeometryCollections nested deeper than this are refused (QuPath never nests them)."""
 
 
 def geometry_from_json(obj: Any, l0_offset: Offset = (0.0, 0.0)) -> BaseGeometry:
@@ -78,7 +80,7 @@ def geometry_from_json(obj: Any, l0_offset: Offset = (0.0, 0.0)) -> BaseGeometry
     return geom
 
 
-def _build(obj: Any) -> Any:
+def _build(obj: Any, depth: int = 0) -> Any:
     if not isinstance(obj, dict):
         raise GeometryError("the geometry is not a GeoJSON geometry object")
     kind = obj.get("type")
@@ -86,7 +88,12 @@ def _build(obj: Any) -> Any:
         parts = obj.get("geometries")
         if not isinstance(parts, list):
             raise GeometryError("a GeometryCollection needs a list of 'geometries'")
-        return shapely.geometrycollections([_build(p) for p in parts])
+        if depth >= MAX_COLLECTION_DEPTH:
+            raise GeometryError(
+                f"GeometryCollections nested over {MAX_COLLECTION_DEPTH} deep; "
+                "the file is damaged or not an annotation export"
+            )
+        return shapely.geometrycollections([_build(p, depth + 1) for p in parts])
     builder = _BUILDERS.get(kind) if isinstance(kind, str) else None
     if builder is None:
         raise GeometryError(
@@ -96,17 +103,40 @@ def _build(obj: Any) -> Any:
     if coords is None or coords == []:
         raise GeometryError(f"the {kind} has no coordinates")
     try:
-        return builder(coords)
+        with np.errstate(invalid="ignore"):  # NaN: reported by the reader's coordinate check
+            geom = builder(coords)
     except GeometryError:
         raise
-    except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
+    except (ValueError, TypeError, RecursionError, shapely.errors.GEOSException) as exc:
         raise GeometryError(
             f"the {kind}'s coordinates are not lists of [x, y] numbers ({exc})"
         ) from None
+    if not isinstance(geom, BaseGeometry):  # shapely made an array: coordinates too deep
+        raise GeometryError(
+            f"a {kind} with the coordinates of another type "
+            f"(nested {_depth(coords)} deep); expected {_SHAPES.get(str(kind), 'positions')}"
+        )
+    return geom
+
+
+_SHAPES = {
+    "Point": "one [x, y] position",
+    "MultiPoint": "a list of [x, y] positions",
+    "LineString": "a list of [x, y] positions",
+}
+
+
+def _depth(coords: Any) -> int:
+    depth = 0
+    while isinstance(coords, list) and coords:
+        coords, depth = coords[0], depth + 1
+    return depth
 
 
 def _coords(geom: Any) -> list[Any]:
     xy = shapely.get_coordinates(geom)
+    if not np.isfinite(xy).all():
+        raise GeometryError("a NaN or infinite coordinate cannot be written as GeoJSON")
     whole = xy.astype(np.int64)
     if np.array_equal(whole, xy):
         return whole.tolist()  # type: ignore[no-any-return]

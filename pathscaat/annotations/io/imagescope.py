@@ -63,6 +63,32 @@ def _region_geometry(
     return builder(points), tool
 
 
+def _layer_shapes(
+    layer: ET.Element, li: int, vertex_tag: str, types: dict[str, tuple[Builder, ToolShape]],
+    negative_true: tuple[str, ...], result: ReadResult,
+) -> tuple[list[tuple[BaseGeometry, ToolShape, str | None, str]], list[tuple[BaseGeometry, str]]]:
+    """The layer's positive regions (shape, tool, name, where) and its negative ones, each
+    checked and repaired; what cannot be read is skipped into ``result``."""  # fmt: skip
+    positives: list[tuple[BaseGeometry, ToolShape, str | None, str]] = []
+    negatives: list[tuple[BaseGeometry, str]] = []
+    for ri, region in enumerate(layer.iter("Region")):
+        where = f"layer {li} ({layer.get('Name') or ''!r}) region {ri}"
+        try:
+            geometry, tool = _region_geometry(region, vertex_tag, types)
+            geometry, why = shapes.clean(geometry)
+        except ValueError as exc:
+            result.skipped.append(f"{where}: {exc}; skipped")
+            continue
+        if why:
+            result.repaired.append(f"{where}: {why}")
+        if (region.get("NegativeROA") or "0").strip() in negative_true:
+            negatives.append((geometry, where))
+        else:
+            name = (region.get("Text") or "").strip() or None
+            positives.append((geometry, tool, name, where))
+    return positives, negatives
+
+
 def read_layers(
     path: str | Path,
     root: ET.Element,
@@ -75,22 +101,15 @@ def read_layers(
     result = ReadResult([], [], FRAME_LEVEL0)
     for li, layer in enumerate(root.iter("Annotation")):
         path_class = _layer_class(layer)
-        positives: list[tuple[BaseGeometry, ToolShape, str | None]] = []
-        negatives: list[tuple[BaseGeometry, str]] = []
-        for ri, region in enumerate(layer.iter("Region")):
-            where = f"layer {li} ({layer.get('Name') or ''!r}) region {ri}"
-            try:
-                geometry, tool = _region_geometry(region, vertex_tag, types)
-            except ValueError as exc:
-                result.skipped.append(f"{where}: {exc}; skipped")
-                continue
-            if (region.get("NegativeROA") or "0").strip() in negative_true:
-                negatives.append((geometry, where))
-            else:
-                positives.append((geometry, tool, (region.get("Text") or "").strip() or None))
+        positives, negatives = _layer_shapes(
+            layer, li, vertex_tag, types, negative_true, result
+        )
         cut, skipped = shapes.cut_holes([p[0] for p in positives], negatives)
         result.skipped.extend(skipped)
-        for geometry, (original, tool, name) in zip(cut, positives, strict=True):
+        for geometry, (original, tool, name, where) in zip(cut, positives, strict=True):
+            if geometry.is_empty:
+                result.skipped.append(f"{where}: negative regions cover all of it; skipped")
+                continue
             holed = geometry is not original
             result.annotations.append(
                 Annotation(

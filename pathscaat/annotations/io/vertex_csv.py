@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -83,10 +84,12 @@ def read_vertex_csv(path: str | Path) -> ReadResult:
     result = ReadResult([], [], FRAME_LEVEL0)
     for name, label, line_no, points in rois:
         try:
-            geometry = shapes.polygon(points)
+            geometry, why = shapes.clean(shapes.polygon(points))
         except ValueError as exc:
             result.skipped.append(f"line {line_no} (ROI {name!r}): {exc}; skipped")
             continue
+        if why:
+            result.repaired.append(f"line {line_no} (ROI {name!r}): {why}")
         result.annotations.append(
             Annotation(
                 geometry,
@@ -118,6 +121,11 @@ def _rows(ann: Annotation, unique_name: bool) -> list[list[str]]:
             "vertex CSV: %s of %s left out (only polygon outlines fit)",
             "holes" if rings else "the shape",
             ann.id,
+        )
+    if any(not math.isfinite(v) for ring in rings for xy in ring for v in xy):
+        raise AnnotationFileError(
+            f"object {ann.id} has a NaN or infinite vertex, which a vertex CSV cannot hold; "
+            "delete or redraw it"
         )
     base = ann.name if unique_name and ann.name and len(rings) == 1 else ann.id
     label = ann.class_name or ""
