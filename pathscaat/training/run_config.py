@@ -25,7 +25,7 @@ FLAGS = {
     "data": "--data", "backbone": "--backbone", "out": "--out", "epochs": "--epochs",
     "batch_size": "--batch-size", "lr": "--lr", "weight_decay": "--weight-decay",
     "warmup_epochs": "--warmup-epochs", "img_size": "--img-size",
-    "pretrained_file": "--pretrained-file", "device": "--device", "seed": "--seed",
+    "weights": "--weights", "device": "--device", "seed": "--seed",
     "resume": "--resume", "workers": "--workers", "val_fraction": "--val-fraction",
     "test_fraction": "--test-fraction", "patience": "--patience", "mpp": "--mpp",
     "strip_every": "--strip-every", "strip_count": "--strip-count",
