@@ -110,9 +110,11 @@ def read_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # safetensors, pickle and zip errors have no common base
+        first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0][:160]
         raise PathscaatError(
-            f"cannot read weights from {path}: {type(exc).__name__}: {exc}. "
-            "Is it a .safetensors or PyTorch state-dict file?"
+            f"cannot read weights from {path}: {type(exc).__name__}: {first}. "
+            "Is it a .safetensors or PyTorch state-dict file? (Files that hold code, not "
+            "only tensors, are refused.)"
         ) from exc
     for key in ("state_dict", "model", "model_state_dict", "state_dict_ema"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
