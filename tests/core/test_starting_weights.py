@@ -158,7 +158,7 @@ def test_timm_state_dict_and_wrong_files(tmp_path: Path) -> None:
     with pytest.raises(PathscaatError, match="no starting weights"):
         resolve_start(tmp_path / "absent.pth")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(PathscaatError, match="without a config.json"):
+    with pytest.raises(PathscaatError, match=r"without a config\.json"):
         resolve_start(tmp_path / "empty")
     (tmp_path / "empty" / "config.json").write_text('{"architecture": "resnet18"}')
     with pytest.raises(PathscaatError, match="no weights"):

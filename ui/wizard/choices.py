@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pathscaat.starting_names import DEFAULT_BACKBONE, DEFAULT_WEIGHTS
 from ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,8 @@ class WizardChoices:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     seed: int = 0
-    backbone: str = "resnet18"
-    weights_file: str = ""
+    backbone: str = DEFAULT_BACKBONE
+    weights: str = DEFAULT_WEIGHTS  # a starting point's name, "random", a file or folder
     input_px: int = 224
     target_mpp: float = 0.0
     objective: str = "scaat"
@@ -70,6 +71,8 @@ class WizardChoices:
             return base
         if not isinstance(data, dict):
             return base
+        if isinstance(data.get("weights_file"), str) and "weights" not in data:
+            data["weights"] = data["weights_file"] or "random"  # before starting points
         kept: dict[str, Any] = {}
         for f in fields(cls):
             if f.name not in data:
@@ -139,7 +142,7 @@ def build_config(
         epochs=choices.epochs,
         batch_size=choices.batch_size,
         img_size=choices.input_px or None,
-        pretrained_file=Path(choices.weights_file) if choices.weights_file else None,
+        weights=choices.weights or None,
         device=choices.device,
         seed=choices.seed,
         resume=resume,
