@@ -246,9 +246,9 @@ def resolve_start(spec: str | Path | None) -> StartingPoint:
             f"{path} is a folder without a config.json: give a model folder (config.json + "
             "model.safetensors or pytorch_model.bin) or the weights file itself"
         )
-    point = _checkpoint(path)
-    if point is not None:
-        return point
+    checkpoint = _checkpoint(path)
+    if checkpoint is not None:
+        return checkpoint
     if path.is_file():
         return _state_file(path)
     raise PathscaatError(

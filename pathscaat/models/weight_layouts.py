@@ -72,7 +72,7 @@ def map_in_order(
     return out
 
 
-_RESNETS = {
+_RESNETS: dict[tuple[str, tuple[int, ...]], str] = {
     ("basic", (2, 2, 2, 2)): "resnet18",
     ("basic", (3, 4, 6, 3)): "resnet34",
     ("bottleneck", (3, 4, 6, 3)): "resnet50",

@@ -96,7 +96,8 @@ def parse_model_config(cfg: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
     model_args = cfg.get("model_args") or {}
     if not isinstance(model_args, dict) or not isinstance(pretrained, dict):
         raise ValueError("'model_args' and 'pretrained_cfg' must be objects")
-    return cfg["architecture"], dict(model_args), pretrained
+    # a pretrained tag (``vit_small_patch8_224.lunit_dino``) names weights, not architecture
+    return cfg["architecture"].split(".", 1)[0], dict(model_args), pretrained
 
 
 def read_model_folder(path: Path) -> ModelFolder:

@@ -138,7 +138,8 @@ class TrainConfig:
     ``img_size`` None = the backbone's default input size; ``lr`` None = chosen by
     :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived).
     ``weights``: where the run starts (:mod:`pathscaat.models.starting_weights`: a name such
-    as ``imagenet:efficientnet_lite0``, ``random``, a file or a model folder; None = random);
+    as ``imagenet:efficientnet_lite0``, a file or a model folder; None or ``random``: random
+    weights, stored as None);
     ``pretrained_file`` is its older alias (a path), kept so old configs and scripts work.
     ``strip_every``: write a saliency strip of ``strip_count`` fixed validation patches
     every this many epochs (0 = never). ``split_by_group`` False splits per file even
@@ -200,6 +201,8 @@ class TrainConfig:
                     f"weights {self.weights!r} and pretrained_file {alias!r} differ: give one"
                 )
             self.weights = alias
+        if not is_pretrained(self.weights):
+            self.weights = None  # "random" and None are one start
         if self.strip_every < 0 or self.strip_count < 0:
             raise PathscaatError("strip_every and strip_count must not be negative")
         bad = [

@@ -16,6 +16,7 @@ from typing import Any
 
 from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
+from pathscaat.starting_names import RANDOM
 from pathscaat.training.config import ScaatConfig, TrainConfig
 
 SCHEMA_VERSION = 1
@@ -163,6 +164,8 @@ def train_command(config: TrainConfig, config_path: Path | None = None) -> list[
     argv += ["--objective", config.scaat.objective]
     for name, flag in FLAGS.items():
         value = getattr(config, name)
+        if name == "weights" and value is None:
+            value = RANDOM  # said, or `train` would start from the backbone's bundled weights
         if name != "data" and value is not None:
             argv += [flag, str(value)]
     for name, flag in KNOB_FLAGS.items():

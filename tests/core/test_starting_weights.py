@@ -114,6 +114,20 @@ def test_hf_folder_with_swiglu_registers_and_layerscale(tmp_path: Path, bin_file
     assert model.mean == pytest.approx(tuple(MEAN)) and model.input_px == 32
 
 
+def test_legacy_config_with_a_pretrained_tag(tmp_path: Path) -> None:
+    """Lunit's DINO ViT-S form: one flat dict (mean/std at the top), a tagged architecture."""
+    folder = tmp_path / "lunit-like"
+    folder.mkdir()
+    cfg = {"architecture": "test_vit.r160_in1k", "num_classes": 0, "mean": MEAN, "std": STD,
+           "input_size": [3, 160, 160], "classifier": "head"}  # fmt: skip
+    (folder / "config.json").write_text(json.dumps(cfg))
+    src = timm.create_model("test_vit", pretrained=False, num_classes=0)
+    torch.save(src.state_dict(), folder / "pytorch_model.bin")
+    point = resolve_start(folder)
+    assert (point.architecture, point.input_px, point.std) == ("test_vit", 160, tuple(STD))
+    assert check_weights("", 4, folder).matched == len(src.state_dict())
+
+
 def test_hf_cache_is_listed_and_read_offline(tmp_path: Path, monkeypatch) -> None:
     cache = tmp_path / "hub"
     repo = cache / "models--lab--tiny-path-vit"

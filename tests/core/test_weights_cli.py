@@ -63,8 +63,8 @@ def test_train_starts_from_imagenet_lite0_when_nothing_is_named(tmp_path: Path) 
         "tf_efficientnet_lite0", "imagenet:efficientnet_lite0"
     )  # fmt: skip
     config = build_config(_args("--data", str(tmp_path), "--backbone", "resnet10t"))
-    assert (config.backbone, config.weights) == ("resnet10t", "random")
+    assert (config.backbone, config.weights) == ("resnet10t", None)  # None: random
     lite1 = build_config(_args("--data", str(tmp_path), "--weights", "imagenet:efficientnet_lite1"))
     assert lite1.backbone == "tf_efficientnet_lite1"
     old = build_config(_args("--data", str(tmp_path), "--pretrained-file", "random"))
-    assert old.weights == "random"
+    assert old.weights is None
