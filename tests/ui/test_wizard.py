@@ -158,8 +158,12 @@ def test_model_page_lists_starting_points_and_what_they_imply(
     model.backbone.setCurrentText("resnet10t")
     qtbot.waitUntil(lambda: "fits resnet10t" in model.weights_note.text(), timeout=60000)
     assert "mean (0.485, 0.456, 0.406)" in model.weights_note.text()
-    combo.setCurrentIndex(combo.findData("random"))
+    combo.setCurrentIndex(combo.findData("imagenet:efficientnet_lite0"))
+    qtbot.waitUntil(lambda: "lite0 fits" in model.weights_note.text(), timeout=60000)
+    assert model.backbone.currentText() == "tf_efficientnet_lite0"  # the weights' own
+    model.backbone.setCurrentText("resnet10t")  # no bundled weights: random ones
     qtbot.waitUntil(lambda: "random weights" in model.weights_note.text(), timeout=60000)
+    assert combo.currentData() == "random"
     assert model.isComplete()
     model.validatePage()
     assert build_config(wizard.ctx.choices).weights is None  # random
@@ -194,6 +198,10 @@ def test_config_carries_the_choices(tmp_path: Path) -> None:
         gamma=2.0, epochs=2, input_px=64, out_dir=str(tmp_path / "o"),
     )  # fmt: skip
     config = build_config(c)
+    assert config.weights is None  # the bundled Lite0 weights do not fit resnet10t: random
+    assert build_config(WizardChoices(folders=[str(tmp_path)])).weights == (
+        "imagenet:efficientnet_lite0"
+    )
     assert config.scaat.objective == "scaat" and config.scaat.gamma == 2.0
     assert config.scaat.eps == pytest.approx(8 / 255) and config.img_size == 64
     assert [s.path for s in config.sources] == [tmp_path]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from pathscaat.starting_names import DEFAULT_BACKBONE, DEFAULT_WEIGHTS
+from pathscaat.starting_names import DEFAULT_BACKBONE, DEFAULT_WEIGHTS, bundled_architecture
 from ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,15 @@ def data_sources(choices: WizardChoices) -> list[Any]:
     return sources
 
 
+def _weights(choices: WizardChoices) -> str | None:
+    """The run's start: bundled ImageNet weights made for another network mean random ones
+    for this network (the Model page switches the same way)."""
+    arch = bundled_architecture(choices.weights)
+    if arch is not None and arch != choices.backbone:
+        return None
+    return choices.weights or None
+
+
 def build_config(
     choices: WizardChoices,
     *,
@@ -142,7 +151,7 @@ def build_config(
         epochs=choices.epochs,
         batch_size=choices.batch_size,
         img_size=choices.input_px or None,
-        weights=choices.weights or None,
+        weights=_weights(choices),
         device=choices.device,
         seed=choices.seed,
         resume=resume,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from pathscaat.starting_names import RANDOM
 from ui.wizard.context import WizardContext, hint_label, problem_label
 from ui.wizard.scale_text import scale_text
 from ui.wizard.start_choice import StartChoice
@@ -185,9 +186,20 @@ class ModelPage(QWizardPage):
             self._backbone_problem = ""
             if not from_catalog:
                 self.about.setText(f"{name}: a timm model (not in the tested list).")
+            self._follow_network(name)
             self._check_weights()
 
         self.ctx.background.run("backbone", check, ok, self._backbone_failed)
+
+    def _follow_network(self, name: str) -> None:
+        """Weights made for another network give way to ``name``'s bundled ImageNet weights,
+        or to random weights when it has none (as ``pathscaat train --backbone`` does)."""
+        arch = getattr(self.start.point(), "architecture", None)
+        if not arch or arch == name:
+            return
+        bundled = [p for p in self.start.points.values() if p.kind == "imagenet"]
+        fits = [p.name for p in bundled if p.architecture == name]
+        self.start.set_spec(fits[0] if fits else RANDOM)
 
     def _backbone_failed(self, message: str) -> None:
         self._backbone_problem = message
