@@ -76,9 +76,15 @@ def _guarded(what: str, call: Any) -> Any:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from pathscaat.models.starting_weights import add_starting_point
+    from pathscaat.models.starting_weights import add_starting_point, resolve_start
+    from pathscaat.models.weights_check import check_weights
 
-    point = _guarded(str(args.path), lambda: add_starting_point(args.name, args.path))
+    def add() -> Any:
+        if resolve_start(args.path.resolve()).architecture:  # loads into its own model first
+            check_weights("", 2, args.path.resolve())
+        return add_starting_point(args.name, args.path)
+
+    point = _guarded(str(args.path), add)
     print(f"added {point.name}: {point.summary()}")
     print(f"use it with: pathscaat train --weights {point.name} ...")
     return 0

@@ -53,6 +53,18 @@ def test_wrong_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture, c
     assert "does not fit" in capsys.readouterr().err
 
 
+def test_add_loads_a_folder_before_registering_it(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "says-resnet18"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"architecture": "resnet18", "num_classes": 0}')
+    save_file(create_model("resnet10t", 2).backbone.state_dict(), str(folder / "model.safetensors"))
+    assert main(["weights", "add", "liar", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "does not fit" in err and err.count("\n") == 1
+    assert main(["weights", "list", "--json"]) == 0
+    assert "liar" not in capsys.readouterr().out
+
+
 def _args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["train", *argv])
 
