@@ -104,8 +104,11 @@ class ModelPage(QWizardPage):
         ctx.background.run("catalog", _catalog, self._catalog_loaded, self._backbone_failed)
 
     def _points_loaded(self, points: list[Any]) -> None:
+        """The list arrived: the network shown stays (the user may have typed it meanwhile);
+        weights made for another network give way as when the network changes."""
         self.start.set_points(points, self.start.spec() or self.ctx.choices.weights)
-        self._start_changed()
+        self._follow_network(self.backbone.currentText().strip())
+        self._check_weights()
 
     def _start_changed(self) -> None:
         """A starting point that says its architecture sets the network (then checks)."""
