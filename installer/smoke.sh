@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of the frozen build: the console program on real slides, tiling with worker
-# processes, the quick demo, then the windowed app offscreen on a real slide and on the
+# processes, the quick demo, one training step from the bundled ImageNet weights, then the windowed app offscreen on a real slide and on the
 # demo's slide with its overlays and a model run through its child `pathscaat`.
 #
 #   installer/smoke.sh [APP_FOLDER]     (default installer/build/dist/PathSCAAT)
@@ -52,6 +52,17 @@ step "pathscaat demo --quick"
 expect "$WORK/demo.txt" "pathscaat-gui" "demo --quick"
 DEMO_SLIDE=$WORK/demo/synthetic-slide.tif
 [ -f "$WORK/demo/inference/overlays.json" ] || fail "demo --quick wrote no overlays"
+
+step "pathscaat weights check: the bundled ImageNet Lite0 weights"
+"$CLI" weights check imagenet:efficientnet_lite0 --classes 3 | tee "$WORK/weights.txt"
+expect "$WORK/weights.txt" "ok: imagenet:efficientnet_lite0 fits tf_efficientnet_lite0" \
+  "weights check"
+step "pathscaat train: one step from the bundled ImageNet Lite0 (the default start)"
+"$CLI" train --data "$WORK/demo/patches" --out "$WORK/lite0" --epochs 1 --batch-size 4096 \
+  --img-size 64 --objective erm --strip-every 0 --workers 0 --test-fraction 0 \
+  --progress none > "$WORK/train.txt"
+expect "$WORK/train.txt" "trained tf_efficientnet_lite0 (erm) for 1 epoch" "train from Lite0"
+expect "$WORK/lite0/run_config.json" '"weights": "imagenet:efficientnet_lite0"' "train from Lite0"
 
 TILE_SLIDE=$SVS
 [ -f "$TILE_SLIDE" ] || TILE_SLIDE=$DEMO_SLIDE

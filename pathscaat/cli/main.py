@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "tiles",
     "demo",
     "train",
+    "weights",
     "evaluate",
     "infer",
     "infer_cohort",

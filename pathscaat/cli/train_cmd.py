@@ -20,6 +20,7 @@ from typing import Any
 from pathscaat.cli.jobs import progress_job
 from pathscaat.cli.reporting import ProgressPrinter, add_progress_arg
 from pathscaat.progress import PathscaatError, ProgressRecord
+from pathscaat.starting_names import DEFAULT_BACKBONE, DEFAULT_WEIGHTS
 from pathscaat.training.config import (
     ATTACK_LOSSES,
     DIVERGENCES,
@@ -40,7 +41,7 @@ KNOBS = (
 #: Flags that map one-to-one to a TrainConfig field of the same name.
 FIELDS = (
     "data", "backbone", "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs",
-    "img_size", "pretrained_file", "device", "seed", "out", "resume", "workers",
+    "img_size", "weights", "device", "seed", "out", "resume", "workers",
     "val_fraction", "test_fraction", "patience", "mpp", "strip_every", "strip_count",
     "head_init", "head_lr_scale", "layer_decay", "probe_epochs", "bn", "select",
     "min_crop",
@@ -85,14 +86,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data", type=Path, help="patch folder (class per sub-folder)")
     p.add_argument("--estimate", action="store_true", help="time a few real steps, print the "
                    "run's expected time and exit (trains nothing)")  # fmt: skip
-    p.add_argument("--backbone", help="any timm model name (default: resnet18)")
+    p.add_argument("--backbone", help="any timm model name (default: the weights' own; "
+                   f"{DEFAULT_BACKBONE} when neither is given)")  # fmt: skip
     p.add_argument("--objective", choices=OBJECTIVES, help="training objective (default: scaat)")
     p.add_argument("--epochs", type=int, help="passes over the training split (default: 10)")
     p.add_argument("--batch-size", type=int, help="images per step, all GPUs (default: 32)")
     p.add_argument(
         "--lr", type=float,
         help=f"peak learning rate (default: {RANDOM_START_LR:g} from random weights, "
-        f"{PRETRAINED_LR:g} with --pretrained-file, the run's own with --resume)",
+        f"{PRETRAINED_LR:g} from pretrained weights, the run's own with --resume)",
     )  # fmt: skip
     p.add_argument("--weight-decay", type=float, help="AdamW weight decay (default: 0.05)")
     p.add_argument("--warmup-epochs", type=float, help="linear lr warm-up (default: 1)")
@@ -101,11 +103,13 @@ def register(subparsers: Any) -> None:
         help="model input px; patches are resized to it (default: the backbone's)",
     )  # fmt: skip
     p.add_argument(
-        "--pretrained-file", type=Path,
-        help="starting weights: a .safetensors/.pth state dict in timm's layout, or a "
-        "PathSCAAT checkpoint (e.g. runs/erm/best.safetensors); module./model./backbone. key "
-        "prefixes are removed, and the head is reset when the class count differs "
-        "(default: random weights)",
+        "--weights", "--pretrained-file", dest="weights",
+        help=f"starting weights: a name from `pathscaat weights list` (e.g. {DEFAULT_WEIGHTS}), "
+        "random (a research setting), a model folder (config.json + weights, e.g. a "
+        "Hugging Face download), a .safetensors/.pth state dict (timm, torchvision ResNet or "
+        "EfficientNet-PyTorch layout) or a PathSCAAT checkpoint; the head is reset when the "
+        f"class count differs (default: {DEFAULT_WEIGHTS} with --backbone {DEFAULT_BACKBONE}; "
+        "random for a backbone without bundled weights)",
     )  # fmt: skip
     p.add_argument("--device", help="auto, cpu, mps, cuda or cuda:N (default: auto)")
     p.add_argument("--seed", type=int, help="seed of the split, init and order (default: 0)")
@@ -266,7 +270,24 @@ def build_config(args: argparse.Namespace) -> Any:
     if args.no_channels_last:
         changes["channels_last"] = False
     changes["scaat"] = _scaat(config.scaat, args)
+    changes.update(_start(args, fresh=args.config is None))
     return dataclasses.replace(config, **changes)
+
+
+def _start(args: argparse.Namespace, fresh: bool) -> dict[str, Any]:
+    """Backbone and weights when one or neither is given: the weights' own architecture, the
+    bundled ImageNet weights of the backbone (Lite0 for a new run naming neither), or random
+    weights for a backbone that has none bundled."""
+    from pathscaat.models.starting_weights import imagenet_points, resolve_start
+
+    if args.weights is not None and args.backbone is None:
+        arch = resolve_start(args.weights).architecture
+        return {"backbone": arch} if arch else {}
+    if args.weights is None and fresh:
+        backbone = args.backbone or DEFAULT_BACKBONE
+        bundled = [p.name for p in imagenet_points() if p.architecture == backbone]
+        return {"backbone": backbone, "weights": bundled[0] if bundled else "random"}
+    return {}
 
 
 def run(args: argparse.Namespace) -> int:

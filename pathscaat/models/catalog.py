@@ -25,6 +25,12 @@ class BackboneInfo:
 
 
 CATALOG: list[BackboneInfo] = [
+    BackboneInfo(
+        "tf_efficientnet_lite0",
+        4.7,
+        224,
+        "EfficientNet-Lite0: its ImageNet weights come with PathSCAAT; fast on a CPU.",
+    ),
     BackboneInfo("resnet18", 11.7, 224, "Small, fast, a safe first choice on any computer."),
     BackboneInfo("resnet50", 25.6, 224, "The classic pathology baseline; needs a GPU to train."),
     BackboneInfo("efficientnet_b0", 5.3, 224, "Few parameters, good accuracy; slower per step."),

@@ -84,7 +84,9 @@ def _timm_create(backbone: str, num_classes: int, timm_kwargs: dict[str, Any]) -
             f"unknown backbone {backbone!r}: give a timm model name, e.g. one of "
             f"{', '.join(CURATED_BACKBONES)} (see timm.list_models())"
         )
-    kwargs = dict(timm_kwargs)
+    from pathscaat.models.weight_layouts import resolve_layer_args
+
+    kwargs = resolve_layer_args(timm_kwargs)
     try:
         return timm.create_model(backbone, pretrained=False, num_classes=num_classes, **kwargs)
     except TypeError as exc:
@@ -108,9 +110,11 @@ def read_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # safetensors, pickle and zip errors have no common base
+        first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0][:160]
         raise PathscaatError(
-            f"cannot read weights from {path}: {type(exc).__name__}: {exc}. "
-            "Is it a .safetensors or PyTorch state-dict file?"
+            f"cannot read weights from {path}: {type(exc).__name__}: {first}. "
+            "Is it a .safetensors or PyTorch state-dict file? (Files that hold code, not "
+            "only tensors, are refused.)"
         ) from exc
     for key in ("state_dict", "model", "model_state_dict", "state_dict_ema"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
@@ -160,10 +164,18 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> tuple[list[str]
 
     Returns the keys loaded and the head keys left fresh (for the wizard's weights check).
     """
-    state = strip_wrapper_prefixes(read_weights_file(path), list(model.state_dict()))
+    return load_state_into(model, read_weights_file(path), str(path))
+
+
+def load_state_into(
+    model: nn.Module, state: dict[str, torch.Tensor], source: str
+) -> tuple[list[str], list[str]]:
+    """Load ``state`` (wrapper prefixes allowed) into a bare timm model, as
+    :func:`load_backbone_weights` does; ``source`` names it in errors."""
+    state = strip_wrapper_prefixes(state, list(model.state_dict()))
     filter_fn = getattr(sys.modules.get(type(model).__module__), "checkpoint_filter_fn", None)
     if filter_fn is not None:
-        # converts original (non-timm) layouts; a timm-layout file needs no conversion
+        # converts original (non-timm) layouts and resamples a ViT's position embedding
         with contextlib.suppress(Exception):
             state = filter_fn(state, model)
     own = model.state_dict()
@@ -175,7 +187,7 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> tuple[list[str]
     if wrong:
         detail = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in wrong]
         raise PathscaatError(
-            f"{path} does not fit {type(model).__name__}: mismatching shapes for "
+            f"{source} does not fit {type(model).__name__}: mismatching shapes for "
             f"{_short(detail)}. Pick the backbone these weights were made for."
         )
     for k in mismatched:  # class count differs: keep the fresh head
@@ -185,7 +197,7 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> tuple[list[str]
     unexpected = list(result.unexpected_keys)
     if missing or unexpected:
         raise PathscaatError(
-            f"{path} does not fit {type(model).__name__}: missing keys "
+            f"{source} does not fit {type(model).__name__}: missing keys "
             f"[{_short(missing)}], unexpected keys [{_short(unexpected)}]. "
             "Pick the backbone these weights were made for."
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
+from pathscaat.starting_names import is_pretrained
 from pathscaat.training.recipe import BN_MODES, HEAD_INITS
 
 OBJECTIVES = ("erm", "sgt", "scaat", "trades")
@@ -136,6 +137,10 @@ class TrainConfig:
 
     ``img_size`` None = the backbone's default input size; ``lr`` None = chosen by
     :func:`choose_lr`; ``mpp`` is the patches' µm/px (the model's is derived).
+    ``weights``: where the run starts (:mod:`pathscaat.models.starting_weights`: a name such
+    as ``imagenet:efficientnet_lite0``, a file or a model folder; None or ``random``: random
+    weights, stored as None);
+    ``pretrained_file`` is its older alias (a path), kept so old configs and scripts work.
     ``strip_every``: write a saliency strip of ``strip_count`` fixed validation patches
     every this many epochs (0 = never). ``split_by_group`` False splits per file even
     where slide ids are known (a leaky test; the wizard warns).
@@ -162,6 +167,7 @@ class TrainConfig:
     warmup_epochs: float = 1.0
     img_size: int | None = None
     pretrained_file: Path | None = None
+    weights: str | None = None
     device: str = "auto"
     seed: int = 0
     resume: Path | None = None
@@ -190,6 +196,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
+        if self.pretrained_file is not None:
+            alias = str(self.pretrained_file)
+            if self.weights not in (None, alias):
+                raise PathscaatError(
+                    f"weights {self.weights!r} and pretrained_file {alias!r} differ: give one"
+                )
+            self.weights = alias
+        if not is_pretrained(self.weights):
+            self.weights = None  # "random" and None are one start
         if self.strip_every < 0 or self.strip_count < 0:
             raise PathscaatError("strip_every and strip_count must not be negative")
         bad = [
@@ -233,7 +248,7 @@ def choose_lr(config: TrainConfig, resumed_lr: float | None = None) -> tuple[flo
         return config.lr, "given"
     if resumed_lr is not None:
         return float(resumed_lr), "the resumed run's"
-    if config.pretrained_file is not None:
+    if is_pretrained(config.weights):
         return PRETRAINED_LR, "default when starting from pretrained weights"
     return RANDOM_START_LR, "default when starting from random weights"
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pathscaat.data.data_source import DataSource
 from pathscaat.progress import PathscaatError
+from pathscaat.starting_names import RANDOM
 from pathscaat.training.config import ScaatConfig, TrainConfig
 
 SCHEMA_VERSION = 1
@@ -25,7 +26,7 @@ FLAGS = {
     "data": "--data", "backbone": "--backbone", "out": "--out", "epochs": "--epochs",
     "batch_size": "--batch-size", "lr": "--lr", "weight_decay": "--weight-decay",
     "warmup_epochs": "--warmup-epochs", "img_size": "--img-size",
-    "pretrained_file": "--pretrained-file", "device": "--device", "seed": "--seed",
+    "weights": "--weights", "device": "--device", "seed": "--seed",
     "resume": "--resume", "workers": "--workers", "val_fraction": "--val-fraction",
     "test_fraction": "--test-fraction", "patience": "--patience", "mpp": "--mpp",
     "strip_every": "--strip-every", "strip_count": "--strip-count",
@@ -164,6 +165,8 @@ def train_command(config: TrainConfig, config_path: Path | None = None) -> list[
     argv += ["--objective", config.scaat.objective]
     for name, flag in FLAGS.items():
         value = getattr(config, name)
+        if name == "weights" and value is None:
+            value = RANDOM  # said, or `train` would start from the backbone's bundled weights
         if name != "data" and value is not None:
             argv += [flag, str(value)]
     for name, flag in KNOB_FLAGS.items():

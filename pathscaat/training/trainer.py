@@ -23,6 +23,7 @@ from pathscaat.data.patch_folder import PatchFolder, data_hash
 from pathscaat.models import CheckpointMeta, PathscaatModel, create_model
 from pathscaat.models.checkpoint import checkpoint_stem, read_meta, state_mismatch
 from pathscaat.models.device import resolve_device
+from pathscaat.models.starting_weights import backbone_for, load_start, resolve_start
 from pathscaat.progress import (
     JobCancelled,
     OnProgress,
@@ -32,6 +33,7 @@ from pathscaat.progress import (
     never_stop,
     no_progress,
 )
+from pathscaat.starting_names import is_pretrained
 from pathscaat.training import distributed as ddp
 from pathscaat.training.config import TrainConfig, TrainResult, choose_lr
 from pathscaat.training.data_setup import RunData, prepare_data
@@ -50,15 +52,21 @@ def seed_everything(seed: int) -> None:
 
 
 def starts_pretrained(config: TrainConfig) -> bool:
-    """Whether the run fine-tunes pretrained weights (rather than random ones)."""
-    return config.pretrained_file is not None
+    """Whether the run fine-tunes pretrained weights (any start but random ones)."""
+    return is_pretrained(config.weights)
 
 
 def build_model(config: TrainConfig, num_classes: int) -> tuple[PathscaatModel, dict[str, Any]]:
-    kwargs = dict(config.timm_kwargs)
+    """The run's model from its starting point: the weights' architecture arguments and
+    native mean/std (recorded in the checkpoint, so it rebuilds offline), the weights loaded,
+    the head initialised by the recipe."""
+    point = resolve_start(config.weights)
+    backbone = backbone_for(point, config.backbone)
+    kwargs = {**point.timm_kwargs(), **config.timm_kwargs}
     if config.img_size is not None:
         kwargs["img_size"] = config.img_size
-    model = create_model(config.backbone, num_classes, config.pretrained_file, **kwargs)
+    model = create_model(backbone, num_classes, **kwargs)
+    load_start(point, model.backbone)
     init_head(model, resolve_head_init(config.head_init, starts_pretrained(config)))
     if config.img_size is not None:
         model.input_px = config.img_size
@@ -93,6 +101,7 @@ def _meta(
         for k in (
             "epochs", "batch_size", "lr", "weight_decay", "warmup_epochs", "seed",
             "head_init", "head_lr_scale", "layer_decay", "probe_epochs", "bn", "select",
+            "weights",
         )
     }  # fmt: skip
     return CheckpointMeta(

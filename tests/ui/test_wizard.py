@@ -114,17 +114,59 @@ def test_wrong_weights_file_blocks_the_model_page(
     qtbot.waitUntil(model.isComplete, timeout=60000)
     bad = tmp_path / "weights.safetensors"
     bad.write_bytes(b"this is not a safetensors file")
-    model.weights.setText(str(bad))
+    model.start.set_spec(str(bad))
     model._check_weights()
     qtbot.waitUntil(lambda: bool(model.problem.text()), timeout=60000)
     assert not model.isComplete() and not next_enabled(wizard)
     assert "weights.safetensors" in model.problem.text()
-    model.weights.setText("")
+    model.start.set_spec("random")
     model._check_weights()
-    assert model.isComplete()
+    qtbot.waitUntil(model.isComplete, timeout=60000)
     model.backbone.setCurrentText("resnet10q_not_a_model")
     qtbot.waitUntil(lambda: bool(model.problem.text()), timeout=60000)
     assert not model.isComplete() and "resnet10q_not_a_model" in model.problem.text()
+
+
+def test_model_page_lists_starting_points_and_what_they_imply(
+    qtbot, wizard: TrainingWizard, kather_mini: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from safetensors.torch import save_file
+
+    from pathscaat.models import create_model
+
+    monkeypatch.setenv("PATHSCAAT_DATA_DIR", str(tmp_path / "appdata"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "no-hub"))
+    mine = tmp_path / "mine.safetensors"
+    save_file(create_model("resnet10t", 4).backbone.state_dict(), str(mine))
+    from pathscaat.models.starting_weights import add_starting_point
+
+    add_starting_point("my-resnet", mine)
+    scan(qtbot, wizard, [kather_mini])
+    wizard.next()
+    wizard.next()
+    model = wizard.model_page
+    combo = model.start.combo
+    qtbot.waitUntil(lambda: combo.findData("my-resnet") >= 0, timeout=60000)
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert labels[0].startswith("ImageNet EfficientNet-Lite0 (bundled) · tf_efficientnet_lite0")
+    assert combo.currentData() == "imagenet:efficientnet_lite0"  # the default start
+    assert labels.index("Random weights (a research setting)") > combo.findData("my-resnet")
+    qtbot.waitUntil(model.isComplete, timeout=60000)
+    assert "Native input 224 px, mean (0.5, 0.5, 0.5)" in model.weights_note.text()
+    assert model.backbone.currentText() == "tf_efficientnet_lite0"
+    combo.setCurrentIndex(combo.findData("my-resnet"))  # no architecture: pick the network
+    model.backbone.setCurrentText("resnet10t")
+    qtbot.waitUntil(lambda: "fits resnet10t" in model.weights_note.text(), timeout=60000)
+    assert "mean (0.485, 0.456, 0.406)" in model.weights_note.text()
+    combo.setCurrentIndex(combo.findData("imagenet:efficientnet_lite0"))
+    qtbot.waitUntil(lambda: "lite0 fits" in model.weights_note.text(), timeout=60000)
+    assert model.backbone.currentText() == "tf_efficientnet_lite0"  # the weights' own
+    model.backbone.setCurrentText("resnet10t")  # no bundled weights: random ones
+    qtbot.waitUntil(lambda: "random weights" in model.weights_note.text(), timeout=60000)
+    assert combo.currentData() == "random"
+    assert model.isComplete()
+    model.validatePage()
+    assert build_config(wizard.ctx.choices).weights is None  # random
 
 
 def test_unwritable_output_folder_is_refused(tmp_path: Path) -> None:
@@ -145,6 +187,9 @@ def test_choices_are_remembered_and_survive_a_damaged_value(tmp_path: Path) -> N
     settings.set("wizard/last", '{"epochs": "many", "backbone": "vit_small", "lam": 2}')
     kept = load_choices(settings)
     assert (kept.epochs, kept.backbone, kept.lam) == (10, "vit_small", 2.0)
+    settings.set("wizard/last", '{"weights_file": "/w/old.pth"}')  # before starting points
+    assert load_choices(settings).weights == "/w/old.pth"
+    assert WizardChoices().weights == "imagenet:efficientnet_lite0"
 
 
 def test_config_carries_the_choices(tmp_path: Path) -> None:
@@ -153,6 +198,10 @@ def test_config_carries_the_choices(tmp_path: Path) -> None:
         gamma=2.0, epochs=2, input_px=64, out_dir=str(tmp_path / "o"),
     )  # fmt: skip
     config = build_config(c)
+    assert config.weights is None  # the bundled Lite0 weights do not fit resnet10t: random
+    assert build_config(WizardChoices(folders=[str(tmp_path)])).weights == (
+        "imagenet:efficientnet_lite0"
+    )
     assert config.scaat.objective == "scaat" and config.scaat.gamma == 2.0
     assert config.scaat.eps == pytest.approx(8 / 255) and config.img_size == 64
     assert [s.path for s in config.sources] == [tmp_path]

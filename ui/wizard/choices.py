@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pathscaat.starting_names import DEFAULT_BACKBONE, DEFAULT_WEIGHTS, bundled_architecture
 from ui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ class WizardChoices:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     seed: int = 0
-    backbone: str = "resnet18"
-    weights_file: str = ""
+    backbone: str = DEFAULT_BACKBONE
+    weights: str = DEFAULT_WEIGHTS  # a starting point's name, "random", a file or folder
     input_px: int = 224
     target_mpp: float = 0.0
     objective: str = "scaat"
@@ -71,6 +72,8 @@ class WizardChoices:
             return base
         if not isinstance(data, dict):
             return base
+        if isinstance(data.get("weights_file"), str) and "weights" not in data:
+            data["weights"] = data["weights_file"] or "random"  # before starting points
         kept: dict[str, Any] = {}
         for f in fields(cls):
             if f.name not in data:
@@ -118,6 +121,15 @@ def data_sources(choices: WizardChoices) -> list[Any]:
     return sources
 
 
+def _weights(choices: WizardChoices) -> str | None:
+    """The run's start: bundled ImageNet weights made for another network mean random ones
+    for this network (the Model page switches the same way)."""
+    arch = bundled_architecture(choices.weights)
+    if arch is not None and arch != choices.backbone:
+        return None
+    return choices.weights or None
+
+
 def build_config(
     choices: WizardChoices,
     *,
@@ -140,7 +152,7 @@ def build_config(
         epochs=choices.epochs,
         batch_size=choices.batch_size,
         img_size=choices.input_px or None,
-        pretrained_file=Path(choices.weights_file) if choices.weights_file else None,
+        weights=_weights(choices),
         device=choices.device,
         seed=choices.seed,
         resume=resume,

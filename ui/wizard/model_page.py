@@ -1,5 +1,6 @@
-"""Page 3, Model: the backbone, optional starting weights (checked at once), input size, µm/px,
-and the field of view and µm/px the model will have (:mod:`ui.wizard.scale_text`)."""
+"""Page 3, Model: the backbone, its starting weights (a list of starting points, checked at
+once, with the input size and normalisation they imply), input size, µm/px, and the field of
+view and µm/px the model will have (:mod:`ui.wizard.scale_text`)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,17 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
     QWizardPage,
 )
 
+from pathscaat.starting_names import RANDOM
 from ui.wizard.context import WizardContext, hint_label, problem_label
 from ui.wizard.scale_text import scale_text
+from ui.wizard.start_choice import StartChoice
 
 CAUTION_STYLE = "color: #8a5a00;"
 
@@ -31,6 +29,12 @@ def _catalog() -> list[Any]:
     from pathscaat.models.catalog import CATALOG
 
     return list(CATALOG)
+
+
+def _starting_points() -> list[Any]:
+    from pathscaat.models.starting_weights import list_starting_points
+
+    return list_starting_points()
 
 
 def describe(info: Any) -> str:
@@ -46,23 +50,17 @@ class ModelPage(QWizardPage):
         self.ctx = ctx
         self.setTitle("3 · The network to fine-tune")
         self.setSubTitle(
-            "Pick a network from the list (smaller ones train faster) or type the name of any "
-            "timm model. Starting weights are optional: without a file the network starts "
-            "from its published ImageNet weights when they are on this computer."
+            "Pick where training starts: the bundled ImageNet EfficientNet-Lite0 suits most "
+            "data; weights you added or downloaded (a pathology foundation model, say) are "
+            "listed too. Random weights are a research setting. The network is the one the "
+            "weights were made for, or any timm model for a plain weights file."
         )
         self.catalog: dict[str, Any] = {}
         self.backbone = QComboBox()
         self.backbone.setEditable(True)
         self.about = hint_label()
-        self.weights = QLineEdit()
-        self.weights.setPlaceholderText("optional: .safetensors or .pth file")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QWidget()
-        row_layout = QHBoxLayout(row)
-        row_layout.setContentsMargins(0, 0, 0, 0)
-        row_layout.addWidget(self.weights, 1)
-        row_layout.addWidget(browse)
+        self.start = StartChoice()
+        self.weights = self.start.path  # the file/folder row
         self.weights_note = hint_label()
         self.input_px = QSpinBox()
         self.input_px.setRange(32, 1024)
@@ -85,10 +83,10 @@ class ModelPage(QWizardPage):
         self.input_px.valueChanged.connect(self._show_scale)
         self.mpp.valueChanged.connect(self._show_scale)
         form = QFormLayout()
+        form.addRow("Starting weights:", self.start)
+        form.addRow("", self.weights_note)
         form.addRow("Network:", self.backbone)
         form.addRow("", self.about)
-        form.addRow("Starting weights:", row)
-        form.addRow("", self.weights_note)
         form.addRow("Input size:", self.input_px)
         form.addRow("Patch resolution:", self.mpp)
         form.addRow("", self.mpp_note)
@@ -102,8 +100,24 @@ class ModelPage(QWizardPage):
         self._backbone_problem: str | None = None  # None: being checked
         self._weights_problem: str | None = ""
         self.backbone.currentTextChanged.connect(self._backbone_changed)
-        self.weights.editingFinished.connect(self._check_weights)
+        self.start.sigChanged.connect(self._start_changed)
         ctx.background.run("catalog", _catalog, self._catalog_loaded, self._backbone_failed)
+
+    def _points_loaded(self, points: list[Any]) -> None:
+        """The list arrived: the network shown stays (the user may have typed it meanwhile);
+        weights made for another network give way as when the network changes."""
+        self.start.set_points(points, self.start.spec() or self.ctx.choices.weights)
+        self._follow_network(self.backbone.currentText().strip())
+        self._check_weights()
+
+    def _start_changed(self) -> None:
+        """A starting point that says its architecture sets the network (then checks)."""
+        point = self.start.point()
+        arch = getattr(point, "architecture", None)
+        if arch and arch != self.backbone.currentText().strip():
+            self.backbone.setCurrentText(arch)  # checks the weights once the name is known
+        else:
+            self._check_weights()
 
     def _catalog_loaded(self, catalog: list[Any]) -> None:
         """Fill the list (loaded in a worker: the core's models package imports torch)."""
@@ -116,11 +130,21 @@ class ModelPage(QWizardPage):
         self.backbone.setCurrentText(current or self.ctx.choices.backbone)
         self.backbone.blockSignals(False)
         self._backbone_changed(self.backbone.currentText())
+        self._load_points()
+
+    def _load_points(self) -> None:
+        """List the starting points (again: weights may have been added meanwhile). After the
+        catalog, not beside it, so the pool's other thread stays free for the data scan."""
+        self.ctx.background.run(
+            "starts", _starting_points, self._points_loaded, self._weights_failed
+        )
 
     def initializePage(self) -> None:
         c, scan = self.ctx.choices, self.ctx.scan
         self.backbone.setCurrentText(c.backbone)
-        self.weights.setText(c.weights_file)
+        self.start.set_spec(c.weights)
+        if self.catalog:
+            self._load_points()
         patch_px = getattr(scan, "patch_px", None)
         self.input_px.setValue(c.input_px or patch_px or 224)
         patch_mpp = getattr(scan, "patch_mpp", None)
@@ -145,14 +169,6 @@ class ModelPage(QWizardPage):
         self.scale_warning.setText("\n".join(f"⚠ {w}" for w in text.warnings))
         self.scale_warning.setVisible(bool(text.warnings))
 
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Starting weights", self.weights.text(), "Weights (*.safetensors *.pth *.bin)"
-        )
-        if path:
-            self.weights.setText(path)
-            self._check_weights()
-
     def _backbone_changed(self, name: str) -> None:
         name = name.strip()
         info = self.catalog.get(name)
@@ -173,9 +189,20 @@ class ModelPage(QWizardPage):
             self._backbone_problem = ""
             if not from_catalog:
                 self.about.setText(f"{name}: a timm model (not in the tested list).")
+            self._follow_network(name)
             self._check_weights()
 
         self.ctx.background.run("backbone", check, ok, self._backbone_failed)
+
+    def _follow_network(self, name: str) -> None:
+        """Weights made for another network give way to ``name``'s bundled ImageNet weights,
+        or to random weights when it has none (as ``pathscaat train --backbone`` does)."""
+        arch = getattr(self.start.point(), "architecture", None)
+        if not arch or arch == name:
+            return
+        bundled = [p for p in self.start.points.values() if p.kind == "imagenet"]
+        fits = [p.name for p in bundled if p.architecture == name]
+        self.start.set_spec(fits[0] if fits else RANDOM)
 
     def _backbone_failed(self, message: str) -> None:
         self._backbone_problem = message
@@ -183,10 +210,10 @@ class ModelPage(QWizardPage):
         self._update()
 
     def _check_weights(self) -> None:
-        text = self.weights.text().strip()
+        text = self.start.spec()
         self.ctx.background.forget("weights")
         if not text:
-            self._weights_problem = ""
+            self._weights_problem = "Choose the starting weights, or give a file or folder."
             self.weights_note.clear()
             self._update()
             return
@@ -224,7 +251,7 @@ class ModelPage(QWizardPage):
     def validatePage(self) -> bool:
         c = self.ctx.choices
         c.backbone = self.backbone.currentText().strip()
-        c.weights_file = self.weights.text().strip()
+        c.weights = self.start.spec()
         c.input_px = self.input_px.value()
         c.target_mpp = self.mpp.value()
         return True

@@ -129,7 +129,7 @@ class TrainPage(QWizardPage):
             ("Data", f"{n} patches in {len(c.folders)} folder(s); classes {classes}"),
             ("Split", f"{c.val_fraction:.0%} validation, {c.test_fraction:.0%} test"),
             ("Network", f"{c.backbone}, {c.input_px} px input{mpp}"
-                        + (f", from {Path(c.weights_file).name}" if c.weights_file else "")),
+                        + (f", from {Path(c.weights).name or c.weights}" if c.weights else "")),
             ("Field of view", scale.line),
             ("Training", f"{OBJECTIVE_LABELS.get(c.objective, c.objective)}{baseline}, "
                          f"{c.epochs} epochs, batch {c.batch_size}, device {c.device}"),
