@@ -94,5 +94,5 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
             assert "(default: " in entry, entry
     text = " ".join(raw.split())
     assert "(default: None)" not in text
-    assert "0.003 from random weights, 0.001 with --pretrained-file" in text
+    assert "0.003 from random weights, 0.001 from pretrained weights" in text
     assert "PathSCAAT checkpoint" in text and "backbone." in text
