@@ -124,3 +124,46 @@ def test_points_and_lines_are_drawn(bench: Bench) -> None:
     img = render(bench)
     assert tuple(pixel(bench, img, 950, 950)) == (255, 0, 0)
     assert pixel(bench, img, 1050, 800)[0] > 200
+
+
+def test_a_paint_only_composes_and_a_timer_builds_what_is_missing(bench: Bench, qtbot) -> None:
+    layer = bench.ann.layer
+    bench.collection.apply(Edit.add([Annotation(box(900, 900, 1100, 1100), path_class=RED)]))
+    layer.set_style(opacity=1.0)
+    layer.invalidate()
+    built = layer.cache.built
+    first = to_array(bench.viewer.render_to_qimage())  # a paint: nothing is built in it
+    assert layer.cache.built == built
+    assert tuple(pixel(bench, first, 1000, 1000)) != (255, 0, 0)
+    qtbot.waitUntil(lambda: layer.cache.built > built)  # the build timer, after the paint
+    later = to_array(bench.viewer.render_to_qimage())
+    assert tuple(pixel(bench, later, 1000, 1000)) == (255, 0, 0)
+
+
+def test_a_big_selection_is_drawn_from_the_chunks_in_view_at_any_zoom(bench: Bench) -> None:
+    rng = np.random.default_rng(2)
+    objs = [Annotation(box(x, y, x + 24, y + 24), path_class=RED)
+            for x, y in rng.uniform(0, 2000, (4000, 2))]  # fmt: skip
+    layer = bench.ann.layer
+    probe = objs[0].geometry.bounds
+    edge = (probe[0], (probe[1] + probe[3]) / 2)  # middle of its left side
+    empty = {}
+    for l0_per_px in (4.0, 0.5):  # the whole slide, then a few objects
+        zoom_to(bench.viewer, l0_per_px, *edge)
+        empty[l0_per_px] = pixel(bench, render(bench), *edge)
+    bench.collection.apply(Edit.add(objs))
+    bench.collection.select([o.id for o in objs])
+    for l0_per_px in (4.0, 0.5):
+        zoom_to(bench.viewer, l0_per_px, *edge)
+        img = render(bench)
+        r, g, b = pixel(bench, img, *edge)
+        assert r > 200 and g > 200 and b < 80, (l0_per_px, (r, g, b))  # yellow highlight
+        band = band_for(bench.viewer.l0_per_view_px())
+        x, y, w, h = bench.viewer.l0_visible_rect()
+        in_view = set(chunk_keys(band, x, y, x + w, y + h))
+        selected_chunks = {k for k in layer.selection_cache.vectors if k[0] == band}
+        assert selected_chunks == in_view  # no per-object work outside the view
+    bench.collection.apply(Edit.remove(objs))  # forgets every chunk the objects touched
+    for l0_per_px in (4.0, 0.5):
+        zoom_to(bench.viewer, l0_per_px, *edge)
+        assert (pixel(bench, render(bench), *edge) == empty[l0_per_px]).all()

@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import shapely
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
 
@@ -121,9 +123,14 @@ class ChunkCache:
     """Vector chunks and chunk images, built on demand within a caller's deadline."""
 
     def __init__(self, query: Callable[[Box], list[Annotation]],
-                 shows: Callable[[Annotation], bool]) -> None:  # fmt: skip
+                 shows: Callable[[Annotation], bool],
+                 colour: Callable[[Annotation], RGB] | None = None,
+                 outline_px: float | None = None) -> None:  # fmt: skip
         self._query = query
         self._shows = shows
+        self._colour = colour or colour_of
+        self._outline_px = outline_px
+        """Outline width in screen px (None: thinner when zoomed out, see _render)."""
         self.vectors: OrderedDict[ChunkKey, VectorChunk] = OrderedDict()
         self.images: OrderedDict[tuple[ChunkKey, ScaleKey], QImage] = OrderedDict()
         self._scales: dict[ChunkKey, set[ScaleKey]] = {}
@@ -140,12 +147,19 @@ class ChunkCache:
         """Drop every chunk (vector and image) that overlaps one of ``boxes``."""
         if not boxes:
             return
-        for key in list(self.vectors):
-            if _touches(chunk_box(key), boxes):
-                del self.vectors[key]
-        for key in [k for k in self._scales if _touches(chunk_box(k), boxes)]:
+        for key in _touching(list(self.vectors), boxes):
+            del self.vectors[key]
+        for key in _touching(list(self._scales), boxes):
             for scale in self._scales.pop(key):
                 self.images.pop((key, scale), None)
+
+    def has_image(self, key: ChunkKey, t: QTransform) -> bool:
+        """Whether ``key`` is rendered at the scale of ``t`` (nothing is built)."""
+        return (key, scale_key(t)) in self.images
+
+    def cached_image(self, key: ChunkKey, t: QTransform) -> QImage | None:
+        """The image of ``key`` at the scale of ``t`` if there is one (nothing is built)."""
+        return self.images.get((key, scale_key(t)))
 
     def vector(self, key: ChunkKey, deadline: float) -> VectorChunk | None:
         chunk = self.vectors.get(key)
@@ -156,8 +170,9 @@ class ChunkCache:
             return None
         objs = [o for o in self._query(chunk_box(key)) if self._shows(o)]
         by_colour: dict[RGB, list[Annotation]] = {}
+        colour = self._colour
         for obj in objs:
-            by_colour.setdefault(colour_of(obj), []).append(obj)
+            by_colour.setdefault(colour(obj), []).append(obj)
         l0_per_px = 2.0 ** key[0]
         groups = [(c, batch_paths([o.geometry for o in group], l0_per_px))
                   for c, group in by_colour.items()]  # fmt: skip
@@ -206,13 +221,19 @@ class ChunkCache:
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
         painter.setTransform(scale * QTransform.fromTranslate(-device.left(), -device.top()))
-        width = OUTLINE_NEAR_VIEW_PX if antialias else OUTLINE_VIEW_PX
+        width = self._outline_px or (OUTLINE_NEAR_VIEW_PX if antialias else OUTLINE_VIEW_PX)
         for colour, paths in vector.groups:
             draw_paths(painter, paths, QColor(*colour), style, width)
         painter.end()
         return image
 
 
-def _touches(box: Box, boxes: list[Box]) -> bool:
-    x0, y0, x1, y1 = box
-    return any(b[0] <= x1 and b[2] >= x0 and b[1] <= y1 and b[3] >= y0 for b in boxes)
+def _touching(keys: list[ChunkKey], boxes: list[Box]) -> list[ChunkKey]:
+    """The chunks of ``keys`` that overlap one of ``boxes`` (one spatial query for all:
+    deleting 10,000 objects must not test every chunk against every object)."""
+    if not keys or not boxes:
+        return []
+    chunks = np.array([chunk_box(k) for k in keys], dtype=float)
+    tree = shapely.STRtree(shapely.box(*np.asarray(boxes, dtype=float).T))
+    hit = tree.query(shapely.box(*chunks.T))[0]  # envelopes: box against box
+    return [keys[i] for i in np.unique(hit).tolist()]
