@@ -167,3 +167,31 @@ def test_a_big_selection_is_drawn_from_the_chunks_in_view_at_any_zoom(bench: Ben
     for l0_per_px in (4.0, 0.5):
         zoom_to(bench.viewer, l0_per_px, *edge)
         assert (pixel(bench, render(bench), *edge) == empty[l0_per_px]).all()
+
+
+def test_a_crowded_chunk_is_built_in_pieces_across_calls_and_comes_out_whole(qapp) -> None:
+    import math
+
+    from PySide6.QtGui import QTransform
+
+    from ui.annotations.chunks import PIECE_OBJECTS, ChunkCache, DrawStyle, chunk_box
+
+    tiles = [Annotation(box(x, y, x + 30, y + 30), path_class=RED)
+             for x in range(0, 1024, 32) for y in range(0, 1024, 32)]  # fmt: skip
+    assert len(tiles) > 3 * PIECE_OBJECTS  # a zoomed-out chunk of a tile grid
+
+    def query(b: tuple[float, float, float, float]) -> list[Annotation]:
+        return [o for o in tiles if o.geometry.intersects(box(*b))]
+
+    key, t, style = (2, 0, 0), QTransform.fromScale(0.25, 0.25), DrawStyle()
+    whole = ChunkCache(query, lambda o: True).image(key, t, style, False, float("inf"))
+    pieces = ChunkCache(query, lambda o: True)
+    calls, image = 0, None
+    while image is None and calls < 100:  # a deadline already past: one step a call
+        calls += 1
+        image = pieces.image(key, t, style, False, 0.0)
+    assert image is not None and whole is not None
+    n_pieces = math.ceil(len(query(chunk_box(key))) / PIECE_OBJECTS)
+    assert calls == 1 + 2 * n_pieces  # the query, then build and draw each piece once
+    assert pieces.built == 1 and pieces.rendered == 1
+    assert image == whole  # pixel for pixel

@@ -194,22 +194,17 @@ class ChunkCache:
         """The image of ``key`` at the scale of ``t`` if there is one (nothing is built)."""
         return self.images.get((key, scale_key(t)))
 
-    def vector(self, key: ChunkKey, deadline: float) -> VectorChunk | None:
-        """The chunk's objects (None: past the deadline), with as many pieces built as the
-        deadline allows (all of them with no deadline)."""
+    def vector(self, key: ChunkKey) -> VectorChunk:
+        """The chunk's objects (queried now if not cached) and the pieces built so far."""
         chunk = self.vectors.get(key)
         if chunk is not None:
             self.vectors.move_to_end(key)
-        else:
-            if time.thread_time() > deadline:
-                return None
-            chunk = VectorChunk([o for o in self._query(chunk_box(key)) if self._shows(o)], [])
-            self.vectors[key] = chunk
-            self.built += 1
-            while len(self.vectors) > MAX_VECTOR_CHUNKS:
-                self.vectors.popitem(last=False)
-        while not chunk.complete and time.thread_time() <= deadline:
-            self._build_piece(key, chunk)
+            return chunk
+        chunk = VectorChunk([o for o in self._query(chunk_box(key)) if self._shows(o)], [])
+        self.vectors[key] = chunk
+        self.built += 1
+        while len(self.vectors) > MAX_VECTOR_CHUNKS:
+            self.vectors.popitem(last=False)
         return chunk
 
     def _build_piece(self, key: ChunkKey, chunk: VectorChunk) -> None:
@@ -225,16 +220,16 @@ class ChunkCache:
 
     def image(self, key: ChunkKey, t: QTransform, style: DrawStyle, antialias: bool,
               deadline: float) -> QImage | None:  # fmt: skip
-        """The chunk rendered at the scale of ``t`` (None: not yet, past the deadline; what
-        was built and drawn so far is kept for the next call)."""
+        """The chunk rendered at the scale of ``t``, or None: not yet, the deadline came
+        first. Each call does at least one step (the query, or building or drawing one
+        piece), then more while the deadline allows; what is done is kept for the next."""
         scale = scale_key(t)
         image = self.images.get((key, scale))
         if image is not None:
             self.images.move_to_end((key, scale))
             return image
-        vector = self.vector(key, deadline)
-        if vector is None:
-            return None
+        worked = key not in self.vectors
+        vector = self.vector(key)
         partial = self._partial.get((key, scale))
         if partial is None or partial.vector is not vector:
             if not vector.objects:
@@ -248,8 +243,9 @@ class ChunkCache:
                 del self._partial[(key, scale)]
                 drawn = any(vector.pieces)  # else a null image: nothing to compose
                 return self._store(key, scale, partial.image if drawn else QImage())
-            if time.thread_time() > deadline:
+            if worked and time.thread_time() > deadline:
                 return None
+            worked = True
             if partial.drawn == len(vector.pieces):
                 self._build_piece(key, vector)
                 continue
