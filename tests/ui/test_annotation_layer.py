@@ -195,3 +195,23 @@ def test_a_crowded_chunk_is_built_in_pieces_across_calls_and_comes_out_whole(qap
     assert calls == 1 + 2 * n_pieces  # the query, then build and draw each piece once
     assert pieces.built == 1 and pieces.rendered == 1
     assert image == whole  # pixel for pixel
+
+
+def test_a_build_tick_past_its_budget_leaves_the_next_chunk_for_the_next_tick(
+    bench: Bench, monkeypatch
+) -> None:
+    import ui.annotations.layer as layer_module
+
+    bench.collection.apply(Edit.add([Annotation(box(900, 900, 1100, 1100), path_class=RED)]))
+    layer = bench.ann.layer
+    layer.invalidate()
+    monkeypatch.setattr(layer_module, "BUILD_BUDGET_S", 0.0)  # every step overruns it
+    x, y, w, h = bench.viewer.l0_visible_rect()
+    in_view = chunk_keys(band_for(bench.viewer.l0_per_view_px()), x, y, x + w, y + h)
+    ticks = 0
+    while layer.cache.rendered < len(in_view) and ticks < 10 * len(in_view):
+        before = layer.cache.rendered
+        layer._build_visible()  # one tick of the build timer
+        assert layer.cache.rendered - before <= 1  # one step, then the deadline counts
+        ticks += 1
+    assert layer.cache.rendered == len(in_view)  # and the view fills in, tick by tick

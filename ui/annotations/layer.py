@@ -261,6 +261,10 @@ class AnnotationLayer(QGraphicsObject):
             for key in self._visible_keys(0.0):
                 if cache.has_image(key, t):
                     continue
+                # a call always takes one step: past the deadline, leave the next chunk be
+                if not done.isEmpty() and time.thread_time() > deadline:
+                    missing = True
+                    break
                 if cache.image(key, t, style, antialias, deadline) is None:
                     missing = True
                     break
@@ -323,7 +327,11 @@ class AnnotationLayer(QGraphicsObject):
         t = self._device_transform()
         for cache, style, antialias in self._caches():
             for key in self._visible_keys(PREFETCH_RING):
-                if cache.image(key, t, style, antialias, deadline) is None:
+                if cache.has_image(key, t):
+                    continue
+                if time.thread_time() > deadline or (
+                    cache.image(key, t, style, antialias, deadline) is None
+                ):
                     self._idle.start()
                     return
 
