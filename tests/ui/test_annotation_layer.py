@@ -215,3 +215,15 @@ def test_a_build_tick_past_its_budget_leaves_the_next_chunk_for_the_next_tick(
         assert layer.cache.rendered - before <= 1  # one step, then the deadline counts
         ticks += 1
     assert layer.cache.rendered == len(in_view)  # and the view fills in, tick by tick
+
+
+def test_a_big_collection_leaves_the_garbage_collectors_reach(bench: Bench) -> None:
+    import gc
+
+    objs = [Annotation(box(x, 0, x + 8, 8)) for x in range(0, 2000 * 10, 10)]
+    before = gc.get_freeze_count()
+    try:
+        bench.collection.apply(Edit.add(objs))  # an import: thousands of objects at once
+        assert gc.get_freeze_count() >= before + len(objs)  # full collections skip them
+    finally:
+        gc.unfreeze()
