@@ -77,11 +77,11 @@ class StallMeter:
         """Wrap ``obj.name`` so each call's duration is recorded."""
         inner = getattr(obj, name)
 
-        def wrapper(*args: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             self._ran.append(name)
             t0, c0 = time.perf_counter(), time.thread_time()
             try:
-                return inner(*args)
+                return inner(*args, **kwargs)
             finally:
                 took, cpu = time.perf_counter() - t0, time.thread_time() - c0
                 self.max_handler_s = max(self.max_handler_s, took)
