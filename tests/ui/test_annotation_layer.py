@@ -124,3 +124,106 @@ def test_points_and_lines_are_drawn(bench: Bench) -> None:
     img = render(bench)
     assert tuple(pixel(bench, img, 950, 950)) == (255, 0, 0)
     assert pixel(bench, img, 1050, 800)[0] > 200
+
+
+def test_a_paint_only_composes_and_a_timer_builds_what_is_missing(bench: Bench, qtbot) -> None:
+    layer = bench.ann.layer
+    bench.collection.apply(Edit.add([Annotation(box(900, 900, 1100, 1100), path_class=RED)]))
+    layer.set_style(opacity=1.0)
+    layer.invalidate()
+    built = layer.cache.built
+    first = to_array(bench.viewer.render_to_qimage())  # a paint: nothing is built in it
+    assert layer.cache.built == built
+    assert tuple(pixel(bench, first, 1000, 1000)) != (255, 0, 0)
+    qtbot.waitUntil(lambda: layer.cache.built > built)  # the build timer, after the paint
+    later = to_array(bench.viewer.render_to_qimage())
+    assert tuple(pixel(bench, later, 1000, 1000)) == (255, 0, 0)
+
+
+def test_a_big_selection_is_drawn_from_the_chunks_in_view_at_any_zoom(bench: Bench) -> None:
+    rng = np.random.default_rng(2)
+    objs = [Annotation(box(x, y, x + 24, y + 24), path_class=RED)
+            for x, y in rng.uniform(0, 2000, (4000, 2))]  # fmt: skip
+    layer = bench.ann.layer
+    probe = objs[0].geometry.bounds
+    edge = (probe[0], (probe[1] + probe[3]) / 2)  # middle of its left side
+    empty = {}
+    for l0_per_px in (4.0, 0.5):  # the whole slide, then a few objects
+        zoom_to(bench.viewer, l0_per_px, *edge)
+        empty[l0_per_px] = pixel(bench, render(bench), *edge)
+    bench.collection.apply(Edit.add(objs))
+    bench.collection.select([o.id for o in objs])
+    for l0_per_px in (4.0, 0.5):
+        zoom_to(bench.viewer, l0_per_px, *edge)
+        img = render(bench)
+        r, g, b = pixel(bench, img, *edge)
+        assert r > 200 and g > 200 and b < 80, (l0_per_px, (r, g, b))  # yellow highlight
+        band = band_for(bench.viewer.l0_per_view_px())
+        x, y, w, h = bench.viewer.l0_visible_rect()
+        in_view = set(chunk_keys(band, x, y, x + w, y + h))
+        selected_chunks = {k for k in layer.selection_cache.vectors if k[0] == band}
+        assert selected_chunks == in_view  # no per-object work outside the view
+    bench.collection.apply(Edit.remove(objs))  # forgets every chunk the objects touched
+    for l0_per_px in (4.0, 0.5):
+        zoom_to(bench.viewer, l0_per_px, *edge)
+        assert (pixel(bench, render(bench), *edge) == empty[l0_per_px]).all()
+
+
+def test_a_crowded_chunk_is_built_in_pieces_across_calls_and_comes_out_whole(qapp) -> None:
+    import math
+
+    from PySide6.QtGui import QTransform
+
+    from ui.annotations.chunks import PIECE_OBJECTS, ChunkCache, DrawStyle, chunk_box
+
+    tiles = [Annotation(box(x, y, x + 30, y + 30), path_class=RED)
+             for x in range(0, 1024, 32) for y in range(0, 1024, 32)]  # fmt: skip
+    assert len(tiles) > 3 * PIECE_OBJECTS  # a zoomed-out chunk of a tile grid
+
+    def query(b: tuple[float, float, float, float]) -> list[Annotation]:
+        return [o for o in tiles if o.geometry.intersects(box(*b))]
+
+    key, t, style = (2, 0, 0), QTransform.fromScale(0.25, 0.25), DrawStyle()
+    whole = ChunkCache(query, lambda o: True).image(key, t, style, False, float("inf"))
+    pieces = ChunkCache(query, lambda o: True)
+    calls, image = 0, None
+    while image is None and calls < 100:  # a deadline already past: one step a call
+        calls += 1
+        image = pieces.image(key, t, style, False, 0.0)
+    assert image is not None and whole is not None
+    n_pieces = math.ceil(len(query(chunk_box(key))) / PIECE_OBJECTS)
+    assert calls == 1 + 2 * n_pieces  # the query, then build and draw each piece once
+    assert pieces.built == 1 and pieces.rendered == 1
+    assert image == whole  # pixel for pixel
+
+
+def test_a_build_tick_past_its_budget_leaves_the_next_chunk_for_the_next_tick(
+    bench: Bench, monkeypatch
+) -> None:
+    import ui.annotations.layer as layer_module
+
+    bench.collection.apply(Edit.add([Annotation(box(900, 900, 1100, 1100), path_class=RED)]))
+    layer = bench.ann.layer
+    layer.invalidate()
+    monkeypatch.setattr(layer_module, "BUILD_BUDGET_S", 0.0)  # every step overruns it
+    x, y, w, h = bench.viewer.l0_visible_rect()
+    in_view = chunk_keys(band_for(bench.viewer.l0_per_view_px()), x, y, x + w, y + h)
+    ticks = 0
+    while layer.cache.rendered < len(in_view) and ticks < 10 * len(in_view):
+        before = layer.cache.rendered
+        layer._build_visible()  # one tick of the build timer
+        assert layer.cache.rendered - before <= 1  # one step, then the deadline counts
+        ticks += 1
+    assert layer.cache.rendered == len(in_view)  # and the view fills in, tick by tick
+
+
+def test_a_big_collection_leaves_the_garbage_collectors_reach(bench: Bench) -> None:
+    import gc
+
+    objs = [Annotation(box(x, 0, x + 8, 8)) for x in range(0, 2000 * 10, 10)]
+    before = gc.get_freeze_count()
+    try:
+        bench.collection.apply(Edit.add(objs))  # an import: thousands of objects at once
+        assert gc.get_freeze_count() >= before + len(objs)  # full collections skip them
+    finally:
+        gc.unfreeze()

@@ -228,6 +228,39 @@ def test_curves_take_batch_and_epoch_records(qtbot) -> None:
         assert lo <= 0.0 and 2.0 <= hi < 2.2
 
 
+def test_a_redraw_touches_only_the_curves_with_new_points(qtbot) -> None:
+    from PySide6.QtWidgets import QGraphicsItem
+
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.clear(epochs=2)
+    curves.add_batch(1, 8, {"ce": 1.0, "reg": 0.1})
+    curves.add_epoch({"epoch": 1, "val_acc": 0.5, "val_bal_acc": 0.4})
+    curves.redraw()
+    changed: list[str] = []
+    for name in ("ce_curve", "acc_curve", "bal_curve"):
+        getattr(curves, name).sigPlotChanged.connect(lambda *_a, n=name: changed.append(n))
+    for step in range(2, 6):  # batches only: the epoch curves' markers are not rebuilt
+        curves.add_batch(step, 8, {"ce": 1.0 / step, "reg": 0.1})
+    curves.redraw()
+    assert changed == ["ce_curve"]
+    curves.add_epoch({"epoch": 2, "val_acc": 0.6, "val_bal_acc": 0.5})
+    curves.redraw()
+    assert changed == ["ce_curve", "acc_curve", "bal_curve"]
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache  # tick labels not redrawn per point
+    for plot in (curves.loss_plot, curves.acc_plot):
+        assert all(plot.getAxis(a).cacheMode() == cached for a in ("left", "bottom"))
+
+
+def test_the_progress_bar_follows_the_batches_at_the_curves_pace(qtbot, wizard) -> None:
+    page = wizard.train_page
+    page._run_started("Training", Path("."))
+    for step in range(1, 41):  # a burst of records: QProgressBar repaints on every value
+        page.controller.sigBatch.emit(step, 100, {"ce": 1.0, "reg": 0.1})
+    assert page.bar.value() != 40  # not yet: one update per redraw interval
+    qtbot.waitUntil(lambda: page.bar.value() == 40 and page.bar.maximum() == 100)
+
+
 def test_unfinished_run_is_recognised(tmp_path: Path) -> None:
     run = RunFolder(tmp_path)
     assert not run.is_unfinished()

@@ -7,6 +7,10 @@ object touching the chunk (built in one numpy pass with level of detail for the 
 is then one unscaled ``drawImage`` per visible chunk, whatever the number of objects, and
 panning re-renders only the chunks that come into view. While a zoom step's images are
 being made, the previous scale's image of a chunk is drawn stretched.
+
+A chunk is built and rendered in pieces of ``PIECE_OBJECTS`` objects, with the caller's
+deadline checked between pieces: zoomed out over 100,000 tiles a chunk holds thousands,
+and one piece is the most work done past a deadline (a millisecond or two, not ten).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import shapely
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QTransform
 
@@ -24,6 +30,9 @@ from pathscaat.annotations.model import RGB, Annotation
 from ui.annotations.paths import BatchPaths, batch_paths
 
 CHUNK_VIEW_PX = 256
+PIECE_OBJECTS = 300
+"""Objects built or rendered between two deadline checks."""
+MAX_PARTIAL = 64
 MAX_VECTOR_CHUNKS = 4000
 MAX_IMAGES = 400
 """At most ~256 KB each: about 100 MB of chunk images at worst."""
@@ -49,7 +58,28 @@ class DrawStyle:
 
 @dataclass
 class VectorChunk:
-    groups: list[tuple[RGB, BatchPaths]]
+    """The objects shown in a chunk (drawing order) and the paths of those built so far,
+    one list of (colour, paths) per piece of ``PIECE_OBJECTS`` objects."""
+
+    objects: list[Annotation]
+    pieces: list[list[tuple[RGB, BatchPaths]]]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.pieces) * PIECE_OBJECTS >= len(self.objects)
+
+    @property
+    def groups(self) -> list[tuple[RGB, BatchPaths]]:
+        return [group for piece in self.pieces for group in piece]
+
+
+@dataclass
+class PartialImage:
+    """A chunk image being rendered: ``drawn`` pieces of ``vector`` are in ``image``."""
+
+    vector: VectorChunk
+    image: QImage
+    drawn: int = 0
 
 
 def band_for(l0_per_view_px: float) -> int:
@@ -118,20 +148,28 @@ def draw_paths(painter: QPainter, paths: BatchPaths, colour: QColor, style: Draw
 
 
 class ChunkCache:
-    """Vector chunks and chunk images, built on demand within a caller's deadline."""
+    """Vector chunks and chunk images, built on demand within a caller's deadline (in the
+    UI thread's CPU time, ``time.thread_time``)."""
 
     def __init__(self, query: Callable[[Box], list[Annotation]],
-                 shows: Callable[[Annotation], bool]) -> None:  # fmt: skip
+                 shows: Callable[[Annotation], bool],
+                 colour: Callable[[Annotation], RGB] | None = None,
+                 outline_px: float | None = None) -> None:  # fmt: skip
         self._query = query
         self._shows = shows
+        self._colour = colour or colour_of
+        self._outline_px = outline_px
+        """Outline width in screen px (None: thinner when zoomed out, see _render)."""
         self.vectors: OrderedDict[ChunkKey, VectorChunk] = OrderedDict()
         self.images: OrderedDict[tuple[ChunkKey, ScaleKey], QImage] = OrderedDict()
+        self._partial: OrderedDict[tuple[ChunkKey, ScaleKey], PartialImage] = OrderedDict()
         self._scales: dict[ChunkKey, set[ScaleKey]] = {}
         self.built = 0
         self.rendered = 0
 
     def clear(self, images_only: bool = False) -> None:
         self.images.clear()
+        self._partial.clear()
         self._scales.clear()
         if not images_only:
             self.vectors.clear()
@@ -140,47 +178,81 @@ class ChunkCache:
         """Drop every chunk (vector and image) that overlaps one of ``boxes``."""
         if not boxes:
             return
-        for key in list(self.vectors):
-            if _touches(chunk_box(key), boxes):
-                del self.vectors[key]
-        for key in [k for k in self._scales if _touches(chunk_box(k), boxes)]:
+        for key in _touching(list(self.vectors), boxes):
+            del self.vectors[key]
+        for key in _touching(list(self._scales), boxes):
             for scale in self._scales.pop(key):
                 self.images.pop((key, scale), None)
+        for key, scale in _touching_scaled(list(self._partial), boxes):
+            del self._partial[(key, scale)]
 
-    def vector(self, key: ChunkKey, deadline: float) -> VectorChunk | None:
+    def has_image(self, key: ChunkKey, t: QTransform) -> bool:
+        """Whether ``key`` is rendered at the scale of ``t`` (nothing is built)."""
+        return (key, scale_key(t)) in self.images
+
+    def cached_image(self, key: ChunkKey, t: QTransform) -> QImage | None:
+        """The image of ``key`` at the scale of ``t`` if there is one (nothing is built)."""
+        return self.images.get((key, scale_key(t)))
+
+    def vector(self, key: ChunkKey) -> VectorChunk:
+        """The chunk's objects (queried now if not cached) and the pieces built so far."""
         chunk = self.vectors.get(key)
         if chunk is not None:
             self.vectors.move_to_end(key)
             return chunk
-        if time.perf_counter() > deadline:
-            return None
-        objs = [o for o in self._query(chunk_box(key)) if self._shows(o)]
-        by_colour: dict[RGB, list[Annotation]] = {}
-        for obj in objs:
-            by_colour.setdefault(colour_of(obj), []).append(obj)
-        l0_per_px = 2.0 ** key[0]
-        groups = [(c, batch_paths([o.geometry for o in group], l0_per_px))
-                  for c, group in by_colour.items()]  # fmt: skip
-        chunk = VectorChunk([(c, p) for c, p in groups if not p.is_empty()])
+        chunk = VectorChunk([o for o in self._query(chunk_box(key)) if self._shows(o)], [])
         self.vectors[key] = chunk
         self.built += 1
         while len(self.vectors) > MAX_VECTOR_CHUNKS:
             self.vectors.popitem(last=False)
         return chunk
 
+    def _build_piece(self, key: ChunkKey, chunk: VectorChunk) -> None:
+        start = len(chunk.pieces) * PIECE_OBJECTS
+        by_colour: dict[RGB, list[Annotation]] = {}
+        colour = self._colour
+        for obj in chunk.objects[start : start + PIECE_OBJECTS]:
+            by_colour.setdefault(colour(obj), []).append(obj)
+        l0_per_px = 2.0 ** key[0]
+        groups = [(c, batch_paths([o.geometry for o in group], l0_per_px))
+                  for c, group in by_colour.items()]  # fmt: skip
+        chunk.pieces.append([(c, p) for c, p in groups if not p.is_empty()])
+
     def image(self, key: ChunkKey, t: QTransform, style: DrawStyle, antialias: bool,
               deadline: float) -> QImage | None:  # fmt: skip
-        """The chunk rendered at the scale of ``t`` (None: not yet, past the deadline)."""
+        """The chunk rendered at the scale of ``t``, or None: not yet, the deadline came
+        first. Each call does at least one step (the query, or building or drawing one
+        piece), then more while the deadline allows; what is done is kept for the next."""
         scale = scale_key(t)
         image = self.images.get((key, scale))
         if image is not None:
             self.images.move_to_end((key, scale))
             return image
-        vector = self.vector(key, deadline)
-        if vector is None or time.perf_counter() > deadline:
-            return None
-        image = self._render(key, vector, QTransform(t.m11(), 0, 0, t.m22(), 0, 0), style,
-                             antialias)  # fmt: skip
+        worked = key not in self.vectors
+        vector = self.vector(key)
+        partial = self._partial.get((key, scale))
+        if partial is None or partial.vector is not vector:
+            if not vector.objects:
+                return self._store(key, scale, QImage())  # a null image: nothing to draw
+            partial = PartialImage(vector, self._blank(key, t))
+            self._partial[(key, scale)] = partial
+            while len(self._partial) > MAX_PARTIAL:
+                self._partial.popitem(last=False)
+        while True:
+            if partial.drawn == len(vector.pieces) and vector.complete:
+                del self._partial[(key, scale)]
+                drawn = any(vector.pieces)  # else a null image: nothing to compose
+                return self._store(key, scale, partial.image if drawn else QImage())
+            if worked and time.thread_time() > deadline:
+                return None
+            worked = True
+            if partial.drawn == len(vector.pieces):
+                self._build_piece(key, vector)
+                continue
+            self._render(key, vector.pieces[partial.drawn], t, partial.image, style, antialias)
+            partial.drawn += 1
+
+    def _store(self, key: ChunkKey, scale: ScaleKey, image: QImage) -> QImage:
         self.images[(key, scale)] = image
         self._scales.setdefault(key, set()).add(scale)
         self.rendered += 1
@@ -195,24 +267,47 @@ class ChunkCache:
             return self.images.get((key, scale))
         return None
 
-    def _render(self, key: ChunkKey, vector: VectorChunk, scale: QTransform, style: DrawStyle,
-                antialias: bool) -> QImage:  # fmt: skip
-        if not vector.groups:
-            return QImage()  # a null image: nothing to draw here
-        device = scale.mapRect(chunk_rect(key))
+    @staticmethod
+    def _blank(key: ChunkKey, t: QTransform) -> QImage:
+        device = _scale_only(t).mapRect(chunk_rect(key))
         w, h = max(1, math.ceil(device.width())), max(1, math.ceil(device.height()))
         image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(Qt.GlobalColor.transparent)
+        return image
+
+    def _render(self, key: ChunkKey, piece: list[tuple[RGB, BatchPaths]], t: QTransform,
+                image: QImage, style: DrawStyle, antialias: bool) -> None:  # fmt: skip
+        """Draw one piece's paths into the chunk's image."""
+        if not piece:
+            return
+        scale = _scale_only(t)
+        device = scale.mapRect(chunk_rect(key))
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
         painter.setTransform(scale * QTransform.fromTranslate(-device.left(), -device.top()))
-        width = OUTLINE_NEAR_VIEW_PX if antialias else OUTLINE_VIEW_PX
-        for colour, paths in vector.groups:
+        width = self._outline_px or (OUTLINE_NEAR_VIEW_PX if antialias else OUTLINE_VIEW_PX)
+        for colour, paths in piece:
             draw_paths(painter, paths, QColor(*colour), style, width)
         painter.end()
-        return image
 
 
-def _touches(box: Box, boxes: list[Box]) -> bool:
-    x0, y0, x1, y1 = box
-    return any(b[0] <= x1 and b[2] >= x0 and b[1] <= y1 and b[3] >= y0 for b in boxes)
+def _scale_only(t: QTransform) -> QTransform:
+    return QTransform(t.m11(), 0, 0, t.m22(), 0, 0)
+
+
+def _touching_scaled(
+    keys: list[tuple[ChunkKey, ScaleKey]], boxes: list[Box]
+) -> list[tuple[ChunkKey, ScaleKey]]:
+    hit = set(_touching(list({k for k, _ in keys}), boxes))
+    return [(k, s) for k, s in keys if k in hit]
+
+
+def _touching(keys: list[ChunkKey], boxes: list[Box]) -> list[ChunkKey]:
+    """The chunks of ``keys`` that overlap one of ``boxes`` (one spatial query for all:
+    deleting 10,000 objects must not test every chunk against every object)."""
+    if not keys or not boxes:
+        return []
+    chunks = np.array([chunk_box(k) for k in keys], dtype=float)
+    tree = shapely.STRtree(shapely.box(*np.asarray(boxes, dtype=float).T))
+    hit = tree.query(shapely.box(*chunks.T))[0]  # envelopes: box against box
+    return [keys[i] for i in np.unique(hit).tolist()]

@@ -2,7 +2,10 @@
 
 Points arrive with every progress record of the child; the plots are redrawn at most a few
 times a second from a timer, so a fast stream of batch records never stalls the UI thread.
-The x axis is epochs (batches fall between them), so both plots line up.
+The x axis is epochs (batches fall between them), so both plots line up. A redraw hands
+pyqtgraph only the curves that changed (the epoch curves' markers are rebuilt only when an
+epoch ends), and the axes and titles are cached as pixmaps: repainting a plot for a new
+point does not lay out and draw every tick label and title again.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QWidget
 
 REDRAW_MS = 150
 
@@ -97,6 +100,10 @@ class LiveCurves(QWidget):
         # thousands of batch points: draw what is in view, peak-downsampled to the pixels
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
+        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache  # redrawn only when they change
+        for name in ("left", "bottom"):
+            plot.getAxis(name).setCacheMode(cache)
+        plot.getPlotItem().titleLabel.setCacheMode(cache)
         return plot
 
     def clear(self, epochs: int | None = None) -> None:
@@ -108,7 +115,7 @@ class LiveCurves(QWidget):
         self.epoch_x: list[float] = []
         self.acc: list[float] = []
         self.bal_acc: list[float] = []
-        self._dirty = True
+        self._dirty = self._epochs_dirty = True
         for plot in (self.loss_plot, self.acc_plot):
             # a fixed x range spares a re-layout of the axis on every redraw; open-ended runs
             # (epochs unknown) keep auto-ranging
@@ -141,13 +148,15 @@ class LiveCurves(QWidget):
         self.epoch_x.append(epoch)
         self.acc.append(acc)
         self.bal_acc.append(bal if bal is not None else acc)
-        self._dirty = True
+        self._epochs_dirty = True
 
     def redraw(self) -> None:
-        if not self._dirty:
-            return
-        self._dirty = False
-        self.ce_curve.setData(self.batch_x, self.ce)
-        self.reg_curve.setData(self.batch_x, self.reg)
-        self.acc_curve.setData(self.epoch_x, self.acc)
-        self.bal_curve.setData(self.epoch_x, self.bal_acc)
+        """Hand the new points to the curves that have any (the timer calls it)."""
+        if self._dirty:
+            self._dirty = False
+            self.ce_curve.setData(self.batch_x, self.ce)
+            self.reg_curve.setData(self.batch_x, self.reg)
+        if self._epochs_dirty:
+            self._epochs_dirty = False
+            self.acc_curve.setData(self.epoch_x, self.acc)
+            self.bal_curve.setData(self.epoch_x, self.bal_acc)

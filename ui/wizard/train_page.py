@@ -6,7 +6,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QStandardPaths, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ui.status import format_duration
 from ui.wizard.choices import OBJECTIVE_LABELS, build_config
 from ui.wizard.context import WizardContext, hint_label, problem_label
-from ui.wizard.curves import LiveCurves
+from ui.wizard.curves import REDRAW_MS, LiveCurves
 from ui.wizard.run_controller import (
     PlannedRun,
     RunOutcome,
@@ -71,6 +71,9 @@ class TrainPage(QWizardPage):
         self.eta = hint_label()
         self.eta.setMinimumWidth(170)
         self.curves = LiveCurves()
+        self._bar_value = (0, 0)
+        self._bar_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._bar_timer.timeout.connect(self._show_bar)
         self.strip = StripView()
         self.problem = problem_label()
         self._layout(browse)
@@ -216,20 +219,28 @@ class TrainPage(QWizardPage):
         if run is not None and self.curves.batch_x:  # the next run (the ERM baseline)
             self.curves.clear(run.config.epochs)
         self.stage.setText(f"{label}…")
+        self._bar_timer.stop()
         self.bar.setRange(0, 0)
         self._update()
 
     def _batch(self, done: int, total: int, extra: dict[str, Any]) -> None:
         self.curves.add_batch(done, total, extra)
-        if total > 0:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
+        if total > 0:  # shown with the curves' cadence: QProgressBar repaints on each value
+            self._bar_value = (min(done, total), total)
+            if not self._bar_timer.isActive():
+                self._bar_timer.start()
+
+    def _show_bar(self) -> None:
+        done, total = self._bar_value
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
 
     def _eta(self, seconds: float | None) -> None:
         self.eta.setText(f"about {format_duration(seconds)} left" if seconds is not None else "")
 
     def _ended(self, outcome: RunOutcome) -> None:
         self.outcome = outcome
+        self._bar_timer.stop()
         self.bar.setRange(0, 1)
         self.bar.setValue(1 if outcome.kind == "done" else 0)
         self.eta.clear()
