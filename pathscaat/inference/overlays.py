@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,4 +184,4 @@ def _checked(info: OverlayInfo, path: Path) -> OverlayInfo:
         )
     if not isinstance(info.file, str) or not info.file:
         raise PathscaatError(f"{path}: overlay {name!r} names no file; run the inference again")
-    return OverlayInfo(info.name, info.kind, info.file, scale, info.class_name, low, high)
+    return replace(info, l0_per_px=scale, value_min=low, value_max=high)  # unit, meaning kept

@@ -176,3 +176,16 @@ def test_rendering_in_bands_joins_without_seams_and_stops(cmu_svs: Path, tmp_pat
     diff = np.abs(bands - whole)
     assert bands.shape == whole.shape and (diff == 0).mean() > 0.999 and diff.mean() < 0.05
     assert [r.done for r in records] == list(range(10)) and records[-1].total == 9
+
+
+def test_a_saved_manifest_keeps_each_layers_unit_and_meaning(tmp_path) -> None:
+    """The manifest check on load must not drop the fields that say what a value means
+    (``pathscaat regions`` read the percentile map as a raw one and found 99 regions, not 13)."""
+    from pathscaat.inference.overlays import OverlayInfo, OverlaySet
+
+    info = OverlayInfo("saliency", "saliency", "saliency.tif", 4.0, None, 0.0, 1.0,
+                       unit="percentile of this slide's tissue", meaning="where it looks")  # fmt: skip
+    OverlaySet(root=tmp_path, slide="s.svs", slide_dims=(100, 80), classes=["a"],
+               overlays=[info]).save()  # fmt: skip
+    loaded = OverlaySet.load(tmp_path).overlays[0]
+    assert (loaded.unit, loaded.meaning) == (info.unit, info.meaning)
