@@ -183,8 +183,9 @@ def test_a_saved_manifest_keeps_each_layers_unit_and_meaning(tmp_path) -> None:
     (``pathscaat regions`` read the percentile map as a raw one and found 99 regions, not 13)."""
     from pathscaat.inference.overlays import OverlayInfo, OverlaySet
 
+    unit = "percentile of this slide's tissue"
     info = OverlayInfo("saliency", "saliency", "saliency.tif", 4.0, None, 0.0, 1.0,
-                       unit="percentile of this slide's tissue", meaning="where it looks")  # fmt: skip
+                       unit=unit, meaning="where it looks")  # fmt: skip
     OverlaySet(root=tmp_path, slide="s.svs", slide_dims=(100, 80), classes=["a"],
                overlays=[info]).save()  # fmt: skip
     loaded = OverlaySet.load(tmp_path).overlays[0]
