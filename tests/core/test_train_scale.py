@@ -95,4 +95,4 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
     text = " ".join(raw.split())
     assert "(default: None)" not in text
     assert "0.003 from random weights, 0.001 from pretrained weights" in text
-    assert "PathSCAAT checkpoint" in text and "backbone." in text
+    assert "PathSCAAT checkpoint" in text and "random (a research setting)" in text
