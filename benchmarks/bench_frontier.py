@@ -150,7 +150,7 @@ def train_cell(cell: Cell, data: Path, p: Profile, run: Path, cfg: ScaatConfig, 
         batch_size=p.batch_size, lr=p.lr, warmup_epochs=p.warmup_epochs, img_size=p.img_px,
         device=args.device, seed=cell.seed, val_fraction=0.15, test_fraction=0.25,
         resume=run / "last" if last.is_file() else None, head_init=p.head_init,
-        pretrained_file=None if start_from is None else Path(start_from), progress_every=1000,
+        weights=None if start_from is None else str(start_from), progress_every=1000,
         strip_every=0,
     )  # fmt: skip
     start = time.perf_counter()
