@@ -115,3 +115,24 @@ def test_model_classes_become_project_classes_and_are_remembered(
     assert again is not dlg
     assert {b.currentText() for b in again.class_boxes.values()} == {"Tumour"}
     again.reject()
+
+
+def test_the_typed_threshold_is_readable_under_the_apps_stylesheet(window: MainWindow) -> None:
+    """Under the app's stylesheet a button-less spin box collapsed its text field to 1 px:
+    the threshold boxes looked empty on screen."""
+    from PySide6.QtWidgets import QApplication
+
+    from resources import resource_path
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    old = app.styleSheet()
+    app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
+    try:
+        box = window.layers_panel.cards["saliency"].threshold_text
+        box.show()
+        QApplication.processEvents()
+        field = box.lineEdit()
+        assert field.width() >= field.fontMetrics().horizontalAdvance(box.text())
+    finally:
+        app.setStyleSheet(old)

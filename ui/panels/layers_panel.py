@@ -214,10 +214,11 @@ class LayerCard(QFrame):
         box.setDecimals(max(3, 3 - math.floor(math.log10(span))))
         box.setSingleStep(span / 100)
         box.setKeyboardTracking(False)
-        box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+        # (no NoButtons: under the app's stylesheet it collapses the text field to 1 px)
         box.setToolTip(f"Values below this are not drawn ({layer.unit or 'the layer’s units'})")
         box.valueChanged.connect(lambda v: setattr(layer, "threshold", float(v)))
-        box.setMaximumWidth(70)
+        digits = box.fontMetrics().horizontalAdvance("0." + "0" * (box.decimals() + 1))
+        box.setFixedWidth(digits + 40)  # padding and arrows: the value must stay readable
         return box
 
     def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
