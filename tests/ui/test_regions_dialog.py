@@ -16,22 +16,28 @@ from ui.settings import Settings
 MPP = 0.499
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path, cmu_svs: Path, cmu_run: Path):  # noqa: F811
+def overlay_window(qtbot, tmp_path: Path, slide: Path, run: Path) -> MainWindow:
+    """The app on ``slide`` with the overlay set ``run`` open (close it after)."""
     win = MainWindow(Settings(tmp_path / "settings.ini"), interactive=False,
                      synchronous_viewer=True)  # fmt: skip
     qtbot.addWidget(win)
     win.resize(1100, 800)
     win.show()
-    win.open_slide(cmu_svs)
+    win.open_slide(slide)
     qtbot.waitUntil(lambda: win.slide is not None, timeout=20000)
-    win.load_overlays(cmu_run)
+    win.load_overlays(run)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, cmu_svs: Path, cmu_run: Path):  # noqa: F811
+    win = overlay_window(qtbot, tmp_path, cmu_svs, cmu_run)
     yield win
     win.close()
 
 
 def wait_done(qtbot, dlg) -> None:
-    qtbot.waitUntil(lambda: not dlg.is_computing(), timeout=20000)
+    qtbot.waitUntil(lambda: not dlg.is_computing(), timeout=30000)
 
 
 def test_saliency_block_becomes_one_region_of_its_area(qtbot, window: MainWindow) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from pathscaat.inference.overlays import UNIT_PERCENTILE
 from pathscaat.inference.saliency_layers import DISPLAY_THRESHOLD
+from tests.ui.test_regions_dialog import overlay_window, wait_done
 from ui.main_window import MainWindow
-from ui.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -29,20 +29,9 @@ def real_run(cmu_svs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, cmu_svs: Path, real_run: Path):
-    win = MainWindow(Settings(tmp_path / "settings.ini"), interactive=False,
-                     synchronous_viewer=True)  # fmt: skip
-    qtbot.addWidget(win)
-    win.resize(1100, 800)
-    win.show()
-    win.open_slide(cmu_svs)
-    qtbot.waitUntil(lambda: win.slide is not None, timeout=20000)
-    win.load_overlays(real_run)
+    win = overlay_window(qtbot, tmp_path, cmu_svs, real_run)
     yield win
     win.close()
-
-
-def wait_done(qtbot, dlg) -> None:
-    qtbot.waitUntil(lambda: not dlg.is_computing(), timeout=30000)
 
 
 def cli_regions(cmu_svs: Path, run: Path, out: Path, *extra: str) -> int:
