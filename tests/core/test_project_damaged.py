@@ -11,7 +11,7 @@ import pytest
 
 from pathscaat.cli.main import main
 from pathscaat.project import DB_NAME, Project, ProjectDamagedError
-from pathscaat.project.store import _sqlite_failure
+from pathscaat.project.connection import _sqlite_failure
 
 
 def _project(tmp_path: Path, cmu_svs: Path) -> Path:
