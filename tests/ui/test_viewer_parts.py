@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from pathscaat.inference.overlays import OverlayInfo, OverlaySet
 from pathscaat.slides.errors import SlideError
 from pathscaat.slides.region import Region
-from tests.ui.viewer_slides import ArraySlide, BrokenSlide, gradient_rgb
+from tests.ui.viewer_slides import ArraySlide, BrokenSlide, GatedSlide, gradient_rgb
 from ui.viewer import COLORMAPS, Minimap, OverlayLayer, SlideViewer, TileCache, TileLoader
 from ui.viewer.overlay_layer import layers_from_overlay_set
 from ui.viewer.scale_bar import format_um, nice_length_um
@@ -86,6 +86,36 @@ def test_loader_errors_are_signalled_once_and_not_retried(qtbot) -> None:
     loader.request([region(0, "b")])
     qtbot.waitUntil(lambda: len(errors) == 2, timeout=5000)
     assert "cannot be decoded" in errors[0]
+    loader.close()
+
+
+def test_read_in_flight_when_its_source_closes_is_dropped_not_reported(qtbot) -> None:
+    """Switching slides closes the old overlays while a worker may be inside a read; that
+    read's "the slide is closed" is stale, never a "Slide display problem"."""
+    old = GatedSlide(gradient_rgb(512, 256))
+    loader = TileLoader(max_workers=1)
+    loader.register("o", old)
+    errors: list[str] = []
+    tiles: list[np.ndarray] = []
+    loader.sigError.connect(lambda r, msg: errors.append(msg))
+    loader.sigTileReady.connect(lambda r, t: tiles.append(t))
+    loader.request([region(0, "o")])
+    assert old.reading.wait(5)
+    loader.unregister("o")
+    old.close()
+    old.gate.set()
+    qtbot.waitUntil(lambda: loader.dropped_late == 1, timeout=5000)
+    assert errors == [] and tiles == [] and loader.pending == 0
+    # a new source under the same id that wants the region while the stale read runs
+    stale, fresh = GatedSlide(gradient_rgb(512, 256)), ArraySlide(gradient_rgb(512, 256), 1)
+    loader.register("o", stale)
+    loader.request([region(0, "o")])
+    assert stale.reading.wait(5)
+    loader.register("o", fresh)
+    stale.close()
+    stale.gate.set()
+    qtbot.waitUntil(lambda: len(tiles) == 1, timeout=5000)
+    assert errors == [] and fresh.reads == 1
     loader.close()
 
 

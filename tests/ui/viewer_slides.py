@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from pathscaat.slides.base import Mpp, RGBArray, Slide
-from pathscaat.slides.errors import CorruptSlideError
+from pathscaat.slides.errors import CorruptSlideError, SlideClosedError
 
 
 def gradient_rgb(w: int, h: int) -> RGBArray:
@@ -93,3 +93,20 @@ class BrokenSlide(ArraySlide):
 
     def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
         raise CorruptSlideError(self.path, f"tile at {l0_xy} cannot be decoded", "Rescan it.")
+
+
+class GatedSlide(ArraySlide):
+    """Each read waits for ``gate``; a read that wakes to a closed slide fails the way
+    OpenSlide's guarded handle does ("the slide is closed")."""
+
+    def __init__(self, l0: RGBArray, levels: int = 1) -> None:
+        super().__init__(l0, levels=levels)
+        self.gate = threading.Event()
+        self.reading = threading.Event()
+
+    def _read_region(self, l0_xy: tuple[int, int], level: int, size: tuple[int, int]) -> RGBArray:
+        self.reading.set()
+        self.gate.wait(10)
+        if self._closed:
+            raise SlideClosedError(self.path, "the slide is closed", "Open it again.")
+        return super()._read_region(l0_xy, level, size)

@@ -40,6 +40,7 @@ class _Result:
     """What a worker hands back to the UI thread."""
 
     region: Region | None = None
+    slide: Slide | None = None  # the source read; stale when no longer registered
     tile: NDArray[np.uint8] | None = None
     error: str | None = None
     skipped: bool = False
@@ -195,16 +196,17 @@ class TileLoader(QObject):
     def _read(self, region: Region, slide: Slide) -> _Result:
         with self._lock:
             if self._closed or region not in self._wanted:
-                return _Result(region, skipped=True)
+                return _Result(region, slide, skipped=True)
         try:
             tile = slide.read_region(
                 (region.l0_x, region.l0_y), region.level, (region.lvl_w, region.lvl_h)
             )
         except Exception as exc:  # every read error is reported, none is fatal
-            return _Result(region, error=_describe(exc))
+            return _Result(region, slide, error=_describe(exc))
         tile = np.ascontiguousarray(tile)
-        self.cache.put(region, tile)
-        return _Result(region, tile)
+        if self._slides.get(region.slide_id) is slide:
+            self.cache.put(region, tile)
+        return _Result(region, slide, tile)
 
     @staticmethod
     def _call(
@@ -225,6 +227,15 @@ class TileLoader(QObject):
             return
         region = result.region
         self._jobs.pop(region, None)
+        if self._slides.get(region.slide_id) is not result.slide:
+            # The source was unregistered (closed) or replaced while this read ran: its
+            # result, even "the slide is closed", answers a question nobody asks now;
+            # a replacement source that wants the region is read afresh.
+            self.dropped_late += 1
+            if region in self._wanted and region.slide_id in self._slides:
+                self._start(region)
+            self.sigPending.emit(len(self._jobs))
+            return
         if result.skipped:
             self.dropped_before_read += 1
         elif result.error is not None:
