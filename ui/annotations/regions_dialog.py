@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
-    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -42,16 +41,13 @@ from pathscaat.annotations.class_map import ClassMap, apply_class_map
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import Annotation
 from ui.annotations.class_mapping_rows import ClassMappingRows
+from ui.annotations.region_preview import candidate_outline, outline_path, selection_outline
 
 log = logging.getLogger(__name__)
 
 AREA = "Area µm^2"
 DEBOUNCE_MS = 150
 SLIDER_STEPS = 1000
-PREVIEW_Z = 1000
-CANDIDATE_RGB = (255, 0, 200)
-"""Magenta: in no overlay colour map nor class palette, and seen on H&E's pink and blue."""
-SELECTED_RGB = (0, 220, 255)
 
 
 def compute_regions(
@@ -65,22 +61,6 @@ def compute_regions(
         cache["layer"] = load_layer(folder, name)
     return regions_from_overlay(cache["layer"], threshold, min_area_um2, mpp=mpp,
                                 smooth_um=smooth_um)  # fmt: skip
-
-
-def outline_path(geoms: list[Any]) -> QPainterPath:
-    """Every ring of ``geoms`` (polygons or multipolygons in level-0 px) as one path."""
-    path = QPainterPath()
-    for geom in geoms:
-        for poly in getattr(geom, "geoms", [geom]):
-            for ring in (poly.exterior, *poly.interiors):
-                xy = list(ring.coords)
-                if len(xy) < 2:
-                    continue
-                path.moveTo(*xy[0])
-                for x, y in xy[1:]:
-                    path.lineTo(x, y)
-                path.closeSubpath()
-    return path
 
 
 def describe(i: int, region: Annotation, model_class: str | None = None) -> str:
@@ -99,33 +79,6 @@ def describe(i: int, region: Annotation, model_class: str | None = None) -> str:
     if share is not None and not math.isnan(share):
         parts.append(f"{share * 100:.1f} % of saliency")
     return " · ".join(parts)
-
-
-class _Outline:
-    """A halo + coloured outline pair drawn over the slide (cosmetic pens)."""
-
-    def __init__(self, view_box: Any, rgb: tuple[int, int, int], width: float, z: int,
-                 dashed: bool = False) -> None:  # fmt: skip
-        self.items: list[QGraphicsPathItem] = []
-        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        for colour, w, pen_style in ((QColor(255, 255, 255, 200), width + 2, Qt.PenStyle.SolidLine),
-                                     (QColor(*rgb), width, style)):
-            item = QGraphicsPathItem()
-            pen = QPen(colour, w, pen_style)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setZValue(z + len(self.items))
-            view_box.addItem(item, ignoreBounds=True)
-            self.items.append(item)
-        self._view_box = view_box
-
-    def show(self, path: QPainterPath) -> None:
-        for item in self.items:
-            item.setPath(path)
-
-    def remove(self) -> None:
-        for item in self.items:
-            self._view_box.removeItem(item)
 
 
 class RegionsDialog(QDialog):
@@ -163,8 +116,8 @@ class RegionsDialog(QDialog):
         self._pending = False
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._compute)
-        self.preview = _Outline(viewer.view_box, CANDIDATE_RGB, 2.0, PREVIEW_Z, dashed=True)
-        self.highlight = _Outline(viewer.view_box, SELECTED_RGB, 3.0, PREVIEW_Z + 5)
+        self.preview = candidate_outline(viewer.view_box)
+        self.highlight = selection_outline(viewer.view_box)
         self._build(what, start_threshold)
         self.schedule()
 
