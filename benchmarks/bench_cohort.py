@@ -35,8 +35,9 @@ sys.path.insert(0, str(REPO))
 from pathscaat.data.synthetic_slide import write_synthetic_slide  # noqa: E402
 from pathscaat.inference.cohort import CohortSettings, run_shard  # noqa: E402
 from pathscaat.inference.cohort_slides import assign_folders, list_slides  # noqa: E402
-from pathscaat.inference.predict import load_model, predict_surveyed, survey  # noqa: E402
+from pathscaat.inference.predict import load_model, predict_surveyed  # noqa: E402
 from pathscaat.inference.scoring import TileScorer  # noqa: E402
+from pathscaat.inference.slide_survey import survey  # noqa: E402
 from pathscaat.inference.stitch import Layout  # noqa: E402
 from pathscaat.models import CheckpointMeta, create_model, save_checkpoint  # noqa: E402
 from pathscaat.slides import open_slide  # noqa: E402

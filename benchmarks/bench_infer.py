@@ -24,8 +24,9 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pathscaat.inference.predict import grid_for, load_model, predict_slide  # noqa: E402
+from pathscaat.inference.predict import load_model, predict_slide  # noqa: E402
 from pathscaat.inference.scoring import TileScorer  # noqa: E402
+from pathscaat.inference.slide_survey import grid_for  # noqa: E402
 from pathscaat.inference.stitch import Layout  # noqa: E402
 from pathscaat.models import CheckpointMeta, create_model, save_checkpoint  # noqa: E402
 from pathscaat.models.device import resolve_device  # noqa: E402

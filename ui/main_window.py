@@ -2,7 +2,8 @@
 
 The window wires parts that do the work elsewhere: slides open in ``ui.loader`` (off the UI
 thread), model runs in ``ui.model_run`` (a child process), every error goes to
-``ui.errors.ErrorSink``, every preference through ``ui.settings.Settings``.
+``ui.errors.ErrorSink``, every preference through ``ui.settings.Settings``. Which action
+and signal reaches which handler, and when actions are enabled, is ``ui.window_wiring``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ui.settings import Settings
 from ui.status import StatusBar
 from ui.viewer import Minimap, SlideViewer
 from ui.window_docks import add_dock, build_annotation_docks, build_docks
+from ui.window_wiring import connect_window, update_actions
 from ui.wizard.window_hooks import TrainingHooks
 
 log = logging.getLogger(__name__)
@@ -117,10 +119,10 @@ class MainWindow(QMainWindow):
         self.projects = ProjectController(self)
         self.annotation_files = AnnotationFiles(self)
         self.training = TrainingHooks(self, self.models_panel)
-        self._connect()
+        connect_window(self)
         self.setAcceptDrops(True)
         self._restore_state()
-        self._update_actions()
+        update_actions(self)
         self.projects.reopen_last()
 
     def _build_central(self) -> None:
@@ -135,39 +137,6 @@ class MainWindow(QMainWindow):
 
     def _dock(self, title: str, name: str, widget: QWidget, icon_name: str) -> QDockWidget:
         return add_dock(self, title, name, widget, icon_name)
-
-    def _connect(self) -> None:
-        a = self.actions_
-        a.open.triggered.connect(self.choose_slide)
-        a.open_overlays.triggered.connect(self.choose_overlays)
-        a.close.triggered.connect(self.close_slide)
-        a.quit.triggered.connect(self.close)
-        a.zoom_in.triggered.connect(lambda: self.viewer.zoom_by(2.0))
-        a.zoom_out.triggered.connect(lambda: self.viewer.zoom_by(0.5))
-        a.fit.triggered.connect(self.viewer.fit)
-        a.run_model.triggered.connect(self.run_model)
-        a.train_model.triggered.connect(self.training.open_wizard)
-        a.cancel_job.triggered.connect(self.runs.cancel)
-        a.about.triggered.connect(self.show_about)
-        a.show_logs.triggered.connect(self.show_logs)
-        a.export_view.triggered.connect(lambda: self.exporter.ask(self.slide_path))
-        for name, act in (("grid", a.show_grid), ("outline", a.show_outline)):
-            act.toggled.connect(lambda on, n=name: self.viewer.set_decoration_visible(n, on))
-        for mag, act in a.zoom_presets.items():
-            act.triggered.connect(lambda _=False, m=mag: self.viewer.zoom_to_magnification(m))
-        self.loader.sigLoaded.connect(self._slide_loaded)
-        self.loader.sigFailed.connect(self._slide_failed)
-        self.viewer.sigError.connect(
-            lambda msg: self.errors.report(msg, title="Slide display problem")
-        )
-        self.viewer.sigCursorMoved.connect(self._cursor_moved)
-        self.viewer.sigViewChanged.connect(self._view_changed)
-        self.viewer.sigTilesPending.connect(self.status.set_tiles_pending)
-        self.info_panel.sigMppChanged.connect(self._mpp_changed)
-        self.overlays.sigLoaded.connect(self._overlays_loaded)
-        self.overlays.sigSetsChanged.connect(self.annotations.measurer.set_overlays)
-        self.runs.sigRunningChanged.connect(lambda _r: self._update_actions())
-        self.runs.sigOverlaysReady.connect(self._run_succeeded)
 
     def _flash(self, text: str) -> None:
         self.status.showMessage(text, 15000)
@@ -185,32 +154,6 @@ class MainWindow(QMainWindow):
         self.settings.set("window/geometry", self.saveGeometry())
         self.settings.set("window/state", self.saveState())
         self.settings.sync()
-
-    def _update_actions(self) -> None:
-        a = self.actions_
-        has_slide = self.slide is not None
-        running = self.runs.is_running()
-        for act in (a.close, a.zoom_in, a.zoom_out, a.fit, a.open_overlays, a.export_view):
-            act.setEnabled(has_slide)
-        for name, act in (("grid", a.show_grid), ("outline", a.show_outline)):
-            act.setEnabled(self.viewer.decorations.available(name))
-            act.setChecked(self.viewer.decorations.wanted[name])
-        a.run_model.setEnabled(has_slide and not running)
-        self.annotation_files.update_actions()
-        self.training.slide_changed(has_slide)
-        a.cancel_job.setEnabled(running)
-        native = self._native_magnification()
-        for mag, act in a.zoom_presets.items():
-            act.setEnabled(native is not None and mag <= native * 1.01)
-
-    def _native_magnification(self) -> float | None:
-        """Scanning magnification: objective power, else 10 µm / mpp, else None."""
-        if self.slide is None:
-            return None
-        if self.slide.objective_power:
-            return float(self.slide.objective_power)
-        mpp = self.slide.mpp
-        return 10.0 / mpp.x if mpp is not None else None
 
     # -- slides -----------------------------------------------------------------------
     def choose_slide(self) -> None:
@@ -242,7 +185,7 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(path)
         self.setWindowTitle(f"{path.name} — PathSCAAT")
         self.status.showMessage(f"Opened {path.name}", 5000)
-        self._update_actions()
+        update_actions(self)
         self._view_changed(None)
         self.projects.slide_opened(path)
 
@@ -289,11 +232,11 @@ class MainWindow(QMainWindow):
         self.status.clear_cursor()
         self.status.clearMessage()
         self.status.set_magnification(None)
-        self._update_actions()
+        update_actions(self)
 
     def _mpp_changed(self) -> None:
         self.projects.mpp_changed()  # a project keeps it for the next time the slide opens
-        self._update_actions()
+        update_actions(self)
         self.viewer.refresh()  # re-emits the view: scale bar and status use the new µm/px
         self._view_changed(None)
 
@@ -318,7 +261,7 @@ class MainWindow(QMainWindow):
 
     def _overlays_loaded(self, folder: Path, n: int) -> None:
         self.status.showMessage(f"Loaded {n} overlays from {folder}", 8000)
-        self._update_actions()
+        update_actions(self)
 
     # -- model runs -------------------------------------------------------------------
     def run_model(self) -> None:

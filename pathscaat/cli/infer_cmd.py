@@ -121,8 +121,9 @@ def class_counts(tiles_csv: Path) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathscaat.inference.predict import DEFAULT_OVERLAP, predict_slide
+    from pathscaat.inference.predict import predict_slide
     from pathscaat.inference.saliency_layers import SMOOTH_UM
+    from pathscaat.inference.slide_survey import DEFAULT_OVERLAP
 
     start = time.perf_counter()
     with (

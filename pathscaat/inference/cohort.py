@@ -31,14 +31,9 @@ from pathscaat.inference.cohort_table import (
     summarise,
 )
 from pathscaat.inference.overlays import MANIFEST_NAME
-from pathscaat.inference.predict import (
-    Surveyed,
-    check_settings,
-    load_model,
-    predict_surveyed,
-    survey,
-)
+from pathscaat.inference.predict import check_settings, load_model, predict_surveyed
 from pathscaat.inference.resume import file_stamp, fingerprint
+from pathscaat.inference.slide_survey import Surveyed, survey
 from pathscaat.models.device import resolve_device
 from pathscaat.progress import (
     JobCancelled,

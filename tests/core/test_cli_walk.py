@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from pathscaat.cli.main import main
-from pathscaat.inference.predict import grid_for
+from pathscaat.inference.slide_survey import grid_for
 from pathscaat.progress import ProgressRecord
 from pathscaat.slides import open_slide
 from pathscaat.tiling.tissue import detect_tissue

@@ -12,7 +12,7 @@ from PIL import Image
 
 from pathscaat.cli.main import main
 from pathscaat.data.patch_folder import scan_items
-from pathscaat.inference.predict import grid_for
+from pathscaat.inference.slide_survey import grid_for
 from pathscaat.models import read_meta
 from pathscaat.progress import PathscaatError, no_progress
 from pathscaat.slides import open_slide

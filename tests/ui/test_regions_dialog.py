@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.test_overlay_display import CLASSES, HOT_L0, cmu_run  # noqa: F401 (fixture)
-from ui.annotations.regions_dialog import KEEP_MODEL_NAME
+from ui.annotations.class_mapping_rows import KEEP_MODEL_NAME
 from ui.main_window import MainWindow
 from ui.settings import Settings
 

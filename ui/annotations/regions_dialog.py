@@ -1,9 +1,10 @@
 """Make regions… from a saliency or class-probability layer: threshold (in the layer's
 own unit: a probability, or for the slide-level saliency map a percentile of the slide's
 tissue), smoothing in µm and minimum area, a live preview of the candidate outlines on
-the slide, the model's classes mapped to the project's, then accept all, the selected,
-or discard. The defaults are the core's (:class:`~pathscaat.annotations.regions.
-RegionDefaults`), the same ``pathscaat regions`` uses.
+the slide, the model's classes mapped to the project's
+(:mod:`ui.annotations.class_mapping_rows`), then accept all, the selected, or discard.
+The defaults are the core's (:class:`~pathscaat.annotations.regions.RegionDefaults`), the
+same ``pathscaat regions`` uses.
 
 The outlines are the core's (:func:`pathscaat.annotations.regions.regions_from_overlay`)
 computed in a worker thread; a result for settings the user has already changed is
@@ -20,13 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
-    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -38,20 +37,17 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from pathscaat.annotations.class_map import ClassMap, apply_class_map, suggest_class_map
+from pathscaat.annotations.class_map import ClassMap, apply_class_map
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import Annotation
+from ui.annotations.class_mapping_rows import ClassMappingRows
+from ui.annotations.region_preview import candidate_outline, outline_path, selection_outline
 
 log = logging.getLogger(__name__)
 
 AREA = "Area µm^2"
 DEBOUNCE_MS = 150
 SLIDER_STEPS = 1000
-KEEP_MODEL_NAME = "(the model's name)"
-PREVIEW_Z = 1000
-CANDIDATE_RGB = (255, 0, 200)
-"""Magenta: in no overlay colour map nor class palette, and seen on H&E's pink and blue."""
-SELECTED_RGB = (0, 220, 255)
 
 
 def compute_regions(
@@ -65,22 +61,6 @@ def compute_regions(
         cache["layer"] = load_layer(folder, name)
     return regions_from_overlay(cache["layer"], threshold, min_area_um2, mpp=mpp,
                                 smooth_um=smooth_um)  # fmt: skip
-
-
-def outline_path(geoms: list[Any]) -> QPainterPath:
-    """Every ring of ``geoms`` (polygons or multipolygons in level-0 px) as one path."""
-    path = QPainterPath()
-    for geom in geoms:
-        for poly in getattr(geom, "geoms", [geom]):
-            for ring in (poly.exterior, *poly.interiors):
-                xy = list(ring.coords)
-                if len(xy) < 2:
-                    continue
-                path.moveTo(*xy[0])
-                for x, y in xy[1:]:
-                    path.lineTo(x, y)
-                path.closeSubpath()
-    return path
 
 
 def describe(i: int, region: Annotation, model_class: str | None = None) -> str:
@@ -99,33 +79,6 @@ def describe(i: int, region: Annotation, model_class: str | None = None) -> str:
     if share is not None and not math.isnan(share):
         parts.append(f"{share * 100:.1f} % of saliency")
     return " · ".join(parts)
-
-
-class _Outline:
-    """A halo + coloured outline pair drawn over the slide (cosmetic pens)."""
-
-    def __init__(self, view_box: Any, rgb: tuple[int, int, int], width: float, z: int,
-                 dashed: bool = False) -> None:  # fmt: skip
-        self.items: list[QGraphicsPathItem] = []
-        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        for colour, w, pen_style in ((QColor(255, 255, 255, 200), width + 2, Qt.PenStyle.SolidLine),
-                                     (QColor(*rgb), width, style)):
-            item = QGraphicsPathItem()
-            pen = QPen(colour, w, pen_style)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setZValue(z + len(self.items))
-            view_box.addItem(item, ignoreBounds=True)
-            self.items.append(item)
-        self._view_box = view_box
-
-    def show(self, path: QPainterPath) -> None:
-        for item in self.items:
-            item.setPath(path)
-
-    def remove(self) -> None:
-        for item in self.items:
-            self._view_box.removeItem(item)
 
 
 class RegionsDialog(QDialog):
@@ -149,10 +102,8 @@ class RegionsDialog(QDialog):
         super().__init__(parent)
         overlays = OverlaySet.load(folder)
         self.defaults = RegionDefaults.for_layer(overlays.get(layer_name))
-        self.model_classes = list(overlays.classes)
-        self.project_classes = list(project_classes or [])
-        self._remembered = dict(class_map or {})
-        self._on_class_map = on_class_map
+        self.class_mapping = ClassMappingRows(list(overlays.classes), list(project_classes or []),
+                                              class_map or {}, on_class_map)
         if start_threshold is None:
             start_threshold = self.defaults.threshold
         what = "saliency" if kind == "saliency" else f"probability of {layer_name[5:]}"
@@ -165,8 +116,8 @@ class RegionsDialog(QDialog):
         self._pending = False
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._compute)
-        self.preview = _Outline(viewer.view_box, CANDIDATE_RGB, 2.0, PREVIEW_Z, dashed=True)
-        self.highlight = _Outline(viewer.view_box, SELECTED_RGB, 3.0, PREVIEW_Z + 5)
+        self.preview = candidate_outline(viewer.view_box)
+        self.highlight = selection_outline(viewer.view_box)
         self._build(what, start_threshold)
         self.schedule()
 
@@ -221,7 +172,7 @@ class RegionsDialog(QDialog):
         form.addRow(self.scale_hint)  # a full row: the form gives a wrapped field no room
         form.addRow("Smoothing:", self.smooth)
         form.addRow("Minimum area:", self.min_area)
-        self.class_boxes = self._class_rows(form)
+        self.class_boxes = self.class_mapping.add_rows(form, self._remap)
         self._describe_threshold()
         self.status = QLabel("Computing…")
         self.status.setWordWrap(True)
@@ -268,31 +219,9 @@ class RegionsDialog(QDialog):
         self.scale_hint.setText(f"{self.defaults.unit.capitalize()}: {value:g} keeps "
                                 f"{self.defaults.describe(value)}")  # fmt: skip
 
-    def _class_rows(self, form: QFormLayout) -> dict[str, QComboBox]:
-        """One 'model class -> project class' choice per model class (none without
-        project classes to map to)."""
-        boxes: dict[str, QComboBox] = {}
-        if not self.project_classes or not self.model_classes:
-            return boxes
-        title = QLabel("<b>Classes</b> (the model's → this project's; remembered for "
-                       "this model)")
-        title.setWordWrap(True)
-        form.addRow(title)
-        start = suggest_class_map(self.model_classes, self.project_classes, self._remembered)
-        for name in self.model_classes:
-            box = QComboBox()
-            box.addItems([KEEP_MODEL_NAME, *self.project_classes])
-            box.setCurrentText(start.get(name, KEEP_MODEL_NAME))
-            box.setToolTip(f"Regions of the model's class {name} become this class")
-            box.currentTextChanged.connect(self._remap)
-            form.addRow(f"{name}:", box)
-            boxes[name] = box
-        return boxes
-
     def class_map(self) -> ClassMap:
         """The map the class choices say (model class -> project class)."""
-        return {name: box.currentText() for name, box in self.class_boxes.items()
-                if box.currentText() != KEEP_MODEL_NAME}  # fmt: skip
+        return self.class_mapping.class_map()
 
     def _remap(self, *_: object) -> None:
         self._fill_list()
@@ -394,8 +323,7 @@ class RegionsDialog(QDialog):
         label = f"Make {n} region{'s' * (n != 1)} from {self.layer_name}"
         mapping = self.class_map()
         if self._apply(Edit.add(apply_class_map(regions, mapping), label)):
-            if self._on_class_map is not None and self.class_boxes:
-                self._on_class_map(mapping)
+            self.class_mapping.remember(mapping)
             self.sigAccepted.emit(n)
             self.accept()
 

@@ -1,5 +1,6 @@
 """The window's project part: File ▸ New/Open Project and Add Slides, the Project panel,
 Analysis ▸ Run Model on Project Slides, and what opening a slide of the project restores.
+New Project's steps are :mod:`ui.project.new_project_flow`'s.
 
 Opening a slide that is in the project binds its annotations to the store (every edit is
 committed at once) and loads the overlays of its recorded runs; a model run started on
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox
 
-from pathscaat.annotations.edits import Edit
-from pathscaat.annotations.model import Annotation
 from pathscaat.progress import PathscaatError
 from ui.actions import find_menu, icon
 from ui.project.cohort_run import CohortRunController
+from ui.project.new_project_flow import ask_new_project, make_new_project
 from ui.project.panel import ProjectPanel
 from ui.project.session import ProjectSession
 
@@ -32,17 +32,6 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Carried:
-    """What New Project brings from the open slide into the new project."""
-
-    path: Path
-    objects: list[Annotation]
-    history: list[Edit]
-    history_pos: int
-    mpp: float | None
 
 PANEL_WIDTH = 210
 CHECKPOINT_FILTER = "PathSCAAT checkpoints (*.json *.safetensors);;All files (*)"
@@ -134,12 +123,12 @@ class ProjectController(QObject):
 
     # -- opening and closing ------------------------------------------------------------
     def ask_new(self) -> None:
-        start = self.win.settings.get("dialogs/last_dir")
-        folder = QFileDialog.getExistingDirectory(  # one with files in it: a sub-folder, asked
-            self.win, "New Project: choose an empty folder", start
-        )
-        if folder:
-            self.new_project(Path(folder))
+        ask_new_project(self)
+
+    def new_project(self, folder: Path) -> bool:
+        """Make a project in ``folder`` and bring the open slide into it
+        (:mod:`ui.project.new_project_flow`)."""
+        return make_new_project(self, folder)
 
     def ask_open(self) -> None:
         start = str(self.session.root or self.win.settings.get("project/last") or "")
@@ -147,69 +136,12 @@ class ProjectController(QObject):
         if folder:
             self.open_project(Path(folder))
 
-    def new_project(self, folder: Path) -> bool:
-        """Make a project in ``folder`` (a new sub-folder of a folder with files in it) and
-        bring the open slide and its annotations (with their undo) into it."""
-        from pathscaat.project import Project, new_project_folder
-
-        target = new_project_folder(folder)
-        if target != folder and not self._confirm_subfolder(folder, target):
-            return False
-        carried = self._carried_slide()
-        try:
-            Project.create(target).close()  # before the slide goes: a refusal keeps it
-        except PathscaatError as exc:
-            self.win.errors.report(f"{exc}.", title="New project")
-            return False
-        if not self._enter(lambda: self.session.open(target), target, "New project",
-                           ask=carried is None):  # fmt: skip
-            return False
-        if target != folder:
-            self.win.status.showMessage(f"{folder.name} has files in it: the project is in "
-                                        f"its new sub-folder {target.name}.", 10000)
-        if carried is not None:
-            self._bring_in(carried)
-        return True
-
-    def _confirm_subfolder(self, folder: Path, target: Path) -> bool:
-        if not self.win.interactive:
-            return True
-        B = QMessageBox.StandardButton
-        answer = QMessageBox.question(
-            self.win, "New project",
-            f"{folder} already has files in it.\n\nMake the project in a new sub-folder, "
-            f"\u201c{target.name}\u201d?", B.Ok | B.Cancel, B.Ok,
-        )  # fmt: skip
-        return answer == B.Ok
-
-    def _carried_slide(self) -> _Carried | None:
-        """The open slide, its annotations, their undo log and a µm/px the user set."""
-        win, coll = self.win, self.win.annotations.collection
-        if win.slide is None or win.slide_path is None or coll is None:
-            return None
-        mpp = win.slide.mpp
-        user_mpp = mpp.x if mpp is not None and mpp.source in ("user", "project") else None
-        return _Carried(win.slide_path, coll.objects(), coll.history, coll.history_pos, user_mpp)
-
-    def _bring_in(self, carried: _Carried) -> None:
-        project = self.session.project
-        assert project is not None
-        try:
-            record, _new = project.add_slide(carried.path, mpp_override=carried.mpp)
-            project.replace_annotations(record.id, carried.objects, carried.history,
-                                        carried.history_pos)  # fmt: skip
-            project.set_classes(list(self.win.annotations.classes))
-        except PathscaatError as exc:
-            self.win.errors.report(f"{carried.path.name} could not be added to the new "
-                                   f"project: {exc}.", title="New project")  # fmt: skip
-            return
-        self.session.sigSlidesChanged.emit()
-        self.win.open_slide(carried.path)
-
     def open_project(self, folder: Path) -> bool:
-        return self._enter(lambda: self.session.open(folder), folder, "Open project")
+        return self.enter(lambda: self.session.open(folder), folder, "Open project")
 
-    def _enter(self, how: Any, folder: Path, title: str, *, ask: bool = True) -> bool:
+    def enter(self, how: Any, folder: Path, title: str, *, ask: bool = True) -> bool:
+        """Close the slide (``ask``: offer to save its annotations), open the project by
+        ``how`` (offering read-only when it is damaged) and show it."""
         self.win.close_slide(ask=ask)  # the current slide's annotations belong elsewhere
         if self.win.slide is not None:
             return False  # the user kept the slide (unsaved annotations)
