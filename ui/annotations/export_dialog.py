@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -46,6 +45,7 @@ from ui.annotations.export_job import (
     ExportRequest,
     run_export,
 )
+from ui.dialogs.folder_dialog import ask_output_folder
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class ExportDialog(QDialog):
             self.status.setText("")
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.dest.text())
+        folder = ask_output_folder(self, "Export to folder", self.dest.text())
         if folder:
             self.dest.setText(folder)
 

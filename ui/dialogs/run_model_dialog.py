@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.dialogs.folder_dialog import ask_output_folder
 from ui.dialogs.run_scale import ScaleRow
 
 SALIENCY_METHODS = (
@@ -237,7 +238,7 @@ class RunModelDialog(QDialog):
             self.checkpoint_edit.setText(path)
 
     def _browse_output(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Output folder", self.out_edit.text())
+        path = ask_output_folder(self, "Output folder", self.out_edit.text())
         if path:
             self.out_edit.setText(path)
             self._out_edited = True

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from pathscaat.annotations.edits import Edit
 from pathscaat.annotations.model import Annotation
 from pathscaat.progress import PathscaatError
+from ui.dialogs.folder_dialog import ask_output_folder
 
 if TYPE_CHECKING:
     from ui.project.controller import ProjectController
@@ -34,8 +35,8 @@ def ask_new_project(projects: ProjectController) -> None:
     """Ask for the folder, then make the project there (:func:`make_new_project`)."""
     win = projects.win
     start = win.settings.get("dialogs/last_dir")
-    folder = QFileDialog.getExistingDirectory(  # one with files in it: a sub-folder, asked
-        win, "New Project: choose an empty folder", start
+    folder = ask_output_folder(  # one with files in it: a sub-folder, asked; a new name is made
+        win, "New Project: choose an empty folder or type a new one", start
     )
     if folder:
         projects.new_project(Path(folder))

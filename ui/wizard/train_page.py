@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import QStandardPaths, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ui.dialogs.folder_dialog import ask_output_folder
 from ui.status import format_duration
 from ui.wizard.choices import OBJECTIVE_LABELS, build_config
 from ui.wizard.context import WizardContext, hint_label, problem_label
@@ -175,7 +175,7 @@ class TrainPage(QWizardPage):
         self.stage.setText(f"Copied. The command trains from {run.config_path}.")
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save the model in", self.out_edit.text())
+        folder = ask_output_folder(self, "Save the model in", self.out_edit.text())
         if folder:
             self.out_edit.setText(folder)
 
