@@ -40,7 +40,7 @@ class TileImageItem(pg.ImageItem):
 
     def render(self) -> None:
         super().render()
-        image = self.qimage
+        image: QImage | None = getattr(self, "qimage", None)
         if image is not None and not image.isNull() and image.format() != PAINT_FORMAT:
             self.qimage = image.convertToFormat(PAINT_FORMAT)
 
