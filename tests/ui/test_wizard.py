@@ -21,15 +21,6 @@ from ui.wizard.curves import LiveCurves
 from ui.wizard.run_store import RunFolder, check_writable
 
 
-@pytest.fixture
-def wizard(qtbot, tmp_path: Path):
-    wiz = TrainingWizard(Settings(tmp_path / "settings.ini"))
-    qtbot.addWidget(wiz)
-    wiz.show()
-    yield wiz
-    wiz.shutdown()
-
-
 def scan(qtbot, wiz: TrainingWizard, folders: list[Path]) -> None:
     wiz.data_page.set_folders([str(f) for f in folders])
     qtbot.waitUntil(lambda: not wiz.data_page.scanning, timeout=60000)

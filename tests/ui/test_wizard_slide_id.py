@@ -6,23 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from ui.settings import Settings
 from ui.wizard import TrainingWizard
 from ui.wizard.choices import build_config, load_choices
-
-
-@pytest.fixture
-def wizard(qtbot, tmp_path: Path):
-    wiz = TrainingWizard(Settings(tmp_path / "settings.ini"))
-    qtbot.addWidget(wiz)
-    wiz.show()
-    yield wiz
-    wiz.shutdown()
 
 
 def case_patches(root: Path) -> Path:

@@ -138,25 +138,11 @@ class RegionsDialog(QDialog):
         self.slider.setValue(round(self.threshold.value() * SLIDER_STEPS))
         self.slider.valueChanged.connect(self._slid)
         self.threshold.valueChanged.connect(self._typed)
-        self.smooth = QDoubleSpinBox()
-        self.smooth.setRange(0.0, 500.0)
-        self.smooth.setDecimals(1)
-        self.smooth.setSingleStep(5.0)
-        self.smooth.setSuffix(" µm")
-        self.smooth.setKeyboardTracking(False)
-        self.smooth.setValue(self.defaults.smooth_um if self.mpp else 0.0)
-        self.smooth.setEnabled(self.mpp is not None)
+        self.smooth = self._um_box(500.0, 1, 5.0, " µm", self.defaults.smooth_um)
         self.smooth.setToolTip("Smooth the layer by a Gaussian of this radius (sigma) before "
                                "tracing, so a speckled map gives whole regions; 0: none")
         self.smooth.valueChanged.connect(self.schedule)
-        self.min_area = QDoubleSpinBox()
-        self.min_area.setRange(0.0, 1e9)
-        self.min_area.setDecimals(0)
-        self.min_area.setSingleStep(1000)
-        self.min_area.setSuffix(" µm²")
-        self.min_area.setKeyboardTracking(False)
-        self.min_area.setValue(self.defaults.min_area_um2 if self.mpp else 0.0)
-        self.min_area.setEnabled(self.mpp is not None)
+        self.min_area = self._um_box(1e9, 0, 1000.0, " µm²", self.defaults.min_area_um2)
         self.min_area.setToolTip("Smaller regions, and holes smaller than this, are dropped"
                                  if self.mpp else "The slide has no µm/px: set it in the "
                                  "Slide panel to filter by area")
@@ -227,6 +213,19 @@ class RegionsDialog(QDialog):
         self._fill_list()
 
     # -- computing --------------------------------------------------------------------
+    def _um_box(self, top: float, decimals: int, step: float, suffix: str,
+                value: float) -> QDoubleSpinBox:  # fmt: skip
+        """A box in µm units, applied when typing ends; off (0) when the slide has no µm/px."""
+        box = QDoubleSpinBox()
+        box.setRange(0.0, top)
+        box.setDecimals(decimals)
+        box.setSingleStep(step)
+        box.setSuffix(suffix)
+        box.setKeyboardTracking(False)
+        box.setValue(value if self.mpp else 0.0)
+        box.setEnabled(self.mpp is not None)
+        return box
+
     def schedule(self, *_: object) -> None:
         """Recompute shortly (typing or dragging the slider waits for a pause)."""
         self._generation += 1
